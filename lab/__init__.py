@@ -1,0 +1,10 @@
+"""The lab: the ``chaoslab`` CLI, phase definitions, process supervision and stack backends."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+__all__ = ["__version__"]
+
+try:
+    __version__ = version("llm-chaos-lab")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"

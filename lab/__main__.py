@@ -1,0 +1,5 @@
+"""``python -m lab`` is ``chaoslab``."""
+
+from lab.cli import main
+
+main()

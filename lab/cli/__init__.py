@@ -1,0 +1,53 @@
+"""The ``chaoslab`` command line.
+
+Each command lives in its own module and is imported only when it runs (or when
+``--help`` lists it), so that ``chaoslab --help`` stays fast and a command's heavy
+dependencies never load for another. Register a command by adding one line to
+``_COMMANDS``: ``name -> "module:attribute"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from lab import __version__
+
+__all__ = ["main"]
+
+_COMMANDS: dict[str, str] = {
+    "doctor": "lab.cli.doctor:doctor",
+    "fake": "lab.cli.fake:fake",
+    "toxiproxy": "lab.cli.toxiproxy:toxiproxy",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):  # pragma: no cover - programming error
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="chaoslab")
+def main() -> None:
+    """Chaos and load-testing lab for an LLM chat API.
+
+    \b
+    Example:
+      chaoslab doctor            # which servers this machine can run
+      chaoslab fake openai --port 9001 --seed 7
+      chaoslab toxiproxy --port 8474
+    """

@@ -1,0 +1,41 @@
+"""A throwaway ``redis-server``: no persistence, loopback only."""
+
+from __future__ import annotations
+
+import socket
+
+from lab.binaries import find
+from lab.servers.base import ManagedServer
+
+__all__ = ["RedisServer"]
+
+
+class RedisServer(ManagedServer):
+    """``redis-server`` in the foreground with persistence off (the seed's V1 cache:
+    a restart loses everything)."""
+
+    name = "redis"
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return [
+            str(find("redis-server")),
+            "--port", str(self.port),
+            "--bind", self.host,
+            "--save", "",
+            "--appendonly", "no",
+            "--protected-mode", "no",
+            "--dir", str(self.workdir),
+            "--daemonize", "no",
+        ]  # fmt: skip
+
+    def probe(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
