@@ -9,6 +9,7 @@ dependencies never load for another. Register a command by adding one line to
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -27,7 +28,12 @@ class _LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+        present = {
+            name
+            for name, target in _COMMANDS.items()
+            if importlib.util.find_spec(target.partition(":")[0]) is not None
+        }
+        return sorted(set(super().list_commands(ctx)) | present)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = _COMMANDS.get(cmd_name)
