@@ -14,15 +14,26 @@ from pathlib import Path
 
 def _available() -> list[str]:
     here = Path(__file__).parent
-    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith("bench_")
+    )
 
 
 def main(argv: list[str]) -> int:
-    names, _, rest = (argv[: argv.index("--")], None, argv[argv.index("--") + 1 :]) if "--" in argv else (argv, None, [])
+    names, _, rest = (
+        (argv[: argv.index("--")], None, argv[argv.index("--") + 1 :])
+        if "--" in argv
+        else (argv, None, [])
+    )
     available = _available()
     unknown = [n for n in names if n not in available]
     if unknown:
-        print(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(available)}", file=sys.stderr)
+        print(
+            f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(available)}",
+            file=sys.stderr,
+        )
         return 2
     failed = 0
     for name in names or available:

@@ -55,31 +55,96 @@ class BinaryNotFound(RuntimeError):
         self.binary = binary
 
 
-_PG = ("/usr/lib/postgresql/*/bin", "/usr/local/opt/postgresql*/bin", "/opt/homebrew/opt/postgresql*/bin")
+_PG = (
+    "/usr/lib/postgresql/*/bin",
+    "/usr/local/opt/postgresql*/bin",
+    "/opt/homebrew/opt/postgresql*/bin",
+)
 
 BINARIES: tuple[Binary, ...] = (
-    Binary("redis-server", "rate limits, cache, sessions", ("--version",),
-           "apt-get install -y redis-server", "brew install redis", True),
-    Binary("initdb", "creates throwaway PostgreSQL clusters", ("--version",),
-           "apt-get install -y postgresql", "brew install postgresql@16", True, _PG),
-    Binary("pg_ctl", "PostgreSQL cluster control", ("--version",),
-           "apt-get install -y postgresql", "brew install postgresql@16", True, _PG),
-    Binary("postgres", "conversation store (PostgreSQL)", ("--version",),
-           "apt-get install -y postgresql", "brew install postgresql@16", True, _PG),
-    Binary("prometheus", "scrapes every component; reports query it", ("--version",),
-           "apt-get install -y prometheus", "brew install prometheus", True),
-    Binary("haproxy", "load balancer for phases with several replicas", ("-v",),
-           "apt-get install -y haproxy", "brew install haproxy", True),
-    Binary("mongod", "conversation store (MongoDB, optional)", ("--version",),
-           "see https://www.mongodb.com/docs/manual/administration/install-on-linux/",
-           "brew install mongodb-community", False),
-    Binary("toxiproxy-server", "real Toxiproxy (optional; an embedded one is built in)",
-           ("--version",), "download a release from github.com/Shopify/toxiproxy",
-           "brew install toxiproxy", False),
-    Binary("docker", "compose backend and testcontainers (optional)", ("--version",),
-           "apt-get install -y docker.io", "brew install --cask docker", False),
-    Binary("wrk", "HTTP benchmarks (nox -s bench)", ("-v",),
-           "apt-get install -y wrk", "brew install wrk", False),
+    Binary(
+        "redis-server",
+        "rate limits, cache, sessions",
+        ("--version",),
+        "apt-get install -y redis-server",
+        "brew install redis",
+        True,
+    ),
+    Binary(
+        "initdb",
+        "creates throwaway PostgreSQL clusters",
+        ("--version",),
+        "apt-get install -y postgresql",
+        "brew install postgresql@16",
+        True,
+        _PG,
+    ),
+    Binary(
+        "pg_ctl",
+        "PostgreSQL cluster control",
+        ("--version",),
+        "apt-get install -y postgresql",
+        "brew install postgresql@16",
+        True,
+        _PG,
+    ),
+    Binary(
+        "postgres",
+        "conversation store (PostgreSQL)",
+        ("--version",),
+        "apt-get install -y postgresql",
+        "brew install postgresql@16",
+        True,
+        _PG,
+    ),
+    Binary(
+        "prometheus",
+        "scrapes every component; reports query it",
+        ("--version",),
+        "apt-get install -y prometheus",
+        "brew install prometheus",
+        True,
+    ),
+    Binary(
+        "haproxy",
+        "load balancer for phases with several replicas",
+        ("-v",),
+        "apt-get install -y haproxy",
+        "brew install haproxy",
+        True,
+    ),
+    Binary(
+        "mongod",
+        "conversation store (MongoDB, optional)",
+        ("--version",),
+        "see https://www.mongodb.com/docs/manual/administration/install-on-linux/",
+        "brew install mongodb-community",
+        False,
+    ),
+    Binary(
+        "toxiproxy-server",
+        "real Toxiproxy (optional; an embedded one is built in)",
+        ("--version",),
+        "download a release from github.com/Shopify/toxiproxy",
+        "brew install toxiproxy",
+        False,
+    ),
+    Binary(
+        "docker",
+        "compose backend and testcontainers (optional)",
+        ("--version",),
+        "apt-get install -y docker.io",
+        "brew install --cask docker",
+        False,
+    ),
+    Binary(
+        "wrk",
+        "HTTP benchmarks (nox -s bench)",
+        ("-v",),
+        "apt-get install -y wrk",
+        "brew install wrk",
+        False,
+    ),
 )
 
 
@@ -103,7 +168,11 @@ def probe(binary: Binary) -> Found:
         return Found(binary, None, None)
     try:
         done = subprocess.run(
-            [str(path), *binary.version_args], capture_output=True, text=True, timeout=5, check=False
+            [str(path), *binary.version_args],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return Found(binary, path, None)

@@ -61,10 +61,8 @@ def doctor(*, as_json: bool) -> None:
         console.print(table)
         for f in found:
             if not f.ok:
-                console.print(
-                    f"install {f.binary.name}: Debian/Ubuntu `{f.binary.apt}`; macOS `{f.binary.brew}`",
-                    markup=False,
-                )
+                hint = f"Debian/Ubuntu `{f.binary.apt}`; macOS `{f.binary.brew}`"
+                console.print(f"install {f.binary.name}: {hint}", markup=False)
         if missing_required:
             names = ", ".join(f.binary.name for f in missing_required)
             console.print(f"[red]missing for the local backend:[/] {names}")

@@ -30,7 +30,7 @@ class ServerStartError(RuntimeError):
     """The server exited or did not become ready; the message carries its log's tail."""
 
 
-class _ProbedExecutor(SimpleExecutor):  # type: ignore[misc]  # mirakuru ships no stubs for subclassing
+class _ProbedExecutor(SimpleExecutor):
     """Runs the command and waits until the owner's ``probe()`` answers."""
 
     def __init__(self, owner: ManagedServer, command: Sequence[str], **kwargs: Any) -> None:
@@ -66,7 +66,9 @@ class ManagedServer(abc.ABC):
         self.host = host
         self.port = port if port is not None else free_port()
         self._own_workdir = workdir is None
-        self.workdir = workdir if workdir is not None else Path(tempfile.mkdtemp(prefix=f"lab-{self.name}-"))
+        self.workdir = (
+            workdir if workdir is not None else Path(tempfile.mkdtemp(prefix=f"lab-{self.name}-"))
+        )
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / f"{self.name}.log"
         self._log: IO[str] | None = None
@@ -81,7 +83,7 @@ class ManagedServer(abc.ABC):
     def probe(self) -> bool:
         """Whether the server answers now. Never raises."""
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Work before the first start (write config, init a data dir)."""
 
     def env(self) -> dict[str, str]:
@@ -127,7 +129,9 @@ class ManagedServer(abc.ABC):
         except (ExecutorError, ServerStartError, OSError) as error:
             tail = self.log_tail()
             self._halt()
-            raise ServerStartError(f"{self.name} on {self.address} did not start: {error}\n{tail}") from error
+            raise ServerStartError(
+                f"{self.name} on {self.address} did not start: {error}\n{tail}"
+            ) from error
         return self
 
     def stop(self) -> None:
@@ -159,7 +163,9 @@ class ManagedServer(abc.ABC):
 
     def log_tail(self, lines: int = 20) -> str:
         try:
-            return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+            return "\n".join(
+                self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+            )
         except OSError:
             return ""
 
@@ -167,7 +173,10 @@ class ManagedServer(abc.ABC):
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

@@ -20,7 +20,12 @@ from lab.servers.base import ManagedServer, ServerStartError
 __all__ = ["PostgresServer"]
 
 _SUPERUSER = "postgres"
-_FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
+_FAST_SETTINGS = (
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=200",
+)
 
 
 def _run_as() -> pwd.struct_passwd | None:
@@ -55,7 +60,9 @@ class PostgresServer(ManagedServer):
             return []
         setpriv = shutil.which("setpriv")
         if setpriv is None:
-            raise ServerStartError("running as root needs `setpriv` (util-linux) to drop privileges")
+            raise ServerStartError(
+                "running as root needs `setpriv` (util-linux) to drop privileges"
+            )
         return [setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
 
     def prepare(self) -> None:
@@ -70,7 +77,9 @@ class PostgresServer(ManagedServer):
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
         if done.returncode != 0:
-            raise ServerStartError(f"initdb failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+            raise ServerStartError(
+                f"initdb failed ({done.returncode}): {done.stderr.strip()[-800:]}"
+            )
 
     def command(self) -> list[str]:
         settings = [arg for setting in _FAST_SETTINGS for arg in ("-c", setting)]

@@ -46,7 +46,9 @@ class PrometheusServer(ManagedServer):
         }
 
     def prepare(self) -> None:
-        (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(self.config()), encoding="utf-8")
+        (self.workdir / "prometheus.yml").write_text(
+            yaml.safe_dump(self.config()), encoding="utf-8"
+        )
 
     def command(self) -> list[str]:
         return [

@@ -54,7 +54,9 @@ def test_doctor_exits_one_and_hints_when_redis_is_missing(tmp_path: Path) -> Non
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["doctor", "--help"]])
 def test_cli_help_and_version(args: list[str]) -> None:
     """--help shows an example; --version prints the version."""
-    done = subprocess.run([sys.executable, "-m", "lab", *args], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", *args], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0
     assert ("Example" in done.stdout) or ("version" in done.stdout)
 
@@ -63,4 +65,5 @@ def test_cli_bad_option_is_one_line_and_exit_2() -> None:
     """An unknown option exits 2 with a usage error, not a traceback."""
     done = _doctor("--bogus")
     assert done.returncode == 2
-    assert "No such option" in done.stderr and "Traceback" not in done.stderr
+    assert "No such option" in done.stderr
+    assert "Traceback" not in done.stderr

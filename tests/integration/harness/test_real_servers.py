@@ -12,7 +12,13 @@ import pytest
 import redis
 
 from lab.binaries import find
-from lab.servers import HAProxyServer, PostgresServer, PrometheusServer, RedisServer, ServerStartError
+from lab.servers import (
+    HAProxyServer,
+    PostgresServer,
+    PrometheusServer,
+    RedisServer,
+    ServerStartError,
+)
 
 
 def test_redis_is_a_real_redis_server(redis_server: RedisServer) -> None:
@@ -69,7 +75,7 @@ def test_haproxy_balances_to_a_real_backend(redis_server: RedisServer) -> None:
     pytest.importorskip("redis")
     try:
         find("haproxy")
-    except Exception as missing:  # noqa: BLE001 - BinaryNotFound, reported as the skip reason
+    except Exception as missing:
         pytest.skip(str(missing))
     with HAProxyServer(backends=[redis_server.address]) as proxy:
         url = f"http://{proxy.host}:{proxy.stats_port}/metrics"
@@ -106,4 +112,5 @@ def test_killed_server_comes_back_on_start() -> None:
         server.kill()
         assert not server.probe()
         server.start()
-        assert server.probe() and server.port == port
+        assert server.probe()
+        assert server.port == port
