@@ -1,0 +1,149 @@
+"""In-process stand-ins for the Redis adapters, for unit tests and the dev mode.
+
+Same contracts and the same tests as the Redis-backed classes, but nothing is shared
+between processes or replicas, nothing survives a restart, and entries are dropped only
+when read after expiry (memory grows with distinct keys: not for production). They never
+raise ``DependencyUnavailable``. Time comes from ``clock`` (``time.monotonic`` by default),
+so tests can move it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from service.adapters.redis.cache import response_cache_key
+from service.domain.types import ChatRequest, Completion, RateLimitDecision, RateLimitTier, Turn
+
+__all__ = ["MemoryRateLimiter", "MemoryResponseCache", "MemoryTurnCache"]
+
+Clock = Callable[[], float]
+"""Monotonic seconds."""
+
+
+class MemoryRateLimiter:
+    """``RateLimiter`` with GCRA in a dictionary: ``tier.requests`` in a burst, then one
+    every ``period / requests`` seconds; the decision fields mean what they mean for
+    ``RedisGcraRateLimiter``."""
+
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._tat: dict[tuple[str, str, int, int], float] = {}
+
+    async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
+        """Count one request for ``key`` against ``tier`` and say whether it may pass."""
+        now = self._clock()
+        period = float(tier.period_seconds)
+        emission = period / tier.requests
+        slot = (tier.name, key, tier.requests, tier.period_seconds)
+        tat = max(self._tat.get(slot, now), now)
+        new_tat = tat + emission
+        diff = now - (new_tat - period)
+        if diff < 0:
+            return RateLimitDecision(
+                allowed=False,
+                limit=tier.requests,
+                remaining=0,
+                reset_after=tat - now,
+                retry_after=-diff,
+            )
+        self._tat[slot] = new_tat
+        return RateLimitDecision(
+            allowed=True,
+            limit=tier.requests,
+            remaining=min(tier.requests, int(diff / emission + 1e-9)),
+            reset_after=new_tat - now,
+        )
+
+    async def ping(self) -> bool:
+        """Always ``True``."""
+        return True
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class MemoryResponseCache:
+    """``ResponseCache`` in a dictionary with a TTL, for deterministic requests only,
+    keyed like ``RedisResponseCache``."""
+
+    def __init__(self, *, ttl_seconds: float = 300.0, clock: Clock = time.monotonic) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Completion]] = {}
+
+    async def get(self, request: ChatRequest) -> Completion | None:
+        """The cached answer to ``request``, or ``None`` on a miss or a non-deterministic one."""
+        if not request.deterministic:
+            return None
+        key = response_cache_key(request)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, completion = entry
+        if self._clock() >= expires:
+            del self._entries[key]
+            return None
+        return completion
+
+    async def put(self, request: ChatRequest, completion: Completion) -> None:
+        """Store ``completion`` for ``request`` with the TTL (deterministic requests only)."""
+        if request.deterministic:
+            self._entries[response_cache_key(request)] = (self._clock() + self._ttl, completion)
+
+    async def ping(self) -> bool:
+        """Always ``True``."""
+        return True
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class MemoryTurnCache:
+    """``TurnCache`` in a dictionary: the last ``max_turns`` turns per conversation, TTL."""
+
+    def __init__(
+        self, *, max_turns: int = 20, ttl_seconds: float = 3600.0, clock: Clock = time.monotonic
+    ) -> None:
+        if max_turns <= 0:
+            raise ValueError("max_turns must be positive")
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._max_turns = max_turns
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, tuple[Turn, ...]]] = {}
+
+    @property
+    def max_turns(self) -> int:
+        """How many turns an entry keeps."""
+        return self._max_turns
+
+    async def get_recent(self, conversation_id: str) -> list[Turn] | None:
+        """The cached recent turns, oldest first, or ``None`` on a miss."""
+        entry = self._entries.get(conversation_id)
+        if entry is None:
+            return None
+        expires, turns = entry
+        if self._clock() >= expires:
+            del self._entries[conversation_id]
+            return None
+        return list(turns)
+
+    async def put_recent(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+        """Cache the last ``max_turns`` of ``turns`` (oldest first) with the TTL."""
+        recent = tuple(turns[-self._max_turns :])
+        self._entries[conversation_id] = (self._clock() + self._ttl, recent)
+
+    async def invalidate(self, conversation_id: str) -> None:
+        """Forget the conversation's cached turns (no error when there were none)."""
+        self._entries.pop(conversation_id, None)
+
+    async def ping(self) -> bool:
+        """Always ``True``."""
+        return True
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
