@@ -117,3 +117,12 @@ class StreamInterrupted(ServiceError):
     """A stream failed after its first token; it cannot fail over."""
 
     title = "Stream interrupted"
+
+    def __init__(
+        self, detail: str, *, provider: str | None = None, kind: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.provider = provider
+        """The provider the stream had committed to, when known."""
+        self.kind = kind
+        """The ``ProviderError.kind`` that ended the stream, when known."""

@@ -1,0 +1,181 @@
+"""``LLMProvider`` over OpenAI's Chat Completions API with the official ``openai`` SDK.
+
+The SDK runs with ``max_retries=0`` (the router decides on retries) on its aiohttp
+transport unless ``http_backend="httpx"``. Timeouts: connect and pool waits from the
+config; a call's total is bounded by ``asyncio.timeout`` as well as by the SDK; a stream
+must show its first token within ``first_token_timeout`` and then finish within
+``total_timeout`` (each capped by the config) with no gap longer than the first-token
+timeout. A stream that ends without a ``finish_reason`` raises ``ProviderError(kind="stream")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+
+from service.adapters.providers._http import call_timeout, next_before, pool_limits, stream_timeout
+from service.adapters.providers.config import ProviderConfig
+from service.adapters.providers.errors import VENDOR_ERRORS, to_provider_error
+from service.domain.errors import ProviderError
+from service.domain.types import (
+    ChatRequest,
+    Completion,
+    StreamDelta,
+    StreamDone,
+    StreamEvent,
+    Usage,
+)
+
+__all__ = ["OpenAIProvider"]
+
+
+class OpenAIProvider:
+    """One OpenAI-compatible upstream; see the module docstring. Owns its SDK client."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        if config.kind != "openai":
+            raise ValueError(f"OpenAIProvider needs kind 'openai', got {config.kind!r}")
+        self.config = config
+        t = config.timeouts
+        client_kwargs: dict[str, Any] = {
+            "timeout": call_timeout(config, t.total),
+            "limits": pool_limits(config),
+        }
+        http_client = (
+            openai.DefaultAioHttpClient(**client_kwargs)
+            if config.http_backend == "aiohttp"
+            else openai.DefaultAsyncHttpxClient(**client_kwargs)
+        )
+        self._client = openai.AsyncOpenAI(
+            api_key=config.api_key,
+            base_url=config.base_url,
+            max_retries=0,
+            timeout=call_timeout(config, t.total),
+            http_client=http_client,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def serves(self, model: str) -> bool:
+        return self.config.vendor_model(model) is not None
+
+    def _params(self, request: ChatRequest) -> dict[str, Any]:
+        vendor = self.config.vendor_model(request.model)
+        if vendor is None:
+            raise ProviderError(
+                f"{self.name} does not serve {request.model!r}",
+                provider=self.name,
+                kind="not_found",
+                retryable=False,
+            )
+        params: dict[str, Any] = {
+            "model": vendor,
+            "messages": [{"role": m.role.value, "content": m.content} for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.top_p is not None:
+            params["top_p"] = request.top_p
+        if request.stop:
+            params["stop"] = list(request.stop)
+        return params
+
+    async def complete(self, request: ChatRequest, *, timeout: float) -> Completion:
+        """One chat completion within ``timeout`` seconds (capped by ``timeouts.total``)."""
+        params = self._params(request)
+        total = min(timeout, self.config.timeouts.total)
+        try:
+            async with asyncio.timeout(total):
+                response = await self._client.chat.completions.create(
+                    **params, timeout=call_timeout(self.config, total)
+                )
+        except VENDOR_ERRORS as exc:
+            raise to_provider_error(exc, provider=self.name) from exc
+        if not response.choices:
+            raise ProviderError(
+                f"{self.name}: answer without choices",
+                provider=self.name,
+                kind="protocol",
+                retryable=True,
+            )
+        choice = response.choices[0]
+        usage = response.usage
+        return Completion(
+            text=choice.message.content or "",
+            provider=self.name,
+            model=response.model or str(params["model"]),
+            usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
+            finish_reason=choice.finish_reason or "stop",
+        )
+
+    async def stream(
+        self, request: ChatRequest, *, first_token_timeout: float, total_timeout: float
+    ) -> AsyncIterator[StreamEvent]:
+        """``StreamDelta`` per content piece, then ``StreamDone`` with usage when sent."""
+        params = self._params(request)
+        t = self.config.timeouts
+        first = min(first_token_timeout, t.first_token)
+        total = min(total_timeout, t.total)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        first_deadline, end = start + min(first, total), start + total
+        try:
+            async with asyncio.timeout_at(first_deadline):
+                chunks = await self._client.chat.completions.create(
+                    **params,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    timeout=stream_timeout(self.config, first, total),
+                )
+        except VENDOR_ERRORS as exc:
+            raise to_provider_error(exc, provider=self.name) from exc
+        started = False
+        finish: str | None = None
+        usage = Usage()
+        model = str(params["model"])
+        try:
+            while True:
+                try:
+                    chunk = await next_before(
+                        chunks, end if started else first_deadline, provider=self.name
+                    )
+                except StopAsyncIteration:
+                    break
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices[:1]:
+                    if choice.delta.content:
+                        started = True
+                        yield StreamDelta(choice.delta.content)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+                        started = True
+        finally:
+            await chunks.close()
+        if finish is None:
+            raise ProviderError(
+                f"{self.name}: stream ended without finish_reason",
+                provider=self.name,
+                kind="stream",
+                retryable=True,
+            )
+        yield StreamDone(provider=self.name, model=model, usage=usage, finish_reason=finish)
+
+    async def ping(self) -> bool:
+        """``GET /models`` answers within the connect + first-token timeouts."""
+        t = self.config.timeouts
+        try:
+            async with asyncio.timeout(t.connect + t.first_token):
+                await self._client.models.list(timeout=call_timeout(self.config, t.first_token))
+        except Exception:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,456 @@
+"""The provider chain: retries, retry budget, breakers, failover and hedging.
+
+``ProviderRouter`` satisfies the ``LLMProvider`` port itself, so the chat orchestration
+calls it like one provider. It owns the providers it is given (``aclose`` closes them)
+and keeps one breaker and one retry budget per provider for the life of the process,
+shared by every request.
+
+``complete``: the chain is the configured providers that serve the model, in order. At
+each provider, attempts follow the retry policy while the retry budget, the breaker,
+the request deadline and ``max_attempts_per_request`` allow; then the request fails over
+to the next provider. An open breaker skips its provider without an attempt. A
+non-retryable error (400, 401, 403, 404, context length) is raised at once: another
+provider would refuse the same request. When the chain is spent: ``AllProvidersFailed``.
+
+``stream``: the same, up to the first event. The first event commits the request to its
+provider: nothing is yielded before it, so a stream that failed over never shows text
+from two providers. A failure after it raises ``StreamInterrupted``.
+
+Hedging (``hedge_after_ms``): when a provider has given no answer (no first event, for
+streams) after that long, the next provider of the chain starts too; the first answer
+wins and the other is cancelled (a stream it opened is closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import msgspec
+
+from service.domain.errors import AllProvidersFailed, ProviderError, StreamInterrupted
+from service.domain.ports import Clock, LLMProvider
+from service.domain.types import ChatRequest, Completion, StreamDone, StreamEvent
+from service.resilience.breaker import BreakerConfig, CircuitBreaker, Permit
+from service.resilience.budget import BudgetConfig, RetryBudget
+from service.resilience.clock import SystemClock
+from service.resilience.observer import BreakerState, NoopObserver, ResilienceObserver
+from service.resilience.retry import RetryConfig, RetryPolicy
+
+__all__ = ["ProviderRouter", "RouterConfig"]
+
+T = TypeVar("T")
+
+
+class RouterConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Chain-wide knobs.
+
+    - ``deadline_seconds``: budget of one request across attempts, backoffs and
+      failovers (30.0); for a stream it bounds the time to its first event.
+    - ``attempt_timeout_seconds``: one non-streaming attempt, capped by the deadline (20.0).
+    - ``first_token_timeout_seconds``: one stream attempt's wait for its first event (10.0).
+    - ``stream_timeout_seconds``: one committed stream from start to end (300.0).
+    - ``max_attempts_per_request``: upstream attempts per request, all providers (6).
+    - ``hedge_after_ms``: start the next provider when the current one has not answered
+      after this many milliseconds; ``None`` turns hedging off (``None``).
+    """
+
+    deadline_seconds: float = 30.0
+    attempt_timeout_seconds: float = 20.0
+    first_token_timeout_seconds: float = 10.0
+    stream_timeout_seconds: float = 300.0
+    max_attempts_per_request: int = 6
+    hedge_after_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_attempts_per_request < 1:
+            raise ValueError("max_attempts_per_request must be >= 1")
+        if self.hedge_after_ms is not None and self.hedge_after_ms < 0:
+            raise ValueError("hedge_after_ms must be >= 0")
+
+
+@dataclass
+class _Call:
+    """State of one client request across the chain."""
+
+    deadline: float
+    attempts: int = 0
+    reason: str = "none"
+    errors: list[ProviderError] = field(default_factory=list)
+
+
+@dataclass
+class _Lane:
+    cancel_kind: str = "client_gone"
+
+
+@dataclass
+class _Won(Generic[T]):
+    provider: LLMProvider
+    value: T
+    permit: Permit
+    started: float
+
+
+@dataclass
+class _Opened:
+    events: AsyncIterator[StreamEvent]
+    first: StreamEvent
+
+
+Attempt = Callable[[LLMProvider, float], Awaitable[T]]
+Discard = Callable[[_Won[T]], Awaitable[None]]
+
+
+class ProviderRouter:
+    """A chain of providers behind one ``LLMProvider`` face; see the module docstring."""
+
+    name = "router"
+
+    def __init__(
+        self,
+        providers: Sequence[LLMProvider],
+        *,
+        config: RouterConfig | None = None,
+        retry: RetryConfig | None = None,
+        breaker: BreakerConfig | None = None,
+        budget: BudgetConfig | None = None,
+        clock: Clock | None = None,
+        observer: ResilienceObserver | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        names = [p.name for p in providers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"provider names must be unique: {names}")
+        self.config = config or RouterConfig()
+        self._providers = tuple(providers)
+        self._clock: Clock = clock or SystemClock()
+        self._observer: ResilienceObserver = observer or NoopObserver()
+        self._policy = RetryPolicy(retry or RetryConfig(), rng=rng)
+        breaker_config = breaker or BreakerConfig()
+        budget_config = budget or BudgetConfig()
+        self._breakers = {
+            n: CircuitBreaker(n, breaker_config, clock=self._clock, observer=self._observer)
+            for n in names
+        }
+        self._budgets = {n: RetryBudget(budget_config, clock=self._clock) for n in names}
+
+    @property
+    def providers(self) -> tuple[LLMProvider, ...]:
+        return self._providers
+
+    @property
+    def breakers(self) -> Mapping[str, CircuitBreaker]:
+        """Breaker per provider name (shared by every request of this process)."""
+        return self._breakers
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        return {name: b.state for name, b in self._breakers.items()}
+
+    def serves(self, model: str) -> bool:
+        return any(p.serves(model) for p in self._providers)
+
+    async def ping(self) -> bool:
+        """``True`` when at least one provider answers its probe."""
+        return any((await self.ping_all()).values())
+
+    async def ping_all(self) -> dict[str, bool]:
+        """Each provider's probe result, by name."""
+        results = await asyncio.gather(*(p.ping() for p in self._providers))
+        return {p.name: ok for p, ok in zip(self._providers, results, strict=True)}
+
+    async def aclose(self) -> None:
+        """Close every provider (the router owns them)."""
+        await asyncio.gather(*(p.aclose() for p in self._providers), return_exceptions=True)
+
+    async def complete(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+    ) -> Completion:
+        """One answer; ``timeout`` overrides ``deadline_seconds`` for this request."""
+        cfg = self.config
+        budget = cfg.deadline_seconds if timeout is None else timeout
+        call = _Call(self._clock.monotonic() + budget)
+
+        async def attempt(provider: LLMProvider, remaining: float) -> Completion:
+            return await provider.complete(
+                request, timeout=min(cfg.attempt_timeout_seconds, remaining)
+            )
+
+        try:
+            won = await self._run_chain(request, call, attempt, settle=True, discard=_noop)
+        finally:
+            self._observer.attempts_per_request(call.attempts)
+        return won.value
+
+    async def stream(
+        self,
+        request: ChatRequest,
+        *,
+        first_token_timeout: float | None = None,
+        total_timeout: float | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """``StreamDelta`` events then one ``StreamDone``, all from one provider.
+
+        Raises ``ProviderError`` (non-retryable) or ``AllProvidersFailed`` before the
+        first event, ``StreamInterrupted`` after it.
+        """
+        cfg = self.config
+        call = _Call(self._clock.monotonic() + cfg.deadline_seconds)
+        ftt = first_token_timeout
+        if ftt is None:
+            ftt = cfg.first_token_timeout_seconds
+        total = cfg.stream_timeout_seconds if total_timeout is None else total_timeout
+
+        async def attempt(provider: LLMProvider, remaining: float) -> _Opened:
+            events = provider.stream(
+                request, first_token_timeout=min(ftt, remaining), total_timeout=total
+            )
+            try:
+                first = await anext(events)
+            except StopAsyncIteration:
+                raise ProviderError(
+                    "stream ended before its first event",
+                    provider=provider.name,
+                    kind="stream",
+                    retryable=True,
+                ) from None
+            except BaseException:
+                await _aclose(events)
+                raise
+            return _Opened(events, first)
+
+        try:
+            won = await self._run_chain(request, call, attempt, settle=False, discard=self._drop)
+        finally:
+            self._observer.attempts_per_request(call.attempts)
+        name = won.provider.name
+        self._observer.first_token(name, self._clock.monotonic() - won.started)
+        breaker = self._breakers[name]
+        events, event = won.value.events, won.value.first
+        settled = False
+        try:
+            while True:
+                yield event
+                if isinstance(event, StreamDone):
+                    breaker.success(won.permit)
+                    settled = True
+                    return
+                try:
+                    event = await anext(events)
+                except StopAsyncIteration:
+                    raise ProviderError(
+                        "stream ended without its final event",
+                        provider=name,
+                        kind="stream",
+                        retryable=True,
+                    ) from None
+        except ProviderError as error:
+            breaker.failure(won.permit)
+            settled = True
+            self._observer.stream_interrupted(name, error.kind)
+            raise StreamInterrupted(
+                f"stream from {name} failed after its first token: {error.kind}",
+                provider=name,
+                kind=error.kind,
+            ) from error
+        finally:
+            if not settled:
+                breaker.release(won.permit)
+            await _aclose(events)
+
+    async def _drop(self, won: _Won[_Opened]) -> None:
+        self._breakers[won.provider.name].release(won.permit)
+        await _aclose(won.value.events)
+
+    def _chain(self, model: str) -> list[LLMProvider]:
+        chain = [p for p in self._providers if p.serves(model)]
+        if not chain:
+            raise ProviderError(
+                f"no provider serves model {model!r}",
+                provider=self.name,
+                kind="not_found",
+                retryable=False,
+                status=404,
+            )
+        return chain
+
+    def _spent(self, call: _Call) -> bool:
+        return (
+            call.attempts >= self.config.max_attempts_per_request
+            or self._clock.monotonic() >= call.deadline
+        )
+
+    async def _run_chain(
+        self,
+        request: ChatRequest,
+        call: _Call,
+        attempt: Attempt[T],
+        *,
+        settle: bool,
+        discard: Discard[T],
+    ) -> _Won[T]:
+        chain = self._chain(request.model)
+        hedge = self.config.hedge_after_ms
+        i = 0
+        while i < len(chain):
+            won: _Won[T] | None
+            if hedge is not None and i + 1 < len(chain):
+                won = await self._hedged(chain[i], chain[i + 1], call, attempt, settle, discard)
+                i += 2
+            else:
+                won = await self._lane(chain[i], call, attempt, settle, _Lane())
+                i += 1
+            if won is not None:
+                return won
+            if i >= len(chain) or self._spent(call):
+                break
+            self._observer.failover(chain[i - 1].name, chain[i].name, call.reason)
+        raise AllProvidersFailed(
+            f"no provider answered ({call.reason}, {call.attempts} attempts)",
+            errors=tuple(call.errors),
+        )
+
+    async def _lane(
+        self,
+        provider: LLMProvider,
+        call: _Call,
+        attempt: Attempt[T],
+        settle: bool,
+        lane: _Lane,
+    ) -> _Won[T] | None:
+        """Attempts at one provider; ``None`` when it is time to move on."""
+        name = provider.name
+        breaker, budget = self._breakers[name], self._budgets[name]
+        tries = 0
+        while True:
+            now = self._clock.monotonic()
+            if call.attempts >= self.config.max_attempts_per_request:
+                call.reason = "attempts_exhausted"
+                return None
+            if now >= call.deadline:
+                call.reason = "deadline"
+                call.errors.append(_skip(name, "deadline", "request deadline passed"))
+                return None
+            permit = breaker.acquire()
+            if permit is None:
+                self._observer.short_circuit(name)
+                call.reason = "breaker_open"
+                call.errors.append(_skip(name, "breaker_open", "circuit breaker open"))
+                return None
+            if tries == 0:
+                budget.record_request()
+            tries += 1
+            call.attempts += 1
+            try:
+                value = await attempt(provider, call.deadline - now)
+            except ProviderError as error:
+                self._observer.attempt(name, "error", error.kind, self._clock.monotonic() - now)
+                if not error.retryable:
+                    breaker.release(permit)
+                    raise
+                breaker.failure(permit)
+                call.errors.append(error)
+                call.reason = error.kind
+                delay = self._policy.delay(tries, error)
+                if delay is None:
+                    if tries < self._policy.config.max_attempts:
+                        call.reason = "retry_after_too_long"
+                    return None
+                if self._clock.monotonic() + delay >= call.deadline:
+                    call.reason = "deadline"
+                    return None
+                if not budget.try_withdraw():
+                    self._observer.budget_exhausted(name)
+                    call.reason = "budget_exhausted"
+                    return None
+                self._observer.retry(name, error.kind)
+                await self._clock.sleep(delay)
+            except asyncio.CancelledError:
+                breaker.release(permit)
+                self._observer.attempt(
+                    name, "cancelled", lane.cancel_kind, self._clock.monotonic() - now
+                )
+                raise
+            else:
+                if settle:
+                    breaker.success(permit)
+                self._observer.attempt(name, "success", "ok", self._clock.monotonic() - now)
+                return _Won(provider, value, permit, now)
+
+    async def _hedged(
+        self,
+        first: LLMProvider,
+        second: LLMProvider,
+        call: _Call,
+        attempt: Attempt[T],
+        settle: bool,
+        discard: Discard[T],
+    ) -> _Won[T] | None:
+        """Race ``second`` against ``first`` once ``first`` is slower than the hedge delay."""
+        delay = (self.config.hedge_after_ms or 0) / 1000
+        lanes = {first.name: _Lane(), second.name: _Lane()}
+        tasks: dict[asyncio.Task[_Won[T] | None], LLMProvider] = {}
+        timer = asyncio.ensure_future(self._clock.sleep(delay))
+        primary = asyncio.ensure_future(self._lane(first, call, attempt, settle, lanes[first.name]))
+        tasks[primary] = first
+        winner: _Won[T] | None = None
+        raced = False
+        try:
+            await asyncio.wait({primary, timer}, return_when=asyncio.FIRST_COMPLETED)
+            if primary.done():
+                winner = primary.result()
+                if winner is not None or self._spent(call):
+                    return winner
+                self._observer.failover(first.name, second.name, call.reason)
+                winner = await self._lane(second, call, attempt, settle, lanes[second.name])
+                return winner
+            raced = True
+            backup = asyncio.ensure_future(
+                self._lane(second, call, attempt, settle, lanes[second.name])
+            )
+            tasks[backup] = second
+            pending: set[asyncio.Task[_Won[T] | None]] = set(tasks)
+            while pending and winner is None:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in (t for t in tasks if t in done):
+                    won = task.result()
+                    if won is not None and winner is None:
+                        winner = won
+                    elif won is not None:
+                        await discard(won)
+            return winner
+        finally:
+            timer.cancel()
+            for task, provider in tasks.items():
+                if not task.done():
+                    lanes[provider.name].cancel_kind = "hedge_lost" if winner else "client_gone"
+                    task.cancel()
+            for task in tasks:
+                result = (await asyncio.gather(task, return_exceptions=True))[0]
+                if isinstance(result, _Won) and result is not winner:
+                    await discard(result)
+            if raced:
+                won_by = winner.provider.name if winner else "none"
+                self._observer.hedge(first.name, second.name, won_by)
+
+
+def _skip(provider: str, kind: str, detail: str) -> ProviderError:
+    return ProviderError(detail, provider=provider, kind=kind, retryable=True)
+
+
+async def _noop(_: object) -> None:
+    return None
+
+
+async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):  # a failing close must not mask the outcome
+            await close()
