@@ -1,0 +1,282 @@
+"""The fake provider as a granian RSGI app: vendor API, fault admin API and ``/metrics``.
+
+One ``FakeApp`` serves one vendor. The hot path is plain RSGI with msgspec encoding (no
+framework): parse, ask the ``FaultEngine`` what to do, then answer, fail, hang or reset.
+Streams send their head frames at once, the first token after the time to first token and
+each later token after the per-token delay; with zero delays a whole stream is one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from typing import Any, Literal
+
+import prometheus_client
+from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in __all__
+    ProtocolClosed,
+)
+
+from fakes.llm import netreset
+from fakes.llm.admin import PREFIX, handle_admin
+from fakes.llm.anthropic_wire import AnthropicWire
+from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
+from fakes.llm.faults import FaultConfig, decode_config
+from fakes.llm.metrics import FakeMetrics
+from fakes.llm.openai_wire import OpenAIWire
+from fakes.llm.text import Answer, answer
+from fakes.llm.wire import Headers, Parsed, Wire
+
+__all__ = ["ENV_FAULTS", "ENV_SEED", "ENV_VENDOR", "FakeApp", "Vendor", "from_env", "make_wire"]
+
+Vendor = Literal["openai", "anthropic"]
+ENV_VENDOR = "FAKE_LLM_VENDOR"
+ENV_SEED = "FAKE_LLM_SEED"
+ENV_FAULTS = "FAKE_LLM_FAULTS"
+
+_JSON = ("content-type", "application/json")
+_SSE = ("content-type", "text/event-stream; charset=utf-8")
+_PROMETHEUS = ("content-type", "text/plain; version=0.0.4; charset=utf-8")
+_STREAM_HANG_S = 300.0
+# A length no cut stream reaches: the client reads a truncated body when we stop early.
+_PROMISED_LENGTH = str(1 << 40)
+
+_MISSING_KEY = {
+    "openai": "You didn't provide an API key. You need to provide your API key in an "
+    "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    "anthropic": "x-api-key header is required",
+}
+
+
+def make_wire(vendor: Vendor) -> Wire:
+    """The wire format of ``vendor``."""
+    return OpenAIWire() if vendor == "openai" else AnthropicWire()
+
+
+class FakeApp:
+    """An RSGI application faking one vendor; state lives in the worker process."""
+
+    def __init__(self, vendor: Vendor, *, seed: int = 0, faults: FaultConfig | None = None) -> None:
+        self.wire = make_wire(vendor)
+        self.vendor = vendor
+        self.seed = seed
+        self.engine = FaultEngine(faults, seed=seed)
+        self.metrics = FakeMetrics(vendor)
+        self._ids = itertools.count(1)
+        self._id_prefix = "chatcmpl-fake" if vendor == "openai" else "msg_fake"
+
+    def _restart_ids(self) -> None:
+        self._ids = itertools.count(1)
+
+    def _next_id(self) -> str:
+        return f"{self._id_prefix}{next(self._ids):016d}"
+
+    async def __call__(self, scope: Any, proto: Any) -> None:
+        """RSGI entry point."""
+        if scope.proto != "http":
+            return
+        path: str = scope.path
+        method: str = scope.method
+        if path == self.wire.chat_path and method == "POST":
+            await self._chat(scope, proto)
+        elif path.startswith(PREFIX):
+            body = await proto() if method in ("PUT", "POST") else b""
+            status, headers, payload = handle_admin(
+                self.engine,
+                method,
+                path,
+                body,
+                vendor=self.vendor,
+                on_reset=self._restart_ids,
+            )
+            proto.response_bytes(status, headers, payload)
+        elif path == "/metrics" and method == "GET":
+            proto.response_bytes(200, [_PROMETHEUS], self.metrics.render())
+        elif path == "/v1/models" and method == "GET":
+            proto.response_bytes(200, [_JSON], self.wire.models())
+        elif path == "/" and method == "GET":
+            status, headers, payload = handle_admin(
+                self.engine, "GET", PREFIX + "/health", b"", vendor=self.vendor
+            )
+            proto.response_bytes(status, headers, payload)
+        else:
+            body = self.wire.error(404, "not_found", request=None, detail=f"Unknown path {path}")
+            status = 404 if path != self.wire.chat_path else 405
+            proto.response_bytes(status, [_JSON], body)
+
+    async def _chat(self, scope: Any, proto: Any) -> None:
+        wire = self.wire
+        metrics = self.metrics
+        headers_in = scope.headers
+        body = await proto()
+        request_id = self._next_id()
+        parsed = wire.parse(body)
+        if not isinstance(parsed, Parsed):
+            metrics.outcome("bad_request")
+            err = wire.error(400, "bad_request", request=None, detail=parsed.message)
+            proto.response_bytes(400, [_JSON, (wire.request_id_header, request_id)], err)
+            return
+        key = wire.api_key(headers_in.get("authorization"), headers_in.get("x-api-key"))
+        text = answer(self.seed, parsed.model, parsed.prompt, parsed.max_tokens)
+        call = Call(
+            model=parsed.model,
+            api_key=key,
+            prompt_tokens=parsed.prompt_tokens,
+            completion_tokens=text.tokens,
+            max_tokens=parsed.max_tokens,
+            stream=parsed.stream,
+        )
+        engine = self.engine
+        engine.in_flight += 1
+        metrics.in_flight.inc()
+        try:
+            decision = engine.decide(call)
+            if not isinstance(decision, Serve):
+                metrics.decision(decision)
+                await self._fail(scope, proto, decision, parsed, key, request_id)
+                return
+            headers: Headers = [(wire.request_id_header, request_id)]
+            if decision.quota is not None:
+                headers += wire.quota_headers(decision.quota)
+            metrics.prompt_tokens.inc(parsed.prompt_tokens)
+            if parsed.stream:
+                metrics.decision(decision)
+                progress = [0]
+                try:
+                    await self._stream(proto, parsed, text, decision, headers, request_id, progress)
+                except ProtocolClosed:
+                    metrics.outcome("client_closed")
+                else:
+                    metrics.outcome("ok" if decision.stream_fault is None else "stream_fault")
+                metrics.completion_tokens.inc(progress[0])
+                return
+            delay = decision.ttft_s + decision.per_token_s * max(0, text.tokens - 1)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            headers.append(_JSON)
+            proto.response_bytes(200, headers, wire.complete(parsed, text, request_id))
+            metrics.completion_tokens.inc(text.tokens)
+            metrics.outcome("ok")
+        finally:
+            engine.in_flight -= 1
+            metrics.in_flight.dec()
+
+    async def _fail(
+        self,
+        scope: Any,
+        proto: Any,
+        decision: Reject | Reset | Hang,
+        parsed: Parsed,
+        key: str | None,
+        request_id: str,
+    ) -> None:
+        wire = self.wire
+        if isinstance(decision, Reset):
+            self._reset(scope, proto)
+            return
+        if isinstance(decision, Hang):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proto.client_disconnect(), decision.max_s)
+                return
+            body = wire.error(504, "hang", request=parsed)
+            proto.response_bytes(504, [_JSON, (wire.request_id_header, request_id)], body)
+            return
+        detail = _MISSING_KEY[self.vendor] if decision.reason == "auth" and key is None else ""
+        body = wire.error(
+            decision.status,
+            decision.reason,
+            request=parsed,
+            quota=decision.quota,
+            limit=decision.limit,
+            detail=detail,
+        )
+        headers: Headers = [_JSON, (wire.request_id_header, request_id)]
+        if decision.quota is not None:
+            headers += wire.quota_headers(decision.quota)
+        if decision.retry_after_s is not None:
+            headers.append(("retry-after", str(decision.retry_after_s)))
+        proto.response_bytes(decision.status, headers, body)
+
+    @staticmethod
+    def _reset(scope: Any, proto: Any) -> None:
+        if netreset.drop(scope.client, scope.server):
+            # The socket is shut; granian's own error answer goes nowhere.
+            proto.response_empty(500, [("connection", "close")])
+            return
+        proto.response_stream(200, [_JSON, ("content-length", _PROMISED_LENGTH)])
+
+    async def _stream(
+        self,
+        proto: Any,
+        parsed: Parsed,
+        text: Answer,
+        decision: Serve,
+        headers: Headers,
+        request_id: str,
+        progress: list[int],
+    ) -> None:
+        """Send the stream, counting the tokens sent in ``progress[0]``.
+
+        Raises granian's ``ProtocolClosed`` when the client goes away mid-stream.
+        """
+        wire = self.wire
+        frames = wire.frames(parsed, text, request_id)
+        fault = decision.stream_fault
+        headers.append(_SSE)
+        if fault in ("close", "hang"):
+            headers.append(("content-length", _PROMISED_LENGTH))
+        transport = proto.response_stream(200, headers)
+        tokens = frames.tokens
+        count = len(tokens) if fault is None else min(decision.after_tokens, len(tokens))
+        ttft, per_token = decision.ttft_s, decision.per_token_s
+        if ttft > 0 or per_token > 0:
+            await transport.send_bytes(b"".join(frames.head))
+            if ttft > 0:
+                await asyncio.sleep(ttft)
+            for i in range(count):
+                if i and per_token > 0:
+                    await asyncio.sleep(per_token)
+                await transport.send_bytes(tokens[i])
+                progress[0] = i + 1
+            pending: list[bytes] = []
+        else:
+            pending = [*frames.head, *tokens[:count]]
+        progress[0] = count
+        if fault is None:
+            await transport.send_bytes(b"".join([*pending, *frames.tail]))
+            return
+        if fault == "malformed_json":
+            pending.append(wire.malformed_json(parsed, request_id))
+        elif fault == "malformed_sse":
+            # Two events run together (no blank line between): their data lines join into
+            # text that is not JSON.
+            follow = tokens[count] if count < len(tokens) else frames.tail[0]
+            after = tokens[count + 1] if count + 1 < len(tokens) else frames.tail[-1]
+            pending.append(follow[:-1] + after)
+        elif fault == "error_event":
+            pending.append(wire.error_event(request_id))
+        if pending:
+            await transport.send_bytes(b"".join(pending))
+        if fault == "hang":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proto.client_disconnect(), _STREAM_HANG_S)
+        elif fault in ("malformed_json", "malformed_sse"):
+            await transport.send_bytes(b"".join(frames.tail))
+
+
+def from_env() -> FakeApp:
+    """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON).
+
+    This is the factory granian calls in each worker process (it also turns off the
+    ``*_created`` series for the whole process, which a fake has no use for).
+    """
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+    vendor = os.environ.get(ENV_VENDOR, "openai")
+    if vendor not in ("openai", "anthropic"):
+        raise ValueError(f"{ENV_VENDOR} must be openai or anthropic, not {vendor!r}")
+    seed = int(os.environ.get(ENV_SEED, "0"))
+    raw = os.environ.get(ENV_FAULTS)
+    faults = decode_config(raw) if raw else None
+    return FakeApp(vendor, seed=seed, faults=faults)  # type: ignore[arg-type]

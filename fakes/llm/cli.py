@@ -1,0 +1,100 @@
+"""The ``fake`` click command (``chaoslab fake`` and ``python -m fakes.llm`` both run it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["fake"]
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("vendor", type=click.Choice(["openai", "anthropic"]))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    required=True,
+    help="TCP port to listen on.",
+)
+@click.option(
+    "--faults",
+    "faults_arg",
+    metavar="FILE|JSON",
+    default=None,
+    help="Faults to start with: a JSON or YAML (.yaml/.yml) file, or inline JSON ('{...}').",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the answer text and of the fault draws.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="granian worker processes (each keeps its own fault state and metrics).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="granian's log level.",
+)
+def fake(
+    vendor: str,
+    host: str,
+    port: int,
+    faults_arg: str | None,
+    seed: int,
+    workers: int,
+    log_level: str,
+) -> None:
+    """Serve a fake OpenAI- or Anthropic-compatible LLM API with a runtime fault API.
+
+    The vendor API is at the root (OpenAI: base URL http://HOST:PORT/v1, Anthropic:
+    http://HOST:PORT); faults are set at runtime under /_fake (see fakes/llm/README.md)
+    and metrics are at /metrics.
+
+    \b
+    Example:
+      chaoslab fake openai --port 9001 --seed 7
+      chaoslab fake anthropic --port 9002 --faults faults.yaml
+      chaoslab fake openai --port 9003 --faults '{"outage": {"duration_s": 60}}'
+      curl -X PUT localhost:9001/_fake/faults -d '{"errors": {"rate": 0.1}}'
+    """
+    import msgspec  # imported here to keep `--help` fast
+
+    from fakes.llm.faults import decode_config
+    from fakes.llm.serve import read_faults, serve
+
+    config = None
+    if faults_arg is not None and faults_arg.lstrip().startswith("{"):
+        try:
+            config = decode_config(faults_arg)
+        except msgspec.DecodeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--faults") from exc
+    elif faults_arg is not None:
+        faults_path = Path(faults_arg)
+        try:
+            config = read_faults(faults_path)
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {faults_path}: {exc.strerror}", param_hint="--faults"
+            ) from exc
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise click.BadParameter(f"{faults_path}: {exc}", param_hint="--faults") from exc
+    serve(
+        vendor,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        seed=seed,
+        faults=config,
+        workers=workers,
+        log_level=log_level,
+    )

@@ -1,0 +1,84 @@
+"""Prometheus metrics of one fake, in its own registry (served at ``GET /metrics``).
+
+Labels are fixed and low-cardinality: ``vendor`` (openai|anthropic), ``outcome``, ``kind``.
+The lab compares these server-side counts with the client's to measure retry amplification.
+With several granian workers each worker counts its own requests (a scrape reaches one).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from fakes.llm.engine import Decision, Hang, Reject, Reset, Serve
+
+__all__ = ["OUTCOMES", "FakeMetrics"]
+
+# outcome of a request, as the fake saw it
+OUTCOMES = (
+    "ok",
+    "stream_fault",
+    "client_closed",
+    "error",
+    "reset",
+    "hang",
+    "rejected",
+    "bad_request",
+)
+
+REQUESTS_HELP = "Requests to the fake LLM API by outcome (ok, stream_fault, error, ...)."
+FAULTS_HELP = "Faults injected by the fake, by kind (error_503, outage, quota_requests, ...)."
+TOKENS_HELP = "Tokens the fake accounted for, by kind (prompt, completion)."
+IN_FLIGHT_HELP = "Requests the fake is handling right now."
+
+
+class FakeMetrics:
+    """The fake's metrics; ``vendor`` is bound once so the hot path does no label lookups."""
+
+    def __init__(self, vendor: str, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._requests = Counter(
+            "fake_llm_requests",
+            REQUESTS_HELP,
+            ["vendor", "outcome"],
+            registry=self.registry,
+        )
+        self._faults = Counter(
+            "fake_llm_faults_injected",
+            FAULTS_HELP,
+            ["vendor", "kind"],
+            registry=self.registry,
+        )
+        tokens = Counter("fake_llm_tokens", TOKENS_HELP, ["vendor", "kind"], registry=self.registry)
+        self.in_flight = Gauge(
+            "fake_llm_in_flight_requests", IN_FLIGHT_HELP, ["vendor"], registry=self.registry
+        ).labels(vendor)
+        self._vendor = vendor
+        self._outcome = {o: self._requests.labels(vendor, o) for o in OUTCOMES}
+        self.prompt_tokens = tokens.labels(vendor, "prompt")
+        self.completion_tokens = tokens.labels(vendor, "completion")
+
+    def outcome(self, name: str) -> None:
+        """Count one request with outcome ``name`` (one of ``OUTCOMES``)."""
+        self._outcome[name].inc()
+
+    def fault(self, kind: str) -> None:
+        """Count one injected fault of ``kind``."""
+        self._faults.labels(self._vendor, kind).inc()
+
+    def decision(self, decision: Decision) -> None:
+        """Count the fault and the outcome a non-serving decision stands for."""
+        if isinstance(decision, Serve):
+            if decision.stream_fault is not None:
+                self.fault(f"stream_{decision.stream_fault}")
+            return
+        self.fault(decision.fault)
+        if isinstance(decision, Reject):
+            self.outcome("rejected" if decision.reason in ("auth", "context") else "error")
+        elif isinstance(decision, Reset):
+            self.outcome("reset")
+        elif isinstance(decision, Hang):
+            self.outcome("hang")
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

@@ -1,0 +1,38 @@
+"""Configured latency reaches the client (lower bounds only: no flaky upper bounds)."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+
+from fakes.llm.process import FakeProcess
+
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "slow please"}]
+
+
+def test_ttft_delays_the_first_token(fake_openai: FakeProcess, fake_faults_reset: None) -> None:
+    """With a 300 ms time to first token, no content arrives earlier than that."""
+    fake_openai.set_faults({"latency": {"ttft": 300}})
+    with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
+        started = time.monotonic()
+        stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        first = next(c for c in stream if c.choices and c.choices[0].delta.content)
+        elapsed = time.monotonic() - started
+        stream.close()
+    assert first.choices[0].delta.content
+    assert elapsed >= 0.29
+
+
+def test_per_token_delay_paces_a_completion(
+    fake_openai: FakeProcess, fake_faults_reset: None
+) -> None:
+    """A non-streamed answer of n tokens takes at least (n - 1) per-token delays."""
+    fake_openai.set_faults({"latency": {"per_token": 10}})
+    with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
+        started = time.monotonic()
+        completion = client.chat.completions.create(model="m", messages=MESSAGES)
+        elapsed = time.monotonic() - started
+    assert completion.usage is not None
+    assert elapsed >= 0.0099 * (completion.usage.completion_tokens - 1)
