@@ -1,0 +1,107 @@
+"""The server: the HTTP API plus every proxy, on one asyncio event loop.
+
+``ToxiproxyServer`` is what tests embed (``await server.start()``) and what ``serve`` runs
+from the command line. The API binds to loopback unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import signal
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+from fakes.toxiproxy.api import build_app
+from fakes.toxiproxy.collection import ProxyCollection
+from fakes.toxiproxy.errors import ApiError
+from fakes.toxiproxy.metrics import ProxyMetrics
+from fakes.toxiproxy.proxy import Proxy
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ToxiproxyServer", "serve"]
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8474
+
+
+class ToxiproxyServer:
+    """A Toxiproxy-compatible server. ``port=0`` picks a free port (see ``port`` after
+    ``start``); ``seed`` makes toxicity draws, jitter and slicing reproducible."""
+
+    def __init__(
+        self, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, seed: int | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.metrics = ProxyMetrics()
+        self.proxies = ProxyCollection(rng=random.Random(seed), metrics=self.metrics)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def api_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def proxy(self, name: str) -> Proxy:
+        """The named proxy (``ApiError`` 404 when absent)."""
+        return self.proxies.get(name)
+
+    async def start(self) -> None:
+        """Serve the API; returns once it is listening."""
+        runner = web.AppRunner(build_app(self.proxies, self.metrics), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        await site.start()
+        self._runner = runner
+        if self.port == 0 and runner.addresses:
+            self.port = int(runner.addresses[0][1])
+
+    async def populate_file(self, path: Path) -> list[Proxy]:
+        """Create the proxies listed in a Toxiproxy ``-config`` JSON file."""
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        body = json.loads(text)
+        result = await self.proxies.populate(body)
+        if result.error is not None:
+            raise result.error
+        return result.proxies
+
+    async def stop(self) -> None:
+        """Close every proxy and the API."""
+        await self.proxies.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def serve(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    config: Path | None = None,
+    seed: int | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM: populate from ``config`` first, then serve the API."""
+    server = ToxiproxyServer(host=host, port=port, seed=seed)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        if config is not None:
+            try:
+                await server.populate_file(config)
+            except ApiError as error:
+                raise SystemExit(f"toxiproxy: populating from {config} failed: {error}") from None
+        await server.start()
+        print(f"toxiproxy: API on {server.api_url}", flush=True)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        await server.stop()

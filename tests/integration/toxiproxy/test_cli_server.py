@@ -1,0 +1,47 @@
+"""``chaoslab toxiproxy --config``: the command serves the API with the file's proxies."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from lab.net import free_port
+
+
+def test_config_is_populated_at_start(tmp_path: Path) -> None:
+    """Proxies listed in --config exist as soon as the API answers; SIGTERM stops it."""
+    listen_port = free_port()
+    config = tmp_path / "proxies.json"
+    config.write_text(
+        json.dumps([{"name": "cfg", "listen": f"127.0.0.1:{listen_port}", "upstream": "x:1"}]),
+        encoding="utf-8",
+    )
+    api_port = free_port()
+    command = [sys.executable, "-m", "lab", "toxiproxy", "--port", str(api_port),
+               "--config", str(config)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        proxies = None
+        deadline = time.monotonic() + 20
+        while proxies is None and time.monotonic() < deadline:
+            try:
+                proxies = httpx.get(f"http://127.0.0.1:{api_port}/proxies", timeout=1).json()
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert proxies is not None
+        assert proxies["cfg"]["listen"] == f"127.0.0.1:{listen_port}"
+        assert proxies["cfg"]["enabled"] is True
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
