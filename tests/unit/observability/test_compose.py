@@ -5,14 +5,12 @@ health order. The commands are checked against the real CLIs."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.unit.observability.files import COMPOSE_FILE, PROMETHEUS_DIR, ROOT, load_yaml
+from tests.unit.observability.files import PROMETHEUS_DIR, ROOT, load_yaml
 
 _DEFAULT = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
@@ -167,31 +165,3 @@ def test_prometheus_scrapes_the_compose_services(compose: dict[str, Any]) -> Non
     assert expected <= targets
     for target in targets - {"localhost:9090"}:
         assert target.split(":")[0] in compose["services"], target
-
-
-def _compose_command() -> list[str] | None:
-    docker = shutil.which("docker")
-    if docker is not None:
-        probe = subprocess.run(
-            [docker, "compose", "version"], capture_output=True, timeout=30, check=False
-        )
-        if probe.returncode == 0:
-            return [docker, "compose"]
-    legacy = shutil.which("docker-compose")
-    return [legacy] if legacy is not None else None
-
-
-def test_docker_compose_config_is_valid() -> None:
-    """`docker compose config -q` accepts the file (no engine needed to validate)."""
-    command = _compose_command()
-    if command is None:
-        pytest.skip("neither the docker compose plugin nor docker-compose is installed")
-    result = subprocess.run(
-        [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
