@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 import redis
 
-from lab.binaries import find
 from lab.servers import (
     HAProxyServer,
     PostgresServer,
@@ -19,6 +18,7 @@ from lab.servers import (
     RedisServer,
     ServerStartError,
 )
+from tests.fixtures.servers import start_or_skip
 
 
 def test_redis_is_a_real_redis_server(redis_server: RedisServer) -> None:
@@ -72,15 +72,13 @@ def test_prometheus_is_a_real_prometheus(prometheus_server: PrometheusServer) ->
 
 def test_haproxy_balances_to_a_real_backend(redis_server: RedisServer) -> None:
     """HAProxy starts from its binary and reports itself through its Prometheus exporter."""
-    pytest.importorskip("redis")
+    proxy = start_or_skip(HAProxyServer(backends=[redis_server.address]))
     try:
-        find("haproxy")
-    except Exception as missing:
-        pytest.skip(str(missing))
-    with HAProxyServer(backends=[redis_server.address]) as proxy:
         url = f"http://{proxy.host}:{proxy.stats_port}/metrics"
         with urllib.request.urlopen(url) as response:
             text = response.read().decode()
+    finally:
+        proxy.stop()
     assert "haproxy_process_" in text
 
 

@@ -29,6 +29,7 @@ from service.adapters.redis import create_redis_client
 from service.adapters.stores.memory import MemoryConversationStore
 from service.adapters.stores.postgres import PostgresConversationStore
 from service.domain.ports import ConversationStore
+from tests.fixtures.servers import skip_unless_required
 
 _CONTRACT_DB = "state_contract"
 
@@ -84,10 +85,7 @@ def mongo_url() -> Iterator[str]:
             yield container.get_connection_url()
         return
     reason = "no MongoDB: MONGO_URL unset, no mongod on PATH, and no working Docker engine"
-    required = os.environ.get("LAB_REQUIRE_SERVERS", "").split(",")
-    if "mongo" in (name.strip() for name in required):
-        pytest.fail(f"mongo is required (LAB_REQUIRE_SERVERS) but {reason}")
-    pytest.skip(reason)
+    skip_unless_required("mongo", reason)
 
 
 def _with_database(url: str, database: str) -> str:
