@@ -1,6 +1,7 @@
 """``python -m fakes.toxiproxy [--host H] [--port P] [--config FILE] [--seed N]``.
 
-Flags mirror ``toxiproxy-server`` (which spells them with one dash; both spellings work).
+Flags mirror ``toxiproxy-server`` (which spells them with one dash; both spellings work),
+``-proxy-metrics``, ``-runtime-metrics`` and ``-version`` included.
 Runs on uvloop when it is installed.
 """
 
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from fakes.toxiproxy.api import VERSION
 from fakes.toxiproxy.server import DEFAULT_HOST, DEFAULT_PORT, serve
 
 __all__ = ["main"]
@@ -25,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", "-seed", type=int, help="seed for toxicity, jitter, slicing")
     parser.add_argument("--proxy-metrics", "-proxy-metrics", action="store_true",
                         help="accepted for compatibility; metrics are always on")  # fmt: skip
+    parser.add_argument("--runtime-metrics", "-runtime-metrics", action="store_true",
+                        help="accepted for compatibility; no runtime metrics")  # fmt: skip
+    parser.add_argument("--version", "-version", action="version",
+                        version=f"toxiproxy-server version {VERSION}",
+                        help="print the Toxiproxy version served")  # fmt: skip
     return parser
 
 

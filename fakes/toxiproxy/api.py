@@ -1,8 +1,11 @@
 """The HTTP API, route for route and status for status Toxiproxy 2.x's ``api.go``.
 
-Successful bodies are compact JSON; errors are ``{"error": msg, "status": code}`` sent the
-way Go's ``http.Error`` sends them (``text/plain``, trailing newline). Proxy create and
-``/populate`` answer 201, deletes and ``/reset`` 204, everything else 200.
+Bodies are read and written as Go's ``encoding/json`` does (see ``gojson``). Errors are
+``{"error": msg, "status": code}`` sent the way Go's ``http.Error`` sends them
+(``text/plain``, trailing newline), except ``/populate``'s, which are JSON with the proxies
+made so far. Unrouted requests get gorilla/mux's bare 404 and 405, unclean paths
+(``//proxies``) its 301 to the clean one. Proxy create and ``/populate`` answer 201, deletes
+and ``/reset`` 204, everything else 200.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Final
+from urllib.parse import quote
 
 from aiohttp import web
 
-from fakes.toxiproxy.collection import ProxyCollection
-from fakes.toxiproxy.errors import BAD_REQUEST_BODY, ApiError
+from fakes.toxiproxy.collection import PopulateResult, ProxyCollection
+from fakes.toxiproxy.errors import ApiError
+from fakes.toxiproxy.gojson import decode
 from fakes.toxiproxy.metrics import ProxyMetrics
 
 __all__ = ["VERSION", "build_app"]
@@ -27,33 +32,71 @@ _METRICS: Final = web.AppKey("metrics", ProxyMetrics)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Go's json.Marshal escapes these (HTML safety) and writes other non-ASCII text as is.
+_GO_ESCAPES: Final = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _marshal(data: object) -> str:
+    """Compact JSON as Go's ``json.Marshal`` writes it."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_GO_ESCAPES)
+
+
 def _json(data: object, status: int = 200) -> web.Response:
-    body = json.dumps(data, separators=(",", ":")).encode()
+    body = _marshal(data).encode()
     return web.Response(body=body, status=status, content_type="application/json")
 
 
 def _error(error: ApiError) -> web.Response:
-    body = json.dumps(error.to_json(), separators=(",", ":")) + "\n"
     return web.Response(
-        text=body,
+        text=_marshal(error.to_json()) + "\n",
         status=error.status,
         headers={"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"},
     )
 
 
 async def _body(request: web.Request) -> object:
-    raw = await request.read()
-    if not raw.strip():
-        raise BAD_REQUEST_BODY.joined("EOF")
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise BAD_REQUEST_BODY.joined(str(error)) from None
+    return decode(await request.read())
+
+
+def _clean_path(path: str) -> str:
+    """gorilla/mux's ``cleanPath``: ``path.Clean`` (no ``//``, ``.``, ``..``), rooted, with a
+    trailing slash kept."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    clean = "/" + "/".join(parts)
+    if path.endswith("/") and clean != "/":
+        clean += "/"
+    return clean
 
 
 @web.middleware
 async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Refuse browsers (as Toxiproxy does) and render ``ApiError`` once."""
+    """Redirect unclean paths and answer unrouted requests as gorilla/mux does, refuse
+    browsers (as Toxiproxy does) and render ``ApiError`` once."""
+    clean = _clean_path(request.path)
+    if clean != request.path:
+        _, mark, query = request.raw_path.partition("?")
+        location = quote(clean, safe="/!$&'()*+,;=:@~") + mark + query
+        return web.Response(status=301, headers={"Location": location})
+    missing = request.match_info.http_exception
+    if isinstance(missing, web.HTTPMethodNotAllowed):
+        return web.Response(status=405)  # mux: empty body, no middleware
+    if missing is not None:
+        return web.Response(
+            text="404 page not found\n",
+            status=404,
+            headers={
+                "Content-Type": "text/plain; charset=utf-8",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
     if request.headers.get("User-Agent", "").startswith("Mozilla/"):
         return web.Response(text="User agent not allowed\n", status=403)
     try:
@@ -76,13 +119,18 @@ async def proxy_create(request: web.Request) -> web.Response:
 
 
 async def populate(request: web.Request) -> web.Response:
-    result = await _collection(request).populate(await _body(request))
+    """Toxiproxy answers every outcome here with one JSON object (``application/json``,
+    even for errors): ``{"error", "status", "proxies"}``, ``proxies`` being what was made
+    before the error, ``null`` when nothing was."""
+    try:
+        result = await _collection(request).populate(await _body(request))
+    except ApiError as error:
+        result = PopulateResult([], error)
     data: dict[str, object] = {}
     status = 201
     if result.error is not None:
         data = result.error.to_json()
         status = result.error.status
-    # Go marshals an empty result as null, and so do we.
     data["proxies"] = [proxy.to_json() for proxy in result.proxies] or None
     return _json(data, status=status)
 
@@ -145,7 +193,8 @@ async def version(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[_METRICS].exposition()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+    content_type = "text/plain; version=0.0.4; charset=utf-8"
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def build_app(collection: ProxyCollection, proxy_metrics: ProxyMetrics) -> web.Application:

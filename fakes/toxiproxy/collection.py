@@ -9,18 +9,26 @@ import asyncio
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from fakes.toxiproxy.errors import (
-    BAD_REQUEST_BODY,
     MISSING_FIELD,
     PROXY_EXISTS,
     PROXY_NOT_FOUND,
     ApiError,
 )
+from fakes.toxiproxy.gojson import GoType, decode_struct, type_error
 from fakes.toxiproxy.metrics import Labels, ProxyMetrics
 from fakes.toxiproxy.proxy import Proxy
 
-__all__ = ["PopulateResult", "ProxyCollection", "ProxyInput", "parse_proxy_input"]
+__all__ = [
+    "POPULATE_ITEM",
+    "PROXY_STRUCT",
+    "PopulateResult",
+    "ProxyCollection",
+    "ProxyInput",
+    "parse_proxy_input",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +49,35 @@ class PopulateResult:
     error: ApiError | None
 
 
-def _field(body: dict[str, object], key: str, default: str) -> str:
-    value = body.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise BAD_REQUEST_BODY.joined(f"field {key} must be a string")
-    return value
+_PROXY_FIELDS: Final[dict[str, GoType]] = {
+    "name": "string",
+    "listen": "string",
+    "upstream": "string",
+    "enabled": "bool",
+}
+# Go's names for what Toxiproxy decodes a proxy body into (they appear in its errors).
+PROXY_STRUCT: Final = ("Proxy", "toxiproxy.Proxy")
+POPULATE_ITEM: Final = ("", 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }')
+_POPULATE_LIST: Final = f"[]{POPULATE_ITEM[1]}"
 
 
-def parse_proxy_input(body: object, *, defaults: ProxyInput) -> ProxyInput:
-    """Fields from a JSON object, each missing one taken from ``defaults``."""
+def parse_proxy_input(
+    body: object, *, defaults: ProxyInput, go_names: tuple[str, str] = PROXY_STRUCT
+) -> ProxyInput:
+    """Fields from a JSON object as Go decodes it (``null`` changes nothing, keys match
+    case-insensitively), each missing one taken from ``defaults``. ``go_names`` are the
+    Go struct and type names that Toxiproxy's type errors mention."""
+    struct, value_type = go_names
+    if body is None:
+        return defaults
     if not isinstance(body, dict):
-        raise BAD_REQUEST_BODY.joined("expected a JSON object")
-    enabled = body.get("enabled")
-    if enabled is None:
-        enabled = defaults.enabled
-    if not isinstance(enabled, bool):
-        raise BAD_REQUEST_BODY.joined("field enabled must be a boolean")
+        raise type_error(body, "Go value", value_type)
+    fields = decode_struct(body, _PROXY_FIELDS, struct=struct)
     return ProxyInput(
-        name=_field(body, "name", defaults.name),
-        listen=_field(body, "listen", defaults.listen),
-        upstream=_field(body, "upstream", defaults.upstream),
-        enabled=enabled,
+        name=str(fields.get("name", defaults.name)),
+        listen=str(fields.get("listen", defaults.listen)),
+        upstream=str(fields.get("upstream", defaults.upstream)),
+        enabled=bool(fields.get("enabled", defaults.enabled)),
     )
 
 
@@ -81,7 +95,8 @@ class ProxyCollection:
         metrics.watch(self._live_bytes)
 
     def __iter__(self) -> Iterator[Proxy]:
-        return iter(list(self._proxies.values()))
+        """The proxies in name order (Go marshals the ``/proxies`` map sorted by key)."""
+        return iter([self._proxies[name] for name in sorted(self._proxies)])
 
     def __len__(self) -> int:
         return len(self._proxies)
@@ -141,9 +156,11 @@ class ProxyCollection:
         """``POST /populate``: create each proxy unless one with the same name, listen and
         upstream exists (then it is kept untouched, toxics included); a differing one is
         replaced. Input is validated before anything changes."""
+        if body is None:
+            body = []
         if not isinstance(body, list):
-            raise BAD_REQUEST_BODY.joined("expected a JSON array of proxies")
-        specs = [parse_proxy_input(item, defaults=_NEW) for item in body]
+            raise type_error(body, "Go value", _POPULATE_LIST)
+        specs = [parse_proxy_input(item, defaults=_NEW, go_names=POPULATE_ITEM) for item in body]
         for index, spec in enumerate(specs, start=1):
             if not spec.name:
                 raise MISSING_FIELD.joined(f"name at proxy {index}")

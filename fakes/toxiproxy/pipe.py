@@ -7,7 +7,8 @@ through the chain: the proxy's current toxics for this direction, pushed by ``re
 
 Whether a toxic applies (its ``toxicity``) is drawn once per pipe, and again when the toxic
 is updated; a toxic that does not apply is not in the chain, so ``toxicity: 0`` never
-touches traffic. Removing a toxic wakes whatever it holds, so its data moves on at once.
+touches traffic. Removing or updating a toxic wakes whatever it holds, so its data moves
+on at once (an updated slow_close restarts its delay; reset_peer keeps its deadline).
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class Pipe:
                 state.revision = toxic.revision
                 state.active = rng.random() < toxic.toxicity
                 state.deadline = now + toxic.attr("timeout") / 1000
+                state.clock = now  # bandwidth starts afresh, as a re-run Go toxic does
             states[toxic] = state
         for toxic, state in self._states.items():
             if toxic not in states:
@@ -128,7 +130,10 @@ class Pipe:
                 if state.active and toxic.type == "timeout":
                     self._kill = True  # Toxiproxy closes a link when its timeout toxic goes
         self._states = states
-        self._chain = tuple(state for state in states.values() if state.active)
+        # A noop toxic (Toxiproxy's pass-through) never needs the slow path.
+        self._chain = tuple(
+            state for state in states.values() if state.active and state.toxic.type != "noop"
+        )
         self.wake()
 
     def wake(self) -> None:
@@ -282,12 +287,14 @@ class Pipe:
             await self._dest.drain()
 
     async def _sleep_until(self, deadline: float, state: _State) -> bool:
-        """Sleep until ``deadline``; ``False`` early when the toxic is removed or disabled."""
+        """Sleep until ``deadline``; ``False`` early when the toxic is removed, disabled or
+        updated (Toxiproxy interrupts a toxic to update it: held data moves on at once)."""
         loop = asyncio.get_running_loop()
+        revision = state.revision
         while True:
             if self._link.closed or self._kill:
                 raise _Close
-            if state.removed or not state.active:
+            if state.removed or not state.active or state.revision != revision:
                 return False
             if loop.time() >= deadline:
                 return True
@@ -320,9 +327,11 @@ class Pipe:
             await nxt(_Chunk(piece, chunk.at))
 
     async def _slow_close(self, state: _State, chunk: _Chunk | None, nxt: _Next) -> None:
-        if chunk is None:
+        # An update restarts the delay with the new value, as Toxiproxy re-runs the toxic.
+        while chunk is None and not state.removed and state.active:
             delay = state.toxic.attr("delay") / 1000
-            await self._sleep_until(asyncio.get_running_loop().time() + delay, state)
+            if await self._sleep_until(asyncio.get_running_loop().time() + delay, state):
+                break
         await nxt(chunk)
 
     async def _timeout(self, state: _State, chunk: _Chunk | None, nxt: _Next) -> None:
@@ -333,9 +342,11 @@ class Pipe:
             state.deadline = asyncio.get_running_loop().time() + timeout / 1000
 
     async def _reset_peer(self, state: _State, chunk: _Chunk | None, nxt: _Next) -> None:
-        delay = state.toxic.attr("timeout") / 1000
-        if await self._sleep_until(asyncio.get_running_loop().time() + delay, state):
-            raise _Close(reset=True)
+        # Toxiproxy's wait here ignores updates: only a removal (or toxicity 0) stops it.
+        deadline = asyncio.get_running_loop().time() + state.toxic.attr("timeout") / 1000
+        while not state.removed and state.active:
+            if await self._sleep_until(deadline, state):
+                raise _Close(reset=True)
         await nxt(chunk)
 
     async def _slicer(self, state: _State, chunk: _Chunk | None, nxt: _Next) -> None:

@@ -14,7 +14,7 @@ import socket
 from typing import Final
 
 from fakes.toxiproxy.addresses import format_address, resolve, split_address
-from fakes.toxiproxy.errors import TOXIC_EXISTS, TOXIC_NOT_FOUND, ApiError
+from fakes.toxiproxy.errors import TOXIC_NOT_FOUND, ApiError
 from fakes.toxiproxy.link import Link
 from fakes.toxiproxy.metrics import ProxyMetrics
 from fakes.toxiproxy.protocol import StreamProtocol
@@ -26,6 +26,8 @@ _STREAM_LIMIT: Final = 256 * 1024
 _CONNECT_TIMEOUT: Final = 10.0
 _STOP_TIMEOUT: Final = 5.0
 _BACKLOG: Final = 1024
+# Go dials the local system for an empty or unspecified upstream host (":6379").
+_LOCAL_FOR: Final = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
 class Proxy:
@@ -94,10 +96,15 @@ class Proxy:
         """Listen on ``listen`` (port 0 picks one; ``listen`` then shows it)."""
         if self.enabled:
             return
-        family, host, port = await resolve(self.listen)
+        try:
+            family, host, port = await resolve(self.listen)
+        except ApiError as error:
+            raise ApiError(f"listen tcp: {error.message}", error.status) from None
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and host == "::":
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             sock.bind((host, port))
             sock.listen(_BACKLOG)
             sock.setblocking(False)
@@ -151,9 +158,7 @@ class Proxy:
         raise TOXIC_NOT_FOUND
 
     def add_toxic(self, body: object) -> Toxic:
-        toxic = parse_toxic(body)
-        if any(t.name == toxic.name for t in self.toxics):
-            raise TOXIC_EXISTS
+        toxic = parse_toxic(body, taken=lambda name: any(t.name == name for t in self.toxics))
         self.toxics.append(toxic)
         self._changed()
         return toxic
@@ -196,6 +201,7 @@ class Proxy:
 
     async def _dial(self) -> tuple[asyncio.StreamReader, StreamProtocol, asyncio.StreamWriter]:
         host, port = split_address(self.upstream)
+        host = _LOCAL_FOR.get(host, host)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=_STREAM_LIMIT)
         protocol = StreamProtocol(reader)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import signal
 from pathlib import Path
@@ -19,6 +18,7 @@ from aiohttp import web
 from fakes.toxiproxy.api import build_app
 from fakes.toxiproxy.collection import ProxyCollection
 from fakes.toxiproxy.errors import ApiError
+from fakes.toxiproxy.gojson import decode
 from fakes.toxiproxy.metrics import ProxyMetrics
 from fakes.toxiproxy.proxy import Proxy
 
@@ -62,8 +62,7 @@ class ToxiproxyServer:
 
     async def populate_file(self, path: Path) -> list[Proxy]:
         """Create the proxies listed in a Toxiproxy ``-config`` JSON file."""
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        body = json.loads(text)
+        body = decode(await asyncio.to_thread(path.read_bytes))
         result = await self.proxies.populate(body)
         if result.error is not None:
             raise result.error

@@ -13,20 +13,19 @@ timeout     ``timeout`` ms, then close; 0 = drop data and never close
 reset_peer  ``timeout`` ms after the first data, then TCP RST
 slicer      ``average_size`` bytes, ``size_variation`` bytes, ``delay`` microseconds
 limit_data  ``bytes`` transmitted, then close
+noop        none: passes data untouched
 ==========  =========================================================================
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
-from fakes.toxiproxy.errors import (
-    BAD_REQUEST_BODY,
-    INVALID_STREAM,
-    INVALID_TOXIC_TYPE,
-)
+from fakes.toxiproxy.errors import INVALID_STREAM, INVALID_TOXIC_TYPE, TOXIC_EXISTS
+from fakes.toxiproxy.gojson import GoType, decode_struct, type_error
 
 __all__ = [
     "ATTRIBUTES",
@@ -49,6 +48,7 @@ ATTRIBUTES: Final[dict[str, tuple[str, ...]]] = {
     "reset_peer": ("timeout",),
     "slicer": ("average_size", "size_variation", "delay"),
     "limit_data": ("bytes",),
+    "noop": (),
 }
 
 
@@ -92,67 +92,82 @@ def parse_direction(stream: str) -> Direction:
     raise INVALID_STREAM
 
 
-def _string(body: dict[str, object], key: str, default: str) -> str:
-    value = body.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise BAD_REQUEST_BODY.joined(f"field {key} must be a string")
-    return value
-
-
-def _toxicity(value: object, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BAD_REQUEST_BODY.joined("field toxicity must be a number")
-    return float(value)
+# Go's struct names for each toxic's attributes, and their integer types (for its errors).
+_GO_STRUCTS: Final[dict[str, str]] = {
+    "latency": "LatencyToxic",
+    "bandwidth": "BandwidthToxic",
+    "slow_close": "SlowCloseToxic",
+    "timeout": "TimeoutToxic",
+    "reset_peer": "ResetToxic",
+    "slicer": "SlicerToxic",
+    "limit_data": "LimitDataToxic",
+    "noop": "NoopToxic",
+}
+_WRAPPER_FIELDS: Final[dict[str, tuple[GoType, str] | GoType]] = {
+    "name": "string",
+    "type": "string",
+    "stream": "string",
+    "toxicity": "float32",
+    "attributes": ("struct", "toxics.NoopToxic"),
+}
+_UPDATE_TYPE: Final = (
+    'struct { Attributes interface {} "json:\\"attributes\\""; '
+    'Toxicity float32 "json:\\"toxicity\\"" }'
+)
 
 
 def _attributes(kind: str, raw: object, current: dict[str, int]) -> dict[str, int]:
-    """``current`` overlaid with the known integer attributes in ``raw`` (unknown keys ignored)."""
+    """``current`` overlaid with the attributes Go would decode from ``raw`` into the
+    toxic's struct (integers; unknown keys ignored; keys match case-insensitively)."""
     result = dict(current)
-    if raw is None:
-        return result
     if not isinstance(raw, dict):
-        raise BAD_REQUEST_BODY.joined("field attributes must be an object")
-    for key in ATTRIBUTES[kind]:
-        if key not in raw or raw[key] is None:
-            continue
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise BAD_REQUEST_BODY.joined(f"attribute {key} must be an integer")
-        result[key] = value
+        return result
+    go_type: GoType = "int" if kind == "slicer" else "int64"
+    fields = dict.fromkeys(ATTRIBUTES[kind], go_type)
+    decoded = decode_struct(raw, fields, struct=f"{_GO_STRUCTS[kind]}.attributes")
+    result.update({key: cast(int, value) for key, value in decoded.items()})
     return result
 
 
-def parse_toxic(body: object) -> Toxic:
+def parse_toxic(body: object, *, taken: Callable[[str], bool] = lambda name: False) -> Toxic:
     """A new toxic from a create request, with Toxiproxy's defaults (``downstream``,
-    toxicity 1.0, name ``<type>_<stream>``); ``ApiError`` on bad input."""
+    toxicity 1.0, name ``<type>_<stream>``); ``ApiError`` on bad input, checked in
+    Toxiproxy's order: body, stream, type, name ``taken`` (409), then attributes."""
+    if body is None:
+        body = {}
     if not isinstance(body, dict):
-        raise BAD_REQUEST_BODY.joined("expected a JSON object")
-    stream = _string(body, "stream", "downstream")
-    name = _string(body, "name", "")
-    kind = _string(body, "type", "")
-    toxicity = _toxicity(body.get("toxicity"), 1.0)
+        raise type_error(body, "Go value", "toxics.ToxicWrapper")
+    fields = decode_struct(body, _WRAPPER_FIELDS, struct="ToxicWrapper")
+    stream = str(fields.get("stream", "downstream"))
+    kind = str(fields.get("type", ""))
+    toxicity = cast(float, fields.get("toxicity", 1.0))
     direction = parse_direction(stream)
-    if not name:
-        name = f"{kind}_{stream}"
+    name = str(fields.get("name", "")) or f"{kind}_{stream}"
     if kind not in ATTRIBUTES:
         raise INVALID_TOXIC_TYPE
+    if taken(name):
+        raise TOXIC_EXISTS
     defaults = dict.fromkeys(ATTRIBUTES[kind], 0)
-    attributes = _attributes(kind, body.get("attributes"), defaults)
+    attributes = _attributes(kind, fields.get("attributes"), defaults)
     return Toxic(name, kind, stream, direction, toxicity, attributes)
 
 
 def update_toxic(toxic: Toxic, body: object) -> None:
-    """Apply an update request in place: given attributes and toxicity change, the rest stays."""
+    """Apply an update request in place: given attributes and toxicity change, the rest
+    stays (``null`` changes nothing). Either the whole update applies or, on a 400,
+    nothing does."""
+    if body is None:
+        body = {}
     if not isinstance(body, dict):
-        raise BAD_REQUEST_BODY.joined("expected a JSON object")
-    attributes = _attributes(toxic.type, body.get("attributes"), toxic.attributes)
-    toxicity = _toxicity(body.get("toxicity"), toxic.toxicity)
+        raise type_error(body, "Go value", _UPDATE_TYPE)
+    spec: dict[str, tuple[GoType, str] | GoType] = {
+        "attributes": ("struct", f"toxics.{_GO_STRUCTS[toxic.type]}"),
+        "toxicity": "float32",
+    }
+    fields = decode_struct(body, spec, struct="")
+    attributes = _attributes(toxic.type, fields.get("attributes"), toxic.attributes)
     toxic.attributes = attributes
-    toxic.toxicity = toxicity
+    toxic.toxicity = cast(float, fields.get("toxicity", toxic.toxicity))
     toxic.revision += 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -155,3 +156,30 @@ def test_removing_timeout_closes_held_connections(echo_proxy: ProxyHandle) -> No
         echo_proxy.destroy_toxic("timeout_upstream")
         conn.settimeout(3)
         assert conn.recv(10) == b""
+
+
+def test_updating_latency_releases_held_data(echo_proxy: ProxyHandle) -> None:
+    """Updating a latency toxic lets the data it holds through at once, as Toxiproxy does."""
+    echo_proxy.add_toxic(type="latency", attributes={"latency": 10_000})
+    with socket.create_connection((echo_proxy.host, echo_proxy.port), timeout=5) as conn:
+        conn.sendall(b"held")
+        time.sleep(0.2)
+        echo_proxy.update_toxic("latency_downstream", attributes={"latency": 0})
+        assert conn.recv(4) == b"held"  # well before the 10 s the old latency asked for
+
+
+def test_fractional_toxicity_applies_to_some_connections(echo_proxy: ProxyHandle) -> None:
+    """With toxicity 0.5, some connections get the latency and others do not."""
+    echo_proxy.add_toxic(type="latency", attributes={"latency": 600}, toxicity=0.5)
+
+    def round_trip(_: int) -> float:
+        with socket.create_connection((echo_proxy.host, echo_proxy.port), timeout=5) as conn:
+            started = time.monotonic()
+            conn.sendall(b"?")
+            conn.recv(1)
+            return time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        elapsed = list(pool.map(round_trip, range(60)))
+    slowed = sum(seconds > 0.3 for seconds in elapsed)
+    assert 9 <= slowed <= 51  # binomial(60, 0.5): outside this is > 5 standard deviations

@@ -1,11 +1,15 @@
-"""``chaoslab toxiproxy``: help and input checks (nothing is started)."""
+"""``chaoslab toxiproxy`` and ``python -m fakes.toxiproxy``: help and input checks (nothing
+is started)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from fakes.toxiproxy import VERSION
+from fakes.toxiproxy.__main__ import main as fakes_main
 from lab.cli.toxiproxy import toxiproxy
 
 
@@ -29,3 +33,11 @@ def test_config_must_be_a_list(tmp_path: Path) -> None:
 def test_bad_port_exits_2() -> None:
     """A port outside 0-65535 is a usage error."""
     assert CliRunner().invoke(toxiproxy, ["--port", "70000"]).exit_code == 2
+
+
+def test_module_prints_version_like_toxiproxy_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """python -m fakes.toxiproxy -version prints what toxiproxy-server -version prints."""
+    with pytest.raises(SystemExit) as caught:
+        fakes_main(["-version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"toxiproxy-server version {VERSION}\n"

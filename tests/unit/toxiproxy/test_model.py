@@ -32,12 +32,26 @@ def test_split_address(text: str, expected: tuple[str, int]) -> None:
     assert split_address(text) == expected
 
 
-@pytest.mark.parametrize("text", ["localhost", "127.0.0.1:http", "1.2.3.4:70000"])
-def test_bad_address_is_a_500(text: str) -> None:
-    """An address without a valid port fails as Go's listen does (500)."""
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("localhost", "address localhost: missing port in address"),
+        ("127.0.0.1:nosuchservice", "address tcp/nosuchservice: unknown port"),
+        ("1.2.3.4:70000", "address 70000: invalid port"),
+        ("1:2:3", "address 1:2:3: too many colons in address"),
+    ],
+)
+def test_bad_address_is_a_500(text: str, message: str) -> None:
+    """An address without a valid port fails with Go's message and a 500."""
     with pytest.raises(ApiError) as caught:
         split_address(text)
-    assert caught.value.status == 500
+    assert (caught.value.status, caught.value.message) == (500, message)
+
+
+def test_port_may_be_a_service_name_or_empty() -> None:
+    """Like Go, a port may be a service name (http is 80) or empty (pick one)."""
+    assert split_address("127.0.0.1:http") == ("127.0.0.1", 80)
+    assert split_address("127.0.0.1:") == ("127.0.0.1", 0)
 
 
 def test_format_address_brackets_ipv6() -> None:
@@ -53,10 +67,25 @@ def test_proxy_input_defaults_enabled() -> None:
 
 
 def test_proxy_input_rejects_wrong_types() -> None:
-    """A non-boolean enabled is a 400 bad request body."""
+    """A non-boolean enabled is a 400 with Go's type error."""
     with pytest.raises(ApiError) as caught:
         parse_proxy_input({"name": "a", "enabled": "yes"}, defaults=_NEW)
-    assert caught.value.status == 400
+    assert (caught.value.status, caught.value.message) == (
+        400,
+        "bad request body: json: cannot unmarshal string into Go struct field"
+        " Proxy.enabled of type bool",
+    )
+
+
+def test_proxy_input_keys_match_case_insensitively() -> None:
+    """Keys match fields regardless of case and null keeps the default, as in Go."""
+    spec = parse_proxy_input({"NAME": "a", "Upstream": "h:1", "enabled": None}, defaults=_NEW)
+    assert spec == ProxyInput(name="a", listen="", upstream="h:1", enabled=True)
+
+
+def test_null_proxy_body_changes_nothing() -> None:
+    """A null body decodes to the defaults, as Go leaves the struct untouched."""
+    assert parse_proxy_input(None, defaults=_NEW) == _NEW
 
 
 def test_proxy_info_from_server_json() -> None:

@@ -1,0 +1,314 @@
+"""Request bodies decoded the way Toxiproxy's Go ``encoding/json`` decodes them.
+
+Toxiproxy reads each body with ``json.NewDecoder(body).Decode(&v)`` into a Go struct, so:
+
+- only the first JSON value counts (trailing bytes are ignored), an empty body is ``EOF``,
+  a truncated one ``unexpected EOF``, and syntax errors read like Go's scanner
+  (``invalid character 'x' looking for beginning of value``);
+- ``null`` leaves a struct (or a field) untouched;
+- object keys match struct fields case-insensitively (the last matching key
+  sets the field); unknown keys are ignored;
+- a value of the wrong JSON kind fails with Go's ``UnmarshalTypeError`` text
+  (``json: cannot unmarshal string into Go struct field Proxy.enabled of type bool``),
+  reporting the first such error in document order.
+
+``decode`` parses a body; ``decode_struct`` checks one object against a field table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Mapping
+from typing import Final, Literal, cast
+
+from fakes.toxiproxy.errors import BAD_REQUEST_BODY, ApiError
+
+__all__ = [
+    "GoType",
+    "decode",
+    "decode_struct",
+    "float32",
+    "kind_of",
+    "type_error",
+]
+
+GoType = Literal["string", "bool", "float32", "int64", "int", "struct"]
+
+_INT64: Final = (-(1 << 63), (1 << 63) - 1)
+_FLOAT32_MAX: Final = 3.4028234663852886e38
+
+
+class _Float(float):
+    """A JSON number with a fraction or exponent, remembering its literal text."""
+
+    literal: str
+
+    def __new__(cls, text: str) -> _Float:
+        value = super().__new__(cls, text)
+        value.literal = text
+        return value
+
+
+def kind_of(value: object, *, numeric_target: bool = False) -> str:
+    """Go's name for a JSON value's kind in a type error (``number 1.5`` for numbers that do
+    not fit a numeric field)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, _Float):
+        return f"number {value.literal}" if numeric_target else "number"
+    if isinstance(value, int):
+        return f"number {value}" if numeric_target else "number"
+    return "null"
+
+
+def type_error(value: object, target: str, go_type: str, *, numeric: bool = False) -> ApiError:
+    """``bad request body: json: cannot unmarshal <kind> into <target> of type <go_type>``."""
+    kind = kind_of(value, numeric_target=numeric)
+    return BAD_REQUEST_BODY.joined(f"json: cannot unmarshal {kind} into {target} of type {go_type}")
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to float32, as the shortest decimal that rounds back to it (what Go
+    prints for a float32: 0.123456789 is stored and shown as 0.12345679)."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            return float(text)
+    return float(single)
+
+
+def _fits(value: object, go_type: GoType) -> bool:
+    if go_type == "string":
+        return isinstance(value, str)
+    if go_type == "bool":
+        return isinstance(value, bool)
+    if go_type == "struct":
+        return isinstance(value, dict)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if go_type == "float32":
+        return abs(float(value)) <= _FLOAT32_MAX
+    return not isinstance(value, float) and _INT64[0] <= value <= _INT64[1]
+
+
+def decode_struct(
+    body: Mapping[str, object],
+    fields: Mapping[str, tuple[GoType, str] | GoType],
+    *,
+    struct: str,
+) -> dict[str, object]:
+    """The fields of ``body`` that Go would set on a struct with ``fields`` (JSON name ->
+    Go type), keyed by their JSON names; ``null`` values and unknown keys are skipped.
+    A nested struct field is ``("struct", "<its Go type name>")`` and takes any object.
+    Raises Go's type error for the first value (in document order) of the wrong kind;
+    ``struct`` is the Go struct name used in that message (``Proxy``, ``LatencyToxic``)."""
+    folded = {name.casefold(): name for name in fields}
+    result: dict[str, object] = {}
+    for key, value in body.items():
+        name = key if key in fields else folded.get(key.casefold())
+        if name is None or value is None:
+            continue
+        spec = fields[name]
+        go_type, type_name = spec if isinstance(spec, tuple) else (spec, spec)
+        if not _fits(value, go_type):
+            numeric = go_type in ("float32", "int64", "int")
+            where = f"Go struct field {struct}.{name}"
+            raise type_error(value, where, type_name, numeric=numeric)
+        if go_type == "float32":
+            value = float32(float(cast(float, value)))
+        result[name] = value
+    return result
+
+
+_GO_CONTROL: Final = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
+
+
+def _quote_char(char: str) -> str:
+    """Go's ``quoteChar``: the character in single quotes, escaped as Go would."""
+    if char == "'":
+        return "'\\''"
+    if char == '"':
+        return "'\"'"
+    if char < " " or char == "\x7f":
+        char = _GO_CONTROL.get(char, f"\\x{ord(char):02x}")
+    elif "\udc80" <= char <= "\udcff":  # an undecodable byte: Go shows it as a rune
+        byte = ord(char) - 0xDC00
+        char = chr(byte) if byte >= 0xA0 else f"\\u{byte:04x}"
+    return f"'{char}'"
+
+
+def _container(text: str, pos: int) -> str:
+    """Whether ``pos`` is inside an object or an array (``{`` / ``[``), strings skipped."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in text[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+_LITERALS: Final = ("true", "false", "null")
+_DIGITS: Final = frozenset("0123456789")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_SURROGATES: Final = re.compile("[\ud800-\udfff]")
+
+
+def _broken_value(text: str, pos: int) -> str | None:
+    """Go's message for a literal (``tru``) or number (``-x``) cut short at ``pos``."""
+    rest = text[pos:]
+    for word in _LITERALS:
+        if rest[:1] == word[0]:
+            for index, expected in enumerate(word):
+                if index == len(rest):
+                    return "unexpected EOF"
+                if rest[index] != expected:
+                    found, wanted = _quote_char(rest[index]), _quote_char(expected)
+                    return f"invalid character {found} in literal {word} (expecting {wanted})"
+            return None
+    if rest[:1] == "-":
+        if len(rest) == 1:
+            return "unexpected EOF"
+        if rest[1] not in _DIGITS:
+            return f"invalid character {_quote_char(rest[1])} in numeric literal"
+    return None
+
+
+def _number_tail(text: str, end: int) -> str | None:
+    """Go's message when the number ending at ``end`` has a broken fraction or exponent
+    (Python stops the number there; Go's scanner fails inside it)."""
+    if end >= len(text) or end == 0 or text[end - 1] not in _DIGITS:
+        return None
+    start = end
+    while start > 0 and text[start - 1] in "0123456789.eE+-":
+        start -= 1
+    number = text[start:end].lower()
+    if "e" in number or (text[end] == "." and "." in number):
+        return None  # the number was complete: the error is after it
+    if text[end] == ".":
+        if end + 1 == len(text):
+            return "unexpected EOF"
+        char = text[end + 1]
+        return f"invalid character {_quote_char(char)} after decimal point in numeric literal"
+    if text[end] in "eE":
+        index = end + 1
+        if index < len(text) and text[index] in "+-":
+            index += 1
+        if index == len(text):
+            return "unexpected EOF"
+        char = text[index]
+        return f"invalid character {_quote_char(char)} in exponent of numeric literal"
+    return None
+
+
+def _unicode_escape(text: str, pos: int) -> str:
+    """Go's message for a bad ``\\uXXXX`` escape whose ``u`` is at ``pos``."""
+    for char in text[pos + 1 : pos + 5]:
+        if char not in _HEX:
+            return f"invalid character {_quote_char(char)} in \\u hexadecimal character escape"
+    return "unexpected EOF"
+
+
+def _syntax_message(error: json.JSONDecodeError, text: str) -> str:
+    pos = error.pos
+    if pos >= len(text) or error.msg.startswith("Unterminated string"):
+        return "unexpected EOF"
+    char = text[pos]
+    if error.msg.startswith("Invalid \\uXXXX"):
+        return _unicode_escape(text, pos)
+    if error.msg == "Expecting value":
+        broken = _broken_value(text, pos)
+        if broken is not None:
+            return broken
+        return f"invalid character {_quote_char(char)} looking for beginning of value"
+    if error.msg.startswith("Expecting property name"):
+        return f"invalid character {_quote_char(char)} looking for beginning of object key string"
+    if error.msg == "Expecting ':' delimiter":
+        return f"invalid character {_quote_char(char)} after object key"
+    if error.msg == "Expecting ',' delimiter":
+        broken = _number_tail(text, pos)
+        if broken is not None:
+            return broken
+        where = "object key:value pair" if _container(text, pos) == "{" else "array element"
+        return f"invalid character {_quote_char(char)} after {where}"
+    if error.msg.startswith("Invalid control character"):
+        return f"invalid character {_quote_char(char)} in string literal"
+    if error.msg.startswith("Invalid \\escape"):
+        return f"invalid character {_quote_char(text[pos + 1 : pos + 2])} in string escape code"
+    return error.msg
+
+
+class _Constant:
+    """``NaN``/``Infinity``/``-Infinity``: Python reads them, Go's scanner does not."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def message(self) -> str:
+        if self.name.startswith("-"):
+            return "invalid character 'I' in numeric literal"
+        return f"invalid character '{self.name[0]}' looking for beginning of value"
+
+
+def _clean(value: object) -> object:
+    """``value`` with Go's repairs: lone surrogates and undecodable bytes in strings become
+    U+FFFD; a NaN/Infinity anywhere is the syntax error Go reports for it."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, _Constant):
+        raise BAD_REQUEST_BODY.joined(value.message())
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_SURROGATES.sub("\ufffd", key): _clean(item) for key, item in value.items()}
+    return value
+
+
+_DECODER: Final = json.JSONDecoder(parse_float=_Float, parse_constant=_Constant)
+
+
+def decode(raw: bytes) -> object:
+    """The first JSON value in ``raw`` (the rest is ignored, as Go's ``Decoder`` does);
+    ``ApiError`` 400 ``bad request body: ...`` with Go's wording otherwise."""
+    text = raw.decode(errors="surrogateescape")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    if start == len(text):
+        raise BAD_REQUEST_BODY.joined("EOF")
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as error:
+        raise BAD_REQUEST_BODY.joined(_syntax_message(error, text)) from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        tail = _number_tail(text, end)
+        if tail is not None:
+            raise BAD_REQUEST_BODY.joined(tail)
+    return _clean(value)
