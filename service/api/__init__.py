@@ -1,1 +1,13 @@
-"""service/api"""
+"""HTTP API: thin controllers over the chat domain, errors mapped once to problem+json."""
+
+from __future__ import annotations
+
+from service.api.chat import ChatController
+from service.api.completions import CompletionsController
+from service.api.conversations import ConversationController
+from service.api.health import HealthController
+
+__all__ = ["CONTROLLERS"]
+
+CONTROLLERS = (ChatController, CompletionsController, ConversationController, HealthController)
+"""Every controller of the service, in the order the OpenAPI document lists them."""

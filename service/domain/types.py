@@ -83,6 +83,8 @@ class StreamDone(msgspec.Struct, frozen=True, kw_only=True, tag="done"):
     model: str
     usage: Usage = Usage()
     finish_reason: str = "stop"
+    cached: bool = False
+    """Set by the chat service when the answer came from the response cache."""
 
 
 StreamEvent = StreamDelta | StreamDone

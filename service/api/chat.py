@@ -1,0 +1,117 @@
+"""``POST /v1/chat``: the seed's chat, as JSON or as Server-Sent Events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import JSONBody
+from litestar.response import Stream
+
+from service.api.errors import encode_problem, to_problem
+from service.api.schemas import ChatDone, ChatIn, ChatOut, UsageOut
+from service.api.sse import SSE_HEADERS, sse_event
+from service.domain.chat import ChatService
+from service.domain.errors import ServiceError
+from service.domain.types import StreamDelta, StreamEvent, User
+
+__all__ = ["ChatController"]
+
+_ENCODER = msgspec.json.Encoder()
+
+
+class _Token(msgspec.Struct, frozen=True):
+    text: str
+
+
+class _Start(msgspec.Struct, frozen=True):
+    conversation_id: str
+
+
+class ChatController(Controller):
+    path = "/v1/chat"
+    tags = ("chat",)
+
+    @post(
+        "/",
+        operation_id="create_chat",
+        status_code=200,
+        summary="Send a message and get the assistant's answer",
+        description=(
+            "Loads the conversation's recent turns as context, asks the providers, and "
+            "stores both turns. With `stream: true` the answer comes as Server-Sent "
+            "Events: `start` (conversation id), `token` events, then `done` with the "
+            "same metadata as the JSON answer, or `error` (problem+json) if the provider "
+            "fails after the first token."
+        ),
+        response_description="The answer (JSON), or an event stream when `stream` is true",
+        examples=[Example(value={"message": "Hello!"})],
+    )
+    async def create_chat(
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[ChatIn],
+        chat: NamedDependency[ChatService],
+    ) -> ChatOut:
+        prepared = await chat.prepare(
+            request.user,
+            message=data.message,
+            conversation_id=data.conversation_id,
+            model=data.model,
+            temperature=data.temperature,
+            max_tokens=data.max_tokens,
+        )
+        if data.stream:
+            events = chat.stream_chat(prepared)
+            first = await anext(events)  # errors before the first token stay HTTP errors
+            # Litestar sends any Response; the annotation documents the JSON answer
+            return Stream(  # type: ignore[return-value]
+                _chat_events(prepared.conversation_id, first, events),
+                media_type="text/event-stream",
+                headers=SSE_HEADERS,
+            )
+        reply = await chat.chat(prepared)
+        c = reply.completion
+        out = ChatOut(
+            conversation_id=reply.conversation_id,
+            message=c.text,
+            provider=c.provider,
+            model=c.model,
+            cached=reply.cached,
+            usage=UsageOut.of(c.usage),
+        )
+        return Response(out)  # type: ignore[return-value]  # same body, typed for OpenAPI
+
+
+async def _chat_events(
+    conversation_id: str, first: StreamEvent, events: AsyncIterator[StreamEvent]
+) -> AsyncIterator[bytes]:
+    yield sse_event(b"start", _ENCODER.encode(_Start(conversation_id)))
+    event = first
+    try:
+        while True:
+            if isinstance(event, StreamDelta):
+                yield sse_event(b"token", _ENCODER.encode(_Token(event.text)))
+            else:
+                done = ChatDone(
+                    conversation_id=conversation_id,
+                    provider=event.provider,
+                    model=event.model,
+                    cached=event.cached,
+                    usage=UsageOut.of(event.usage),
+                    finish_reason=event.finish_reason,
+                )
+                yield sse_event(b"done", _ENCODER.encode(done))
+                return
+            event = await anext(events)
+    except StopAsyncIteration:
+        return
+    except ServiceError as exc:
+        problem, _ = to_problem(exc)
+        yield sse_event(b"error", encode_problem(problem))
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,173 @@
+"""``POST /v1/chat/completions``: OpenAI-compatible, so the service is a drop-in gateway.
+
+Stateless: nothing is stored. Non-streaming answers are ``chat.completion`` objects;
+``stream: true`` gives ``chat.completion.chunk`` events and ``data: [DONE]``. A provider
+failure after the first chunk ends the stream with an OpenAI-style ``{"error": ...}``
+event and no ``[DONE]``, which the official SDKs raise as an error.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import msgspec
+from litestar import Controller, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.response import Stream
+
+from service.api.errors import to_problem
+from service.api.openai_schemas import (
+    ChunkChoice,
+    ChunkDelta,
+    CompletionChoice,
+    CompletionChunk,
+    CompletionOut,
+    CompletionsIn,
+    MessageIn,
+    MessageOut,
+    OpenAIUsage,
+)
+from service.api.sse import SSE_HEADERS, sse_data
+from service.domain.chat import ChatService
+from service.domain.errors import BadRequest, ServiceError
+from service.domain.types import Message, Role, StreamDelta, StreamEvent, Usage
+
+__all__ = ["CompletionsController"]
+
+_ENCODER = msgspec.json.Encoder()
+_ROLES = {
+    "system": Role.SYSTEM,
+    "developer": Role.SYSTEM,
+    "user": Role.USER,
+    "assistant": Role.ASSISTANT,
+}
+
+
+class _ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    message: str
+    type: str
+    code: int
+
+
+class _StreamError(msgspec.Struct, frozen=True):
+    error: _ErrorBody
+
+
+class CompletionsController(Controller):
+    path = "/v1/chat/completions"
+    tags = ("openai",)
+
+    @post(
+        "/",
+        operation_id="create_chat_completion",
+        status_code=200,
+        summary="OpenAI-compatible chat completion",
+        description=(
+            "The OpenAI Chat Completions API (text content). Point any OpenAI SDK at "
+            "`<service>/v1`. Responses carry `x-chat-provider` and `x-chat-cached`."
+        ),
+    )
+    async def create_chat_completion(
+        self, data: JSONBody[CompletionsIn], chat: NamedDependency[ChatService]
+    ) -> CompletionOut:
+        if data.n not in (None, 1):
+            raise BadRequest("only n=1 is supported", field="n")
+        stop = [data.stop] if isinstance(data.stop, str) else list(data.stop or ())
+        request = chat.build_request(
+            [_message(i, m) for i, m in enumerate(data.messages)],
+            model=data.model,
+            temperature=data.temperature,
+            max_tokens=data.max_completion_tokens or data.max_tokens,
+            top_p=data.top_p,
+            stop=stop,
+        )
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        created = int(time.time())
+        if data.stream:
+            events = chat.stream(request)
+            first = await anext(events)  # errors before the first chunk stay HTTP errors
+            # Litestar sends any Response; the annotation documents the JSON answer
+            return Stream(  # type: ignore[return-value]
+                _chunks(completion_id, created, request.model, first, events),
+                media_type="text/event-stream",
+                headers=SSE_HEADERS,
+            )
+        answer = await chat.complete(request)
+        c = answer.completion
+        out = CompletionOut(
+            id=completion_id,
+            created=created,
+            model=c.model,
+            choices=[
+                CompletionChoice(
+                    index=0, message=MessageOut(content=c.text), finish_reason=c.finish_reason
+                )
+            ],
+            usage=_usage(c.usage),
+        )
+        headers = {"x-chat-provider": c.provider, "x-chat-cached": str(answer.cached).lower()}
+        return Response(out, headers=headers)  # type: ignore[return-value]
+
+
+def _message(index: int, message: MessageIn) -> Message:
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise BadRequest(
+            f"unsupported role {message.role!r} (system, developer, user, assistant)",
+            field=f"messages[{index}].role",
+        )
+    content = message.content
+    if isinstance(content, list):
+        texts = [p.text or "" for p in content if p.type == "text"]
+        if len(texts) != len(content):
+            raise BadRequest("only text content parts are supported", field=f"messages[{index}]")
+        content = "".join(texts)
+    return Message(role=role, content=content or "")
+
+
+def _usage(usage: Usage) -> OpenAIUsage:
+    return OpenAIUsage(
+        prompt_tokens=usage.input_tokens,
+        completion_tokens=usage.output_tokens,
+        total_tokens=usage.input_tokens + usage.output_tokens,
+    )
+
+
+async def _chunks(
+    completion_id: str,
+    created: int,
+    model: str,
+    first: StreamEvent,
+    events: AsyncIterator[StreamEvent],
+) -> AsyncIterator[bytes]:
+    def chunk(delta: ChunkDelta, finish_reason: str | None = None, name: str = model) -> bytes:
+        body = CompletionChunk(
+            id=completion_id,
+            created=created,
+            model=name,
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish_reason)],
+        )
+        return sse_data(_ENCODER.encode(body))
+
+    yield chunk(ChunkDelta(role="assistant", content=""))
+    event = first
+    try:
+        while True:
+            if isinstance(event, StreamDelta):
+                yield chunk(ChunkDelta(content=event.text))
+            else:
+                yield chunk(ChunkDelta(), event.finish_reason, event.model)
+                yield b"data: [DONE]\n\n"
+                return
+            event = await anext(events)
+    except StopAsyncIteration:
+        return
+    except ServiceError as exc:
+        problem, _ = to_problem(exc)
+        error = _ErrorBody(message=problem.detail, type=problem.title, code=problem.status)
+        yield sse_data(_ENCODER.encode(_StreamError(error)))
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,93 @@
+"""OpenAI Chat Completions wire format (the subset a gateway needs), as msgspec Structs.
+
+Unknown request fields are ignored, as OpenAI-compatible servers do, so every client
+and SDK version can talk to the service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+__all__ = [
+    "ChunkChoice",
+    "ChunkDelta",
+    "CompletionChoice",
+    "CompletionChunk",
+    "CompletionOut",
+    "CompletionsIn",
+    "ContentPart",
+    "MessageIn",
+    "MessageOut",
+    "OpenAIUsage",
+]
+
+
+class ContentPart(msgspec.Struct, frozen=True, kw_only=True):
+    type: str
+    text: str | None = None
+
+
+class MessageIn(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+
+class CompletionsIn(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    messages: list[MessageIn]
+    stream: bool = False
+    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] | None = None
+    top_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stop: str | list[str] | None = None
+    n: int | None = None
+
+
+class OpenAIUsage(msgspec.Struct, frozen=True, kw_only=True):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class MessageOut(msgspec.Struct, frozen=True, kw_only=True):
+    content: str
+    role: str = "assistant"
+
+
+class CompletionChoice(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    message: MessageOut
+    finish_reason: str
+    logprobs: None = None
+
+
+class CompletionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: OpenAIUsage
+    object: str = "chat.completion"
+
+
+class ChunkDelta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    role: str | None = None
+    content: str | None = None
+
+
+class ChunkChoice(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    delta: ChunkDelta
+    finish_reason: str | None = None
+
+
+class CompletionChunk(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    object: str = "chat.completion.chunk"
