@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from fakes.llm.process import FakeProcess
 from lab.net import free_port
+from lab.servers import FakeLLMServer
 
 __all__ = ["main"]
 
@@ -163,7 +163,7 @@ def main(argv: list[str]) -> int:
             _baseline("asgi", tmp, plain, **opts),
             _baseline("rsgi", tmp, plain, **opts),
         ]
-        with FakeProcess("openai", port=free_port(), log_dir=tmp) as fake:
+        with FakeLLMServer("openai", port=free_port(), workdir=tmp) as fake:
             url = f"{fake.base_url}/chat/completions"
             results.append(_wrk("fake openai, non-streaming", url, plain, **opts))
             results.append(_wrk("fake openai, streaming", url, stream, **opts))

@@ -1,8 +1,8 @@
 """Fake OpenAI- and Anthropic-compatible LLM providers with a runtime fault API.
 
 Modules: ``app`` (``FakeApp``, the granian RSGI app), ``faults`` (``FaultConfig``),
-``client`` (``FakeAdmin``, a client of the admin API), ``process`` (``FakeProcess``, one fake
-in a child process), ``serve`` (run one with granian), ``cli`` (the ``fake`` command).
+``client`` (``FakeAdmin``, a client of the admin API), ``serve`` (run one with granian),
+``cli`` (the ``fake`` command). The lab runs one as ``lab.servers.FakeLLMServer``.
 Run one with ``python -m fakes.llm openai --port 9001``. Names below load lazily, so importing
 ``fakes.llm.client`` stays light.
 """
@@ -12,12 +12,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["FakeAdmin", "FakeApp", "FakeProcess", "FaultConfig"]
+__all__ = ["FakeAdmin", "FakeApp", "FaultConfig"]
 
 _LAZY = {
     "FakeAdmin": "fakes.llm.client",
     "FakeApp": "fakes.llm.app",
-    "FakeProcess": "fakes.llm.process",
     "FaultConfig": "fakes.llm.faults",
 }
 

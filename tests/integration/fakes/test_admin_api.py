@@ -8,15 +8,15 @@ import httpx
 import pytest
 
 from fakes.llm.client import FakeAdmin, FakeAdminError
-from fakes.llm.process import FakeProcess
 from lab.net import free_port
+from lab.servers import FakeLLMServer
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 AUTH = {"authorization": "Bearer k"}
 
 
 @pytest.fixture
-def admin(fake_openai: FakeProcess, fake_faults_reset: None) -> FakeAdmin:
+def admin(fake_openai: FakeLLMServer, fake_faults_reset: None) -> FakeAdmin:
     """An admin client of the session fake, reset after the test."""
     return fake_openai.admin
 
@@ -54,14 +54,14 @@ def test_invalid_config_names_the_field(
     assert caught.value.problem["field"] == field
 
 
-def test_invalid_config_is_problem_json(fake_openai: FakeProcess) -> None:
+def test_invalid_config_is_problem_json(fake_openai: FakeLLMServer) -> None:
     """The 400 is served as application/problem+json."""
     r = httpx.put(f"{fake_openai.admin_url}/_fake/faults", content=b"{not json")
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
 
 
-def test_delete_clears(admin: FakeAdmin, fake_openai: FakeProcess) -> None:
+def test_delete_clears(admin: FakeAdmin, fake_openai: FakeLLMServer) -> None:
     """DELETE removes every fault."""
     admin.set_faults({"outage": {}})
     admin.clear()
@@ -70,7 +70,7 @@ def test_delete_clears(admin: FakeAdmin, fake_openai: FakeProcess) -> None:
     assert r.status_code == 200
 
 
-def test_metrics_count_outcomes_and_faults(admin: FakeAdmin, fake_openai: FakeProcess) -> None:
+def test_metrics_count_outcomes_and_faults(admin: FakeAdmin, fake_openai: FakeLLMServer) -> None:
     """``/metrics`` counts requests by outcome, faults by kind and tokens served."""
     admin.set_faults({"errors": {"rate": 1.0, "mix": {"502": 1}}})
     httpx.post(f"{fake_openai.base_url}/chat/completions", json=CHAT, headers=AUTH)
@@ -81,7 +81,7 @@ def test_metrics_count_outcomes_and_faults(admin: FakeAdmin, fake_openai: FakePr
     assert 'fake_llm_in_flight_requests{vendor="openai"}' in text
 
 
-def test_missing_key_is_401(fake_openai: FakeProcess) -> None:
+def test_missing_key_is_401(fake_openai: FakeLLMServer) -> None:
     """A request without an API key gets OpenAI's 401 body."""
     r = httpx.post(f"{fake_openai.base_url}/chat/completions", json=CHAT)
     assert r.status_code == 401
@@ -92,7 +92,7 @@ def test_yaml_faults_at_start(tmp_path: Path) -> None:
     """``--faults FILE.yaml`` configures the fake from the start."""
     faults = tmp_path / "faults.yaml"
     faults.write_text("errors:\n  rate: 1.0\n  mix: {529: 1}\n", encoding="utf-8")
-    with FakeProcess("anthropic", port=free_port(), faults=faults, log_dir=tmp_path) as fake:
+    with FakeLLMServer("anthropic", port=free_port(), faults=faults, workdir=tmp_path) as fake:
         assert fake.get_faults() == {"errors": {"rate": 1.0, "mix": {"529": 1.0}}}
         msg = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
         r = httpx.post(f"{fake.base_url}/v1/messages", json=msg, headers={"x-api-key": "k"})

@@ -11,14 +11,14 @@ import httpx2
 import pytest
 from anthropic.types import MessageParam
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 
 MODEL = "claude-3-5-haiku-latest"
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "Tell me about chaos."}]
 
 
 @pytest.fixture
-def client(fake_anthropic: FakeProcess) -> Iterator[anthropic.Anthropic]:
+def client(fake_anthropic: FakeLLMServer) -> Iterator[anthropic.Anthropic]:
     """A sync client without retries."""
     with anthropic.Anthropic(
         base_url=fake_anthropic.base_url, api_key="sk-ant-test", max_retries=0, timeout=5.0
@@ -27,7 +27,7 @@ def client(fake_anthropic: FakeProcess) -> Iterator[anthropic.Anthropic]:
 
 
 @pytest.fixture
-def faults(fake_anthropic: FakeProcess, fake_faults_reset: None) -> FakeProcess:
+def faults(fake_anthropic: FakeLLMServer, fake_faults_reset: None) -> FakeLLMServer:
     """The fake Anthropic, reset after the test."""
     return fake_anthropic
 
@@ -90,7 +90,7 @@ def test_stream_helper_final_message(client: anthropic.Anthropic) -> None:
     assert final.usage.output_tokens == len(_text_of(final.content).split())
 
 
-async def test_async_message_and_stream(fake_anthropic: FakeProcess) -> None:
+async def test_async_message_and_stream(fake_anthropic: FakeLLMServer) -> None:
     """The async client parses answers and streams."""
     async with anthropic.AsyncAnthropic(
         base_url=fake_anthropic.base_url, api_key="k", max_retries=0, timeout=5.0
@@ -117,7 +117,7 @@ def test_models_list(client: anthropic.Anthropic) -> None:
     assert MODEL in [m.id for m in client.models.list()]
 
 
-def test_rate_limit_carries_retry_after(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_rate_limit_carries_retry_after(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """An injected 429 raises RateLimitError with the configured retry-after."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {"429": 1}, "retry_after_s": 9}})
     with pytest.raises(anthropic.RateLimitError) as caught:
@@ -126,7 +126,7 @@ def test_rate_limit_carries_retry_after(client: anthropic.Anthropic, faults: Fak
     assert _error_type(caught.value) == "rate_limit_error"
 
 
-def test_overloaded_529(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_overloaded_529(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """An injected 529 raises OverloadedError (an InternalServerError) with overloaded_error."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {"529": 1}}})
     with pytest.raises(anthropic.OverloadedError) as caught:
@@ -136,7 +136,7 @@ def test_overloaded_529(client: anthropic.Anthropic, faults: FakeProcess) -> Non
 
 
 @pytest.mark.parametrize("status", ["500", "502", "503"])
-def test_server_errors(client: anthropic.Anthropic, faults: FakeProcess, status: str) -> None:
+def test_server_errors(client: anthropic.Anthropic, faults: FakeLLMServer, status: str) -> None:
     """Injected 500/502/503 raise InternalServerError with that status."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {status: 1}}})
     with pytest.raises(anthropic.InternalServerError) as caught:
@@ -144,7 +144,7 @@ def test_server_errors(client: anthropic.Anthropic, faults: FakeProcess, status:
     assert caught.value.status_code == int(status)
 
 
-def test_hang_times_out(fake_anthropic: FakeProcess, faults: FakeProcess) -> None:
+def test_hang_times_out(fake_anthropic: FakeLLMServer, faults: FakeLLMServer) -> None:
     """A hung request raises APITimeoutError at the client's timeout."""
     faults.set_faults({"hang": {"rate": 1.0}})
     with (
@@ -156,7 +156,7 @@ def test_hang_times_out(fake_anthropic: FakeProcess, faults: FakeProcess) -> Non
         _create(client)
 
 
-def test_reset_is_connection_error(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_reset_is_connection_error(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """An outage by connection reset raises APIConnectionError, streaming or not."""
     faults.set_faults({"outage": {"mode": "reset"}})
     with pytest.raises(anthropic.APIConnectionError):
@@ -165,7 +165,7 @@ def test_reset_is_connection_error(client: anthropic.Anthropic, faults: FakeProc
         _stream_text(client)
 
 
-def test_scheduled_outage_clears(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_scheduled_outage_clears(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """An outage with ``duration_s`` ends by itself and GET shows it gone."""
     faults.set_faults({"outage": {"status": 529, "duration_s": 0.3}})
     with pytest.raises(anthropic.OverloadedError):
@@ -175,7 +175,9 @@ def test_scheduled_outage_clears(client: anthropic.Anthropic, faults: FakeProces
     assert "outage" not in faults.get_faults()
 
 
-def test_stream_cut_raises_from_iterator(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_stream_cut_raises_from_iterator(
+    client: anthropic.Anthropic, faults: FakeLLMServer
+) -> None:
     """A stream closed mid-way raises the transport's RemoteProtocolError from the iterator.
 
     (This anthropic SDK wraps transport errors only before the response starts.)
@@ -187,7 +189,7 @@ def test_stream_cut_raises_from_iterator(client: anthropic.Anthropic, faults: Fa
 
 @pytest.mark.parametrize("kind", ["malformed_json", "malformed_sse"])
 def test_malformed_stream_raises(
-    client: anthropic.Anthropic, faults: FakeProcess, kind: str
+    client: anthropic.Anthropic, faults: FakeLLMServer, kind: str
 ) -> None:
     """Malformed JSON or SSE framing mid-stream raises a JSON decode error from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {kind: 1}, "after_tokens": 1}})
@@ -195,7 +197,7 @@ def test_malformed_stream_raises(
         _stream_text(client)
 
 
-def test_stream_error_event_raises(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_stream_error_event_raises(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """A mid-stream ``error`` event raises APIStatusError carrying ``overloaded_error``."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {"error_event": 1}, "after_tokens": 2}})
     with pytest.raises(anthropic.APIStatusError) as caught:
@@ -203,7 +205,7 @@ def test_stream_error_event_raises(client: anthropic.Anthropic, faults: FakeProc
     assert _error_type(caught.value) == "overloaded_error"
 
 
-def test_context_length(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_context_length(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """A prompt over the context window raises BadRequestError (invalid_request_error)."""
     faults.set_faults({"context": {"max_tokens_total": 100}})
     with pytest.raises(anthropic.BadRequestError) as caught:
@@ -211,14 +213,14 @@ def test_context_length(client: anthropic.Anthropic, faults: FakeProcess) -> Non
     assert "prompt is too long" in caught.value.message
 
 
-def test_invalid_key(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_invalid_key(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """A key outside ``auth.valid_keys`` raises AuthenticationError."""
     faults.set_faults({"auth": {"valid_keys": ["sk-ant-good"]}})
     with pytest.raises(anthropic.AuthenticationError):
         _create(client)
 
 
-def test_quota_headers(client: anthropic.Anthropic, faults: FakeProcess) -> None:
+def test_quota_headers(client: anthropic.Anthropic, faults: FakeLLMServer) -> None:
     """Past the tokens-per-minute quota a 429 carries anthropic-ratelimit-* and retry-after."""
     first = client.messages.with_raw_response.create(
         model=MODEL,
@@ -236,7 +238,7 @@ def test_quota_headers(client: anthropic.Anthropic, faults: FakeProcess) -> None
     assert int(caught.value.response.headers["retry-after"]) >= 1
 
 
-async def test_async_errors(fake_anthropic: FakeProcess, faults: FakeProcess) -> None:
+async def test_async_errors(fake_anthropic: FakeLLMServer, faults: FakeLLMServer) -> None:
     """Async: OverloadedError, then a read timeout from the iterator of a stream that hangs."""
     async with anthropic.AsyncAnthropic(
         base_url=fake_anthropic.base_url, api_key="k", max_retries=0, timeout=0.5

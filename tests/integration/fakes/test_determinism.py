@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from fakes.llm.process import FakeProcess
 from lab.net import free_port
+from lab.servers import FakeLLMServer
 
 Run = list[tuple[int, str]]
 
@@ -21,7 +21,7 @@ FAULTS = {
 
 def _run(seed: int) -> Run:
     """Start a fake, send a fixed sequence of 40 requests, record (status, body)."""
-    with FakeProcess("openai", port=free_port(), seed=seed, faults=FAULTS) as fake:
+    with FakeLLMServer("openai", port=free_port(), seed=seed, faults=FAULTS) as fake:
         results = []
         with httpx.Client(base_url=fake.base_url, timeout=5.0) as http:
             for i in range(40):

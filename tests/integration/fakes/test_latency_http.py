@@ -7,12 +7,12 @@ import time
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "slow please"}]
 
 
-def test_ttft_delays_the_first_token(fake_openai: FakeProcess, fake_faults_reset: None) -> None:
+def test_ttft_delays_the_first_token(fake_openai: FakeLLMServer, fake_faults_reset: None) -> None:
     """With a 300 ms time to first token, no content arrives earlier than that."""
     fake_openai.set_faults({"latency": {"ttft": 300}})
     with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
@@ -26,7 +26,7 @@ def test_ttft_delays_the_first_token(fake_openai: FakeProcess, fake_faults_reset
 
 
 def test_per_token_delay_paces_a_completion(
-    fake_openai: FakeProcess, fake_faults_reset: None
+    fake_openai: FakeLLMServer, fake_faults_reset: None
 ) -> None:
     """A non-streamed answer of n tokens takes at least (n - 1) per-token delays."""
     fake_openai.set_faults({"latency": {"per_token": 10}})

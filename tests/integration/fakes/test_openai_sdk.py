@@ -9,14 +9,14 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 
 MODEL = "gpt-4o-mini"
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Tell me about chaos."}]
 
 
 @pytest.fixture
-def client(fake_openai: FakeProcess) -> Iterator[openai.OpenAI]:
+def client(fake_openai: FakeLLMServer) -> Iterator[openai.OpenAI]:
     """A sync client without retries."""
     with openai.OpenAI(
         base_url=fake_openai.base_url, api_key="sk-test", max_retries=0, timeout=5.0
@@ -25,7 +25,7 @@ def client(fake_openai: FakeProcess) -> Iterator[openai.OpenAI]:
 
 
 @pytest.fixture
-def faults(fake_openai: FakeProcess, fake_faults_reset: None) -> FakeProcess:
+def faults(fake_openai: FakeLLMServer, fake_faults_reset: None) -> FakeLLMServer:
     """The fake OpenAI, reset after the test."""
     return fake_openai
 
@@ -75,7 +75,7 @@ def test_stream_matches_completion(client: openai.OpenAI) -> None:
     assert chunks[-1].usage.completion_tokens == full.usage.completion_tokens
 
 
-async def test_async_completion_and_stream(fake_openai: FakeProcess) -> None:
+async def test_async_completion_and_stream(fake_openai: FakeLLMServer) -> None:
     """The async client parses answers and streams."""
     async with openai.AsyncOpenAI(
         base_url=fake_openai.base_url, api_key="sk-test", max_retries=0, timeout=5.0
@@ -91,7 +91,7 @@ def test_models_list(client: openai.OpenAI) -> None:
     assert MODEL in [m.id for m in client.models.list()]
 
 
-def test_rate_limit_carries_retry_after(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_rate_limit_carries_retry_after(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """An injected 429 raises RateLimitError with the configured retry-after."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {"429": 1}, "retry_after_s": 7}})
     with pytest.raises(openai.RateLimitError) as caught:
@@ -100,7 +100,7 @@ def test_rate_limit_carries_retry_after(client: openai.OpenAI, faults: FakeProce
 
 
 @pytest.mark.parametrize("status", ["500", "502", "503", "504", "529"])
-def test_server_errors(client: openai.OpenAI, faults: FakeProcess, status: str) -> None:
+def test_server_errors(client: openai.OpenAI, faults: FakeLLMServer, status: str) -> None:
     """Injected 5xx errors raise InternalServerError with that status."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {status: 1}}})
     with pytest.raises(openai.InternalServerError) as caught:
@@ -108,7 +108,7 @@ def test_server_errors(client: openai.OpenAI, faults: FakeProcess, status: str) 
     assert caught.value.status_code == int(status)
 
 
-def test_hang_times_out(fake_openai: FakeProcess, faults: FakeProcess) -> None:
+def test_hang_times_out(fake_openai: FakeLLMServer, faults: FakeLLMServer) -> None:
     """A hung request raises APITimeoutError at the client's timeout."""
     faults.set_faults({"hang": {"rate": 1.0}})
     with (
@@ -120,21 +120,21 @@ def test_hang_times_out(fake_openai: FakeProcess, faults: FakeProcess) -> None:
         client.chat.completions.create(model=MODEL, messages=MESSAGES)
 
 
-def test_reset_is_connection_error(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_reset_is_connection_error(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """An injected connection reset raises APIConnectionError."""
     faults.set_faults({"errors": {"rate": 1.0, "mix": {"reset": 1}}})
     with pytest.raises(openai.APIConnectionError):
         client.chat.completions.create(model=MODEL, messages=MESSAGES)
 
 
-def test_outage_by_reset_on_stream(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_outage_by_reset_on_stream(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """An outage in reset mode fails a streaming request with APIConnectionError."""
     faults.set_faults({"outage": {"mode": "reset"}})
     with pytest.raises(openai.APIConnectionError):
         client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
 
 
-def test_outage_by_status(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_outage_by_status(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """An outage in status mode answers its status to every request."""
     faults.set_faults({"outage": {"status": 503}})
     for _ in range(3):
@@ -147,7 +147,7 @@ def _stream_text(client: openai.OpenAI) -> str:
     return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
 
 
-def test_stream_cut_raises_from_iterator(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_stream_cut_raises_from_iterator(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """A stream closed mid-way raises APIConnectionError from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {"close": 1}, "after_tokens": 2}})
     with pytest.raises(openai.APIConnectionError):
@@ -155,21 +155,21 @@ def test_stream_cut_raises_from_iterator(client: openai.OpenAI, faults: FakeProc
 
 
 @pytest.mark.parametrize("kind", ["malformed_json", "malformed_sse"])
-def test_malformed_stream_raises(client: openai.OpenAI, faults: FakeProcess, kind: str) -> None:
+def test_malformed_stream_raises(client: openai.OpenAI, faults: FakeLLMServer, kind: str) -> None:
     """Malformed JSON or SSE framing mid-stream raises a JSON decode error from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {kind: 1}, "after_tokens": 1}})
     with pytest.raises(json.JSONDecodeError):
         _stream_text(client)
 
 
-def test_stream_error_event_raises(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_stream_error_event_raises(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """A mid-stream error object raises APIError from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {"error_event": 1}}})
     with pytest.raises(openai.APIError):
         _stream_text(client)
 
 
-def test_stream_hang_times_out(fake_openai: FakeProcess, faults: FakeProcess) -> None:
+def test_stream_hang_times_out(fake_openai: FakeLLMServer, faults: FakeLLMServer) -> None:
     """A stream that stops after N tokens and hangs raises APITimeoutError from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {"hang": 1}, "after_tokens": 2}})
     with (
@@ -181,7 +181,7 @@ def test_stream_hang_times_out(fake_openai: FakeProcess, faults: FakeProcess) ->
         _stream_text(client)
 
 
-def test_context_length(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_context_length(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """A prompt over the context window raises BadRequestError with code context_length_exceeded."""
     faults.set_faults({"context": {"max_tokens_total": 10}})
     with pytest.raises(openai.BadRequestError) as caught:
@@ -189,7 +189,7 @@ def test_context_length(client: openai.OpenAI, faults: FakeProcess) -> None:
     assert caught.value.code == "context_length_exceeded"
 
 
-def test_invalid_key(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_invalid_key(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """A key outside ``auth.valid_keys`` raises AuthenticationError."""
     faults.set_faults({"auth": {"valid_keys": ["sk-good"]}})
     with pytest.raises(openai.AuthenticationError) as caught:
@@ -197,7 +197,7 @@ def test_invalid_key(client: openai.OpenAI, faults: FakeProcess) -> None:
     assert caught.value.code == "invalid_api_key"
 
 
-def test_quota_headers(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_quota_headers(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """Past the requests-per-minute quota a 429 carries x-ratelimit-* and retry-after."""
     faults.set_faults({"quota": {"requests_per_minute": 2, "tokens_per_minute": 100000}})
     raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=MESSAGES)
@@ -211,7 +211,7 @@ def test_quota_headers(client: openai.OpenAI, faults: FakeProcess) -> None:
     assert 1 <= int(headers["retry-after"]) <= 60
 
 
-def test_model_scoping(client: openai.OpenAI, faults: FakeProcess) -> None:
+def test_model_scoping(client: openai.OpenAI, faults: FakeLLMServer) -> None:
     """Faults scoped to one model leave other models alone."""
     faults.set_faults({"models": {"gpt-4o": {"outage": {"status": 500}}}})
     client.chat.completions.create(model=MODEL, messages=MESSAGES)
@@ -219,7 +219,7 @@ def test_model_scoping(client: openai.OpenAI, faults: FakeProcess) -> None:
         client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
 
 
-async def test_async_errors(fake_openai: FakeProcess, faults: FakeProcess) -> None:
+async def test_async_errors(fake_openai: FakeLLMServer, faults: FakeLLMServer) -> None:
     """The async client raises the same classes: RateLimitError, then APIConnectionError."""
     async with openai.AsyncOpenAI(
         base_url=fake_openai.base_url, api_key="k", max_retries=0, timeout=5.0

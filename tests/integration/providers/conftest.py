@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from service.adapters.providers import ProviderConfig, ProviderTimeouts, build_provider
 from service.domain.ports import LLMProvider
 
@@ -23,7 +23,7 @@ API_KEY = "test-key-do-not-log"
 MakeProvider = Callable[..., LLMProvider]
 
 
-def config_for(fake: FakeProcess, **overrides: Any) -> ProviderConfig:
+def config_for(fake: FakeLLMServer, **overrides: Any) -> ProviderConfig:
     """A ProviderConfig pointing at ``fake`` (short timeouts; overridable)."""
     values: dict[str, Any] = {
         "name": f"{fake.vendor}-test",
@@ -38,9 +38,9 @@ def config_for(fake: FakeProcess, **overrides: Any) -> ProviderConfig:
 
 
 @pytest.fixture(params=["openai", "anthropic"])
-def fake(request: pytest.FixtureRequest) -> Iterator[FakeProcess]:
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeLLMServer]:
     """The session fake of one vendor; its faults are cleared after the test."""
-    process: FakeProcess = request.getfixturevalue(f"fake_{request.param}")
+    process: FakeLLMServer = request.getfixturevalue(f"fake_{request.param}")
     try:
         yield process
     finally:
@@ -52,7 +52,7 @@ async def make_provider() -> AsyncIterator[MakeProvider]:
     """Builds adapters (``make_provider(fake, **config_overrides)``) and closes them after."""
     made: list[LLMProvider] = []
 
-    def make(fake: FakeProcess, **overrides: Any) -> LLMProvider:
+    def make(fake: FakeLLMServer, **overrides: Any) -> LLMProvider:
         provider = build_provider(config_for(fake, **overrides))
         made.append(provider)
         return provider

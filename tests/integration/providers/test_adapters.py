@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from service.domain.types import ChatRequest, Message, Role, StreamDelta, StreamDone, StreamEvent
 from tests.integration.providers.conftest import MODEL, MakeProvider
 
@@ -18,7 +18,7 @@ REQUEST = ChatRequest(
 
 @pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
 async def test_complete_answers(
-    fake: FakeProcess, make_provider: MakeProvider, backend: str
+    fake: FakeLLMServer, make_provider: MakeProvider, backend: str
 ) -> None:
     """A completion carries text, usage, our provider name and a finish reason."""
     provider = make_provider(fake, http_backend=backend)
@@ -32,7 +32,7 @@ async def test_complete_answers(
 
 @pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
 async def test_stream_yields_deltas_then_done(
-    fake: FakeProcess, make_provider: MakeProvider, backend: str
+    fake: FakeLLMServer, make_provider: MakeProvider, backend: str
 ) -> None:
     """A stream is text deltas followed by exactly one StreamDone with usage."""
     provider = make_provider(fake, http_backend=backend)
@@ -48,7 +48,7 @@ async def test_stream_yields_deltas_then_done(
 
 
 async def test_model_map_decides_what_is_served(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """Only public names in the model map are served."""
     provider = make_provider(fake)
@@ -56,12 +56,12 @@ async def test_model_map_decides_what_is_served(
     assert not provider.serves("other-model")
 
 
-async def test_ping_is_true_when_up(fake: FakeProcess, make_provider: MakeProvider) -> None:
+async def test_ping_is_true_when_up(fake: FakeLLMServer, make_provider: MakeProvider) -> None:
     """The readiness probe answers True against a running fake."""
     assert await make_provider(fake).ping()
 
 
-async def test_sdk_retries_are_off(fake: FakeProcess, make_provider: MakeProvider) -> None:
+async def test_sdk_retries_are_off(fake: FakeLLMServer, make_provider: MakeProvider) -> None:
     """One adapter call is one upstream request, even on a retryable 503."""
     fake.set_faults({"errors": {"rate": 1.0, "mix": {"503": 1}}})
     provider = make_provider(fake)
@@ -71,7 +71,7 @@ async def test_sdk_retries_are_off(fake: FakeProcess, make_provider: MakeProvide
     assert _requests(fake) - before == 1
 
 
-def _requests(fake: FakeProcess) -> float:
+def _requests(fake: FakeLLMServer) -> float:
     """Total requests the fake counted (sum of its fake_llm_requests_total series)."""
     total = 0.0
     for line in fake.metrics_text().splitlines():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.llm.process import FakeProcess
 from lab.net import free_port
+from lab.servers import FakeLLMServer
 from service.adapters.providers import ProviderTimeouts
 from service.domain.errors import ProviderError
 from service.domain.ports import LLMProvider
@@ -34,7 +34,7 @@ async def _stream_error(
 
 
 async def test_429_is_retryable_with_retry_after(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """A 429 is kind rate_limit, retryable, with Retry-After from the header."""
     fake.set_faults({"errors": {"rate": 1.0, "mix": {"429": 1}, "retry_after_s": 7}})
@@ -49,7 +49,7 @@ async def test_429_is_retryable_with_retry_after(
 
 @pytest.mark.parametrize("status", ["500", "502", "503", "504"])
 async def test_5xx_is_retryable(
-    fake: FakeProcess, make_provider: MakeProvider, status: str
+    fake: FakeLLMServer, make_provider: MakeProvider, status: str
 ) -> None:
     """Server errors are retryable."""
     fake.set_faults({"errors": {"rate": 1.0, "mix": {status: 1}}})
@@ -60,7 +60,7 @@ async def test_5xx_is_retryable(
 
 
 async def test_529_is_overloaded_and_retryable(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """Anthropic's 529 (and OpenAI's overload) is kind overloaded, retryable."""
     fake.set_faults({"errors": {"rate": 1.0, "mix": {"529": 1}}})
@@ -69,7 +69,7 @@ async def test_529_is_overloaded_and_retryable(
 
 
 async def test_401_is_auth_and_never_echoes_the_key(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """A rejected key is kind auth, not retryable, and the detail does not carry the key."""
     fake.set_faults({"auth": {"valid_keys": ["another-key"]}})
@@ -79,7 +79,7 @@ async def test_401_is_auth_and_never_echoes_the_key(
 
 
 async def test_context_length_is_its_own_kind(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """A prompt over the context window is kind context_length, not retryable."""
     fake.set_faults({"context": {"max_tokens_total": 5}})
@@ -88,7 +88,7 @@ async def test_context_length_is_its_own_kind(
 
 
 async def test_unknown_vendor_model_is_not_found_or_bad_request(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """An upstream 4xx for the request itself is not retryable."""
     fake.set_faults({"auth": {"valid_keys": [API_KEY]}})
@@ -98,7 +98,7 @@ async def test_unknown_vendor_model_is_not_found_or_bad_request(
 
 
 async def test_connection_refused_is_connect(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """Nothing listening is kind connect, retryable."""
     port = free_port()
@@ -110,7 +110,7 @@ async def test_connection_refused_is_connect(
 
 
 async def test_connection_reset_is_retryable(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """A connection reset by the upstream is a retryable error."""
     fake.set_faults({"outage": {"mode": "reset"}})
@@ -119,14 +119,14 @@ async def test_connection_reset_is_retryable(
     assert error.kind in ("connect", "timeout")
 
 
-async def test_hang_times_out(fake: FakeProcess, make_provider: MakeProvider) -> None:
+async def test_hang_times_out(fake: FakeLLMServer, make_provider: MakeProvider) -> None:
     """An upstream that never answers is cut at the call's timeout: kind timeout."""
     fake.set_faults({"hang": {"rate": 1.0, "max_s": 30}})
     error = await _complete_error(make_provider(fake), timeout=0.5)
     assert (error.kind, error.retryable) == ("timeout", True)
 
 
-async def test_first_token_timeout(fake: FakeProcess, make_provider: MakeProvider) -> None:
+async def test_first_token_timeout(fake: FakeLLMServer, make_provider: MakeProvider) -> None:
     """A stream whose first token is later than first_token_timeout fails as timeout."""
     fake.set_faults({"latency": {"ttft": {"dist": "fixed", "ms": 3000}}})
     events: list[StreamEvent] = []
@@ -137,7 +137,7 @@ async def test_first_token_timeout(fake: FakeProcess, make_provider: MakeProvide
 
 @pytest.mark.parametrize("fault", ["close", "error_event", "malformed_json", "malformed_sse"])
 async def test_stream_broken_midway_is_kind_stream(
-    fake: FakeProcess, make_provider: MakeProvider, fault: str
+    fake: FakeLLMServer, make_provider: MakeProvider, fault: str
 ) -> None:
     """A stream that breaks after some tokens raises kind stream after those tokens."""
     fake.set_faults({"stream": {"rate": 1.0, "mix": {fault: 1}, "after_tokens": 2}})
@@ -148,7 +148,7 @@ async def test_stream_broken_midway_is_kind_stream(
 
 
 async def test_stream_hanging_midway_times_out(
-    fake: FakeProcess, make_provider: MakeProvider
+    fake: FakeLLMServer, make_provider: MakeProvider
 ) -> None:
     """A stream that goes silent after some tokens is cut by the idle/total timeout."""
     fake.set_faults({"stream": {"rate": 1.0, "mix": {"hang": 1}, "after_tokens": 2}})

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from service.adapters.providers import ProviderTimeouts, build_provider
 from service.domain.errors import AllProvidersFailed, StreamInterrupted
 from service.domain.types import StreamDelta, StreamDone, StreamEvent
@@ -33,7 +33,7 @@ async def observer() -> RecordingObserver:
 
 @pytest.fixture
 async def pair(
-    fake_openai: FakeProcess, fake_anthropic: FakeProcess, observer: RecordingObserver
+    fake_openai: FakeLLMServer, fake_anthropic: FakeLLMServer, observer: RecordingObserver
 ) -> AsyncIterator[ProviderRouter]:
     """openai first, anthropic second, real SDKs, real clock."""
     timeouts = ProviderTimeouts(connect=1.0, first_token=0.5, total=5.0)
@@ -52,7 +52,7 @@ async def pair(
 
 
 async def test_outage_fails_over_to_second_vendor(
-    pair: ProviderRouter, fake_openai: FakeProcess, observer: RecordingObserver
+    pair: ProviderRouter, fake_openai: FakeLLMServer, observer: RecordingObserver
 ) -> None:
     """With the first vendor down, the answer comes from the second."""
     fake_openai.set_faults({"outage": {"status": 503, "retry_after_s": 0}})
@@ -63,7 +63,7 @@ async def test_outage_fails_over_to_second_vendor(
 
 
 async def test_stream_fails_over_before_first_token_only(
-    pair: ProviderRouter, fake_openai: FakeProcess
+    pair: ProviderRouter, fake_openai: FakeLLMServer
 ) -> None:
     """A stream whose first vendor misses the first-token deadline shows only the second's text."""
     fake_openai.set_faults({"latency": {"ttft": {"dist": "fixed", "ms": 3000}}})
@@ -75,7 +75,7 @@ async def test_stream_fails_over_before_first_token_only(
 
 
 async def test_retry_after_then_success(
-    fake_openai: FakeProcess, observer: RecordingObserver
+    fake_openai: FakeLLMServer, observer: RecordingObserver
 ) -> None:
     """A short outage with Retry-After is waited out at the same vendor, then answered."""
     fake_openai.set_faults({"outage": {"status": 429, "duration_s": 0.5, "retry_after_s": 1}})
@@ -91,7 +91,7 @@ async def test_retry_after_then_success(
 
 
 async def test_lone_vendor_outage_opens_breaker_and_stops_upstream_calls(
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
 ) -> None:
     """One provider in an outage: once its breaker is open, requests reach it no more."""
     fake_openai.set_faults({"outage": {"status": 503, "retry_after_s": 0}})
@@ -112,7 +112,7 @@ async def test_lone_vendor_outage_opens_breaker_and_stops_upstream_calls(
 
 
 async def test_hedge_races_slow_vendor_and_cancels_it(
-    fake_openai: FakeProcess, fake_anthropic: FakeProcess, observer: RecordingObserver
+    fake_openai: FakeLLMServer, fake_anthropic: FakeLLMServer, observer: RecordingObserver
 ) -> None:
     """A first vendor slower than hedge_after is raced; the second answers, the first is cut."""
     fake_openai.set_faults({"latency": {"ttft": {"dist": "fixed", "ms": 4000}}})
@@ -135,8 +135,8 @@ async def test_hedge_races_slow_vendor_and_cancels_it(
 
 async def test_stream_broken_after_first_token_is_interrupted_not_failed_over(
     pair: ProviderRouter,
-    fake_openai: FakeProcess,
-    fake_anthropic: FakeProcess,
+    fake_openai: FakeLLMServer,
+    fake_anthropic: FakeLLMServer,
     observer: RecordingObserver,
 ) -> None:
     """A vendor stream cut after its first tokens ends in StreamInterrupted; no second vendor."""

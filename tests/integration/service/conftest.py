@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from service.settings import ResilienceSettings, Settings
 from tests.fixtures.service import MODEL, ServiceUsers, provider_config
 
@@ -62,13 +62,13 @@ def metric_value(text: str, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def openai_only(fake_openai: FakeProcess) -> tuple[Any, ...]:
+def openai_only(fake_openai: FakeLLMServer) -> tuple[Any, ...]:
     """A chain of one provider: the fake OpenAI."""
     return (provider_config("openai", "openai", fake_openai.base_url),)
 
 
 @pytest.fixture
-def two_providers(fake_openai: FakeProcess, fake_anthropic: FakeProcess) -> tuple[Any, ...]:
+def two_providers(fake_openai: FakeLLMServer, fake_anthropic: FakeLLMServer) -> tuple[Any, ...]:
     """The fake OpenAI, then the fake Anthropic, both serving ``MODEL``."""
     return (
         provider_config("openai", "openai", fake_openai.base_url),

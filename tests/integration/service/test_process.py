@@ -14,7 +14,7 @@ import msgspec
 import openai
 import pytest
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from tests.fixtures.service import ServiceProcess, ServiceUsers
 from tests.integration.service.conftest import MODEL, metric_value
 
@@ -63,7 +63,7 @@ def running(
 
 
 @pytest.fixture
-def slow_fake(fake_openai: FakeProcess) -> Iterator[FakeProcess]:
+def slow_fake(fake_openai: FakeLLMServer) -> Iterator[FakeLLMServer]:
     """The fake OpenAI answering after 800 ms (reset after the test)."""
     fake_openai.set_faults({"latency": {"ttft": {"dist": "fixed", "ms": 800}}})
     try:

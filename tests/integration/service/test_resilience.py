@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from fakes.llm.process import FakeProcess
+from lab.servers import FakeLLMServer
 from service.settings import Settings
 from tests.integration.service.conftest import (
     FAST_RETRIES,
@@ -21,7 +21,7 @@ from tests.integration.service.conftest import (
 
 
 @pytest.fixture
-def faults(fake_openai: FakeProcess, fake_anthropic: FakeProcess) -> Iterator[None]:
+def faults(fake_openai: FakeLLMServer, fake_anthropic: FakeLLMServer) -> Iterator[None]:
     """Both fakes are reset after the test, pass or fail."""
     yield
     fake_openai.reset()
@@ -37,7 +37,7 @@ async def test_retry_then_success(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     openai_only: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """A short outage is ridden out by retries at the same provider."""
@@ -65,7 +65,7 @@ async def test_failover_to_the_second_provider(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     two_providers: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """With the first provider down, the answer comes from the second."""
@@ -88,7 +88,7 @@ async def test_streams_fail_over_before_the_first_token_only(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     two_providers: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """A stream whose first provider is down is served whole by the second one."""
@@ -107,7 +107,7 @@ async def test_stream_cut_after_first_token_ends_with_an_error_event(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     two_providers: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """A provider failing mid-stream ends the stream with an error event, no failover."""
@@ -131,7 +131,7 @@ async def test_breaker_opens_on_an_outage_and_recovers(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     openai_only: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """A lone provider's breaker opens (later calls are refused without an attempt), then
@@ -171,7 +171,7 @@ async def test_retries_off_means_one_attempt(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     openai_only: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """With the retry flag off a failing provider is tried once per request."""
@@ -189,7 +189,7 @@ async def test_failover_off_keeps_to_the_first_provider(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     two_providers: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """With the failover flag off, an outage of the first provider is the caller's 503."""
@@ -212,7 +212,7 @@ async def test_hedging_races_the_next_provider_when_the_first_is_slow(
     chat_client: MakeClient,
     make_service_settings: Callable[..., Settings],
     two_providers: tuple[Any, ...],
-    fake_openai: FakeProcess,
+    fake_openai: FakeLLMServer,
     alice: dict[str, str],
 ) -> None:
     """With hedging on, a first provider slower than the hedge delay loses the race."""

@@ -1,0 +1,108 @@
+"""A fake LLM provider (``python -m fakes.llm``) as a supervised server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import msgspec
+
+from fakes.llm.client import FakeAdmin
+from lab.servers.base import ManagedServer
+
+__all__ = ["FakeLLMServer", "Vendor"]
+
+Vendor = Literal["openai", "anthropic"]
+
+
+class FakeLLMServer(ManagedServer):
+    """One fake OpenAI or Anthropic API served by granian in a child process.
+
+    ``faults`` is a fault configuration (written to a JSON file in the workdir) or the path of
+    a JSON/YAML file; ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
+    Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
+    """
+
+    name = "fake-llm"
+    start_timeout = 20.0
+
+    def __init__(
+        self,
+        vendor: Vendor,
+        *,
+        seed: int = 0,
+        faults: Mapping[str, Any] | Path | None = None,
+        workers: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        if vendor not in ("openai", "anthropic"):
+            raise ValueError(f"unknown vendor {vendor!r}: choose openai or anthropic")
+        self.name = f"fake-{vendor}"
+        super().__init__(**kwargs)
+        self.vendor: Vendor = vendor
+        self.seed = seed
+        self.faults: dict[str, Any] | Path | None = (
+            faults if isinstance(faults, Path) or faults is None else dict(faults)
+        )
+        self.workers = workers
+        self._admin: FakeAdmin | None = None
+
+    @property
+    def admin_url(self) -> str:
+        """Root URL of the fake (admin API under ``/_fake``, metrics at ``/metrics``)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL the vendor's SDK takes."""
+        return f"{self.admin_url}/v1" if self.vendor == "openai" else self.admin_url
+
+    @property
+    def admin(self) -> FakeAdmin:
+        """An admin client bound to this fake (closed by ``stop()``)."""
+        if self._admin is None:
+            self._admin = FakeAdmin(self.admin_url)
+        return self._admin
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "fakes.llm", self.vendor, "--host", self.host]
+        command += ["--port", str(self.port), "--seed", str(self.seed)]
+        command += ["--workers", str(self.workers)]
+        if isinstance(self.faults, Path):
+            command += ["--faults", str(self.faults)]
+        elif self.faults is not None:
+            faults_file = self.workdir / "faults.json"
+            faults_file.write_bytes(msgspec.json.encode(self.faults))
+            command += ["--faults", str(faults_file)]
+        return command
+
+    def probe(self) -> bool:
+        try:
+            return httpx.get(f"{self.admin_url}/_fake/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        super().stop()
+
+    def set_faults(self, faults: Mapping[str, Any]) -> None:
+        """Replace the fault configuration (``PUT /_fake/faults``)."""
+        self.admin.set_faults(faults)
+
+    def get_faults(self) -> dict[str, Any]:
+        """The configuration in force."""
+        return self.admin.get_faults()
+
+    def reset(self) -> None:
+        """Clear faults and state (``POST /_fake/reset``)."""
+        self.admin.reset()
+
+    def metrics_text(self) -> str:
+        """The Prometheus exposition of ``/metrics``."""
+        return self.admin.metrics_text()
