@@ -326,7 +326,7 @@ class _Reader:
         tiers = self.tiers()
         providers = self.providers()
         auth = AuthSettings(keys=self.keys({t.name for t in tiers}), tiers=tiers)
-        default_model = next((m for p in providers for m in p.model_map), ChatLimits.default_model)
+        default_model = next((m for p in providers for m in p.model_map), ChatLimits().default_model)
         return Settings(
             server=ServerSettings(
                 host=self.text("CHAT_HOST", "127.0.0.1"),

@@ -111,6 +111,13 @@ def test_provider_chain_from_json_with_key_from_env() -> None:
     assert "sk-live" not in repr(settings.providers[0])
 
 
+def test_chain_without_model_map_defaults_to_a_model_name() -> None:
+    """Providers with no model map leave the default model a plain string name."""
+    chain = json.dumps([{"name": "openai", "kind": "openai", "api_key": "sk"}])
+    settings = Settings.from_env({"CHAT_PROVIDERS": chain})
+    assert settings.limits.default_model == "gpt-4o-mini"
+
+
 def test_provider_key_variable_must_be_set() -> None:
     """A provider naming an unset key variable is an error naming that variable."""
     with pytest.raises(SettingsError, match=r"^OPENAI_KEY: unset"):
