@@ -55,97 +55,70 @@ class BinaryNotFound(RuntimeError):
         self.binary = binary
 
 
-_PG = (
+_PG_DIRS = (
     "/usr/lib/postgresql/*/bin",
     "/usr/local/opt/postgresql*/bin",
     "/opt/homebrew/opt/postgresql*/bin",
 )
 
+
+def _postgres(name: str, purpose: str) -> Binary:
+    """PostgreSQL's server programs: one package, found off PATH on Debian."""
+    return Binary(
+        name,
+        purpose,
+        ("--version",),
+        "apt-get install -y postgresql",
+        "brew install postgresql@16",
+        default_backend=True,
+        extra_dirs=_PG_DIRS,
+    )
+
+
+def _package(name: str, purpose: str, version_flag: str, *, apt: str, brew: str) -> Binary:
+    """A program the local backend needs, installed from the package of the same name."""
+    return Binary(name, purpose, (version_flag,), apt, brew, default_backend=True)
+
+
+def _optional(name: str, purpose: str, version_flag: str, *, apt: str, brew: str) -> Binary:
+    return Binary(name, purpose, (version_flag,), apt, brew, default_backend=False)
+
+
 BINARIES: tuple[Binary, ...] = (
-    Binary(
-        "redis-server",
-        "rate limits, cache, sessions",
-        ("--version",),
-        "apt-get install -y redis-server",
-        "brew install redis",
-        True,
+    _package(
+        "redis-server", "rate limits, cache, sessions", "--version",
+        apt="apt-get install -y redis-server", brew="brew install redis",
     ),
-    Binary(
-        "initdb",
-        "creates throwaway PostgreSQL clusters",
-        ("--version",),
-        "apt-get install -y postgresql",
-        "brew install postgresql@16",
-        True,
-        _PG,
+    _postgres("initdb", "creates throwaway PostgreSQL clusters"),
+    _postgres("pg_ctl", "PostgreSQL cluster control"),
+    _postgres("postgres", "conversation store (PostgreSQL)"),
+    _package(
+        "prometheus", "scrapes every component; reports query it", "--version",
+        apt="apt-get install -y prometheus", brew="brew install prometheus",
     ),
-    Binary(
-        "pg_ctl",
-        "PostgreSQL cluster control",
-        ("--version",),
-        "apt-get install -y postgresql",
-        "brew install postgresql@16",
-        True,
-        _PG,
+    _package(
+        "haproxy", "load balancer for phases with several replicas", "-v",
+        apt="apt-get install -y haproxy", brew="brew install haproxy",
     ),
-    Binary(
-        "postgres",
-        "conversation store (PostgreSQL)",
-        ("--version",),
-        "apt-get install -y postgresql",
-        "brew install postgresql@16",
-        True,
-        _PG,
+    _optional(
+        "mongod", "conversation store (MongoDB)", "--version",
+        apt="see https://www.mongodb.com/docs/manual/administration/install-on-linux/",
+        brew="brew install mongodb-community",
     ),
-    Binary(
-        "prometheus",
-        "scrapes every component; reports query it",
-        ("--version",),
-        "apt-get install -y prometheus",
-        "brew install prometheus",
-        True,
+    _optional(
+        "toxiproxy-server", "real Toxiproxy (an embedded one is built in)", "--version",
+        apt="download a release from github.com/Shopify/toxiproxy",
+        brew="brew install toxiproxy",
     ),
-    Binary(
-        "haproxy",
-        "load balancer for phases with several replicas",
-        ("-v",),
-        "apt-get install -y haproxy",
-        "brew install haproxy",
-        True,
+    _optional(
+        "docker", "compose backend and testcontainers", "--version",
+        apt="apt-get install -y docker.io", brew="brew install --cask docker",
     ),
-    Binary(
-        "mongod",
-        "conversation store (MongoDB, optional)",
-        ("--version",),
-        "see https://www.mongodb.com/docs/manual/administration/install-on-linux/",
-        "brew install mongodb-community",
-        False,
+    _optional(
+        "wrk", "HTTP benchmarks (nox -s bench)", "-v",
+        apt="apt-get install -y wrk", brew="brew install wrk",
     ),
-    Binary(
-        "toxiproxy-server",
-        "real Toxiproxy (optional; an embedded one is built in)",
-        ("--version",),
-        "download a release from github.com/Shopify/toxiproxy",
-        "brew install toxiproxy",
-        False,
-    ),
-    Binary(
-        "docker",
-        "compose backend and testcontainers (optional)",
-        ("--version",),
-        "apt-get install -y docker.io",
-        "brew install --cask docker",
-        False,
-    ),
-    Binary(
-        "wrk",
-        "HTTP benchmarks (nox -s bench)",
-        ("-v",),
-        "apt-get install -y wrk",
-        "brew install wrk",
-        False,
-    ),
-)
+)  # fmt: skip
 
 
 def locate(binary: Binary) -> Path | None:
