@@ -326,7 +326,8 @@ class _Reader:
         tiers = self.tiers()
         providers = self.providers()
         auth = AuthSettings(keys=self.keys({t.name for t in tiers}), tiers=tiers)
-        default_model = next((m for p in providers for m in p.model_map), ChatLimits().default_model)
+        first_mapped = (m for p in providers for m in p.model_map)
+        default_model = next(first_mapped, ChatLimits().default_model)
         return Settings(
             server=ServerSettings(
                 host=self.text("CHAT_HOST", "127.0.0.1"),
