@@ -23,8 +23,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from lab.faults.toxiproxy import ToxiproxyProcess
 from lab.servers import RedisServer
+from lab.servers.toxiproxy import ToxiproxyServer
 
 __all__ = ["main"]
 
@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
     if shutil.which("redis-benchmark") is None:
         print("redis-benchmark not found on PATH: apt-get install -y redis-tools")
         return 1
-    with RedisServer() as redis, ToxiproxyProcess(implementation=args.implementation) as server:
+    with RedisServer() as redis, ToxiproxyServer(implementation=args.implementation) as server:
         with server.client() as client:
             proxy = client.create(upstream=redis.address, name="bench_redis")
         direct: dict[str, float] = {}

@@ -10,8 +10,6 @@ from lab.faults.toxiproxy import (
     ToxicInfo,
     ToxiproxyClient,
     ToxiproxyError,
-    ToxiproxyProcess,
-    real_binary,
 )
 
 __all__ = [
@@ -24,6 +22,4 @@ __all__ = [
     "ToxicInfo",
     "ToxiproxyClient",
     "ToxiproxyError",
-    "ToxiproxyProcess",
-    "real_binary",
 ]

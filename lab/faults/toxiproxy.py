@@ -20,14 +20,12 @@
 6. ``version()`` returns raw bytes (and ``running()`` only tries IPv4); here a ``str``.
 7. it needs the ``future`` Python 2 shim and ``requests``; this client uses ``httpx``.
 
-``ToxiproxyProcess`` starts the right server: the real ``toxiproxy-server`` when it is on
-PATH, else ours (``python -m fakes.toxiproxy``), on a given or free loopback port.
+``lab.servers.ToxiproxyServer`` starts the right server process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
@@ -36,13 +34,9 @@ import httpx
 import toxiproxy
 import toxiproxy.exceptions
 
-from lab.binaries import BinaryNotFound, find
-from lab.servers.base import ManagedServer
-
 __all__ = [
     "BadRequest",
     "Conflict",
-    "Implementation",
     "NotFound",
     "ProxyHandle",
     "ProxyInfo",
@@ -50,11 +44,8 @@ __all__ = [
     "ToxicInfo",
     "ToxiproxyClient",
     "ToxiproxyError",
-    "ToxiproxyProcess",
-    "real_binary",
 ]
 
-Implementation = Literal["real", "embedded"]
 Stream = Literal["upstream", "downstream"]
 
 
@@ -369,49 +360,3 @@ class ToxiproxyClient(toxiproxy.Toxiproxy):  # type: ignore[misc]
     def update_api_consumer(self, host: str, port: int) -> None:
         self._consumer.close()
         self._consumer = _Consumer(f"http://{host}:{port}", timeout=10.0)
-
-
-def real_binary() -> str | None:
-    """The path of ``toxiproxy-server`` when it is on PATH."""
-    try:
-        return str(find("toxiproxy-server"))
-    except BinaryNotFound:
-        return None
-
-
-class ToxiproxyProcess(ManagedServer):
-    """A Toxiproxy server process: ``implementation="real"`` (the Go binary), ``"embedded"``
-    (``python -m fakes.toxiproxy``) or ``None`` (the real one when on PATH, else ours).
-    Asking for ``"real"`` without the binary raises ``BinaryNotFound`` with the install hint.
-    The real server runs with ``-proxy-metrics`` so ``/metrics`` matches ours."""
-
-    name = "toxiproxy"
-    start_timeout = 20.0
-
-    def __init__(self, *, implementation: Implementation | None = None, **kwargs: Any) -> None:
-        if implementation is None:
-            implementation = "real" if real_binary() else "embedded"
-        if implementation == "real":
-            self._binary = str(find("toxiproxy-server"))  # BinaryNotFound names the fix
-        super().__init__(**kwargs)
-        self.implementation: Implementation = implementation
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def command(self) -> list[str]:
-        if self.implementation == "real":
-            return [self._binary, "-host", self.host, "-port", str(self.port), "-proxy-metrics"]
-        module = [sys.executable, "-m", "fakes.toxiproxy"]
-        return [*module, "--host", self.host, "--port", str(self.port)]
-
-    def probe(self) -> bool:
-        try:
-            return httpx.get(f"{self.api_url}/version", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def client(self, *, timeout: float = 10.0) -> ToxiproxyClient:
-        """A client for this server (close it when done)."""
-        return ToxiproxyClient(self.api_url, timeout=timeout)
