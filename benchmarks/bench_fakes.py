@@ -19,14 +19,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from lab.net import free_port
-from lab.servers import FakeLLMServer
+from lab.servers import FakeLLMServer, ManagedServer
 
 __all__ = ["main"]
 
@@ -103,43 +102,34 @@ def _wrk(name: str, url: str, script: Path, *, duration: int, connections: int) 
     return _Result(name, rps, p50, p99, errors)
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], *, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"baseline exited with {proc.returncode}")
+class _Baseline(ManagedServer):
+    """A minimal granian app (``interface``: asgi or rsgi) returning a fixed JSON body."""
+
+    def __init__(self, interface: str, *, workdir: Path) -> None:
+        self.name = f"baseline-{interface}"
+        super().__init__(workdir=workdir)
+        self.interface = interface
+        self.url = f"http://{self.host}:{self.port}/v1/chat/completions"
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "granian", "--interface", self.interface]
+        cmd += ["--host", self.host, "--port", str(self.port), "--workers", "1"]
+        return [*cmd, "--log-level", "warning", f"bench_baseline:{self.interface}_app"]
+
+    def probe(self) -> bool:
         try:
-            httpx.post(url, content=b"{}", timeout=0.5)
-            return
+            httpx.post(self.url, content=b"{}", timeout=0.5)
         except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError(f"baseline at {url} did not answer within {timeout}s")
+            return False
+        return True
 
 
 def _baseline(
     interface: str, tmp: Path, script: Path, *, duration: int, connections: int
 ) -> _Result:
-    port = free_port()
-    cmd = [sys.executable, "-m", "granian", "--interface", interface, "--port", str(port)]
-    cmd += ["--workers", "1", "--log-level", "warning", f"bench_baseline:{interface}_app"]
-    proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/v1/chat/completions"
-        _wait(url, proc)
-        return _wrk(
-            f"baseline {interface} fixed JSON",
-            url,
-            script,
-            duration=duration,
-            connections=connections,
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    with _Baseline(interface, workdir=tmp) as server:
+        name = f"baseline {interface} fixed JSON"
+        return _wrk(name, server.url, script, duration=duration, connections=connections)
 
 
 def main(argv: list[str]) -> int:

@@ -27,7 +27,7 @@ from fakes.llm.faults import FaultConfig, decode_config
 from fakes.llm.metrics import FakeMetrics
 from fakes.llm.openai_wire import OpenAIWire
 from fakes.llm.text import Answer, answer
-from fakes.llm.wire import Headers, Parsed, Wire
+from fakes.llm.wire import Headers, Parsed, Problem, Wire
 
 __all__ = ["ENV_FAULTS", "ENV_SEED", "ENV_VENDOR", "FakeApp", "Vendor", "from_env", "make_wire"]
 
@@ -43,12 +43,6 @@ _STREAM_HANG_S = 300.0
 # A length no cut stream reaches: the client reads a truncated body when we stop early.
 _PROMISED_LENGTH = str(1 << 40)
 
-_MISSING_KEY = {
-    "openai": "You didn't provide an API key. You need to provide your API key in an "
-    "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-    "anthropic": "x-api-key header is required",
-}
-
 
 def make_wire(vendor: Vendor) -> Wire:
     """The wire format of ``vendor``."""
@@ -62,10 +56,10 @@ class FakeApp:
         self.wire = make_wire(vendor)
         self.vendor = vendor
         self.seed = seed
-        self.engine = FaultEngine(faults, seed=seed)
-        self.metrics = FakeMetrics(vendor)
+        self.engine = engine = FaultEngine(faults, seed=seed)
+        self.metrics = FakeMetrics(vendor, in_flight=lambda: engine.in_flight)
         self._ids = itertools.count(1)
-        self._id_prefix = "chatcmpl-fake" if vendor == "openai" else "msg_fake"
+        self._id_prefix = self.wire.id_prefix
 
     def _restart_ids(self) -> None:
         self._ids = itertools.count(1)
@@ -102,7 +96,7 @@ class FakeApp:
             )
             proto.response_bytes(status, headers, payload)
         else:
-            body = self.wire.error(404, "not_found", request=None, detail=f"Unknown path {path}")
+            body = self.wire.error(Problem(404, "not_found", detail=f"Unknown path {path}"))
             status = 404 if path != self.wire.chat_path else 405
             proto.response_bytes(status, [_JSON], body)
 
@@ -115,7 +109,7 @@ class FakeApp:
         parsed = wire.parse(body)
         if not isinstance(parsed, Parsed):
             metrics.outcome("bad_request")
-            err = wire.error(400, "bad_request", request=None, detail=parsed.message)
+            err = wire.error(Problem(400, "bad_request", detail=parsed.message))
             proto.response_bytes(400, [_JSON, (wire.request_id_header, request_id)], err)
             return
         key = wire.api_key(headers_in.get("authorization"), headers_in.get("x-api-key"))
@@ -130,7 +124,6 @@ class FakeApp:
         )
         engine = self.engine
         engine.in_flight += 1
-        metrics.in_flight.inc()
         try:
             decision = engine.decide(call)
             if not isinstance(decision, Serve):
@@ -161,7 +154,6 @@ class FakeApp:
             metrics.outcome("ok")
         finally:
             engine.in_flight -= 1
-            metrics.in_flight.dec()
 
     async def _fail(
         self,
@@ -180,17 +172,19 @@ class FakeApp:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proto.client_disconnect(), decision.max_s)
                 return
-            body = wire.error(504, "hang", request=parsed)
+            body = wire.error(Problem(504, "hang", request=parsed))
             proto.response_bytes(504, [_JSON, (wire.request_id_header, request_id)], body)
             return
-        detail = _MISSING_KEY[self.vendor] if decision.reason == "auth" and key is None else ""
+        detail = wire.missing_key if decision.reason == "auth" and key is None else ""
         body = wire.error(
-            decision.status,
-            decision.reason,
-            request=parsed,
-            quota=decision.quota,
-            limit=decision.limit,
-            detail=detail,
+            Problem(
+                decision.status,
+                decision.reason,
+                request=parsed,
+                quota=decision.quota,
+                limit=decision.limit,
+                detail=detail,
+            )
         )
         headers: Headers = [_JSON, (wire.request_id_header, request_id)]
         if decision.quota is not None:

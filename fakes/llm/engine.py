@@ -86,6 +86,11 @@ class Serve:
 Decision = Reject | Reset | Hang | Serve
 
 
+def _chance(rate: float, rng: random.Random) -> bool:
+    """True with probability ``rate``; a zero rate draws nothing, so the RNG stays in step."""
+    return rate > 0 and rng.random() < rate
+
+
 def _weighted(mix: Mapping[str, float], rng: random.Random) -> str:
     names = sorted(mix)
     return rng.choices(names, weights=[mix[n] for n in names], k=1)[0]
@@ -195,10 +200,10 @@ class FaultEngine:
                     retry_after_s=quota_status.retry_after_s,
                     quota=quota_status,
                 )
-        if faults.hang is not None and faults.hang.rate > 0 and rng.random() < faults.hang.rate:
+        if faults.hang is not None and _chance(faults.hang.rate, rng):
             return Hang(faults.hang.max_s)
         errors = faults.errors
-        if errors is not None and errors.rate > 0 and rng.random() < errors.rate:
+        if errors is not None and _chance(errors.rate, rng):
             kind = _weighted(errors.mix, rng)
             if kind == "reset":
                 return Reset("error_reset")
@@ -206,7 +211,7 @@ class FaultEngine:
         stream_fault: str | None = None
         after = 0
         stream = faults.stream
-        if call.stream and stream is not None and stream.rate > 0 and rng.random() < stream.rate:
+        if call.stream and stream is not None and _chance(stream.rate, rng):
             stream_fault = _weighted(stream.mix, rng)
             after = stream.after_tokens
         ttft_ms = per_token_ms = 0.0

@@ -91,6 +91,15 @@ class LogNormal(_Strict, tag="lognormal", tag_field="dist", frozen=True):
 Delay = Millis | Fixed | Uniform | Normal | LogNormal
 
 
+def _check_mix(mix: dict[str, float], kinds: frozenset[str], *, rate: float) -> None:
+    """A mix names only ``kinds`` and, when it is drawn from (``rate > 0``), weighs something."""
+    unknown = sorted(set(mix) - kinds)
+    if unknown:
+        raise ValueError(f"`mix` has unknown kind {unknown[0]!r}; use {sorted(kinds)}")
+    if rate > 0 and sum(mix.values()) <= 0:
+        raise ValueError("`mix` weights must sum to more than 0")
+
+
 class Errors(_Strict, frozen=True):
     """Injected errors: with probability ``rate`` answer with one kind drawn from ``mix``."""
 
@@ -99,11 +108,7 @@ class Errors(_Strict, frozen=True):
     retry_after_s: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 1
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.mix) - ERROR_KINDS)
-        if unknown:
-            raise ValueError(f"`mix` has unknown kind {unknown[0]!r}; use {sorted(ERROR_KINDS)}")
-        if self.rate > 0 and sum(self.mix.values()) <= 0:
-            raise ValueError("`mix` weights must sum to more than 0")
+        _check_mix(self.mix, ERROR_KINDS, rate=self.rate)
 
 
 class Latency(_Strict, frozen=True):
@@ -121,13 +126,7 @@ class StreamFaults(_Strict, frozen=True):
     after_tokens: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 3
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.mix) - STREAM_FAULT_KINDS)
-        if unknown:
-            raise ValueError(
-                f"`mix` has unknown kind {unknown[0]!r}; use {sorted(STREAM_FAULT_KINDS)}"
-            )
-        if self.rate > 0 and sum(self.mix.values()) <= 0:
-            raise ValueError("`mix` weights must sum to more than 0")
+        _check_mix(self.mix, STREAM_FAULT_KINDS, rate=self.rate)
 
 
 class Hang(_Strict, frozen=True):

@@ -7,6 +7,8 @@ With several granian workers each worker counts its own requests (a scrape reach
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from fakes.llm.engine import Decision, Hang, Reject, Reset, Serve
@@ -32,9 +34,19 @@ IN_FLIGHT_HELP = "Requests the fake is handling right now."
 
 
 class FakeMetrics:
-    """The fake's metrics; ``vendor`` is bound once so the hot path does no label lookups."""
+    """The fake's metrics; ``vendor`` is bound once so the hot path does no label lookups.
 
-    def __init__(self, vendor: str, registry: CollectorRegistry | None = None) -> None:
+    ``in_flight`` reads the number of chat requests being handled when ``/metrics`` is
+    scraped, so requests do not update a gauge (without it the gauge reads 0).
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        registry: CollectorRegistry | None = None,
+        *,
+        in_flight: Callable[[], float] | None = None,
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._requests = Counter(
             "fake_llm_requests",
@@ -49,9 +61,11 @@ class FakeMetrics:
             registry=self.registry,
         )
         tokens = Counter("fake_llm_tokens", TOKENS_HELP, ["vendor", "kind"], registry=self.registry)
-        self.in_flight = Gauge(
+        gauge = Gauge(
             "fake_llm_in_flight_requests", IN_FLIGHT_HELP, ["vendor"], registry=self.registry
         ).labels(vendor)
+        if in_flight is not None:
+            gauge.set_function(in_flight)
         self._vendor = vendor
         self._outcome = {o: self._requests.labels(vendor, o) for o in OUTCOMES}
         self.prompt_tokens = tokens.labels(vendor, "prompt")

@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 
+from fakes.llm import wire
 from fakes.llm.quota import QuotaStatus
 from fakes.llm.text import Answer
-from fakes.llm.wire import Frames, Headers, Parsed, Wire, WireError, prompt_tokens
+from fakes.llm.wire import Frames, Headers, Parsed, Problem, Wire, WireError
 
 __all__ = ["MODELS", "OpenAIWire"]
 
@@ -17,14 +18,9 @@ MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-3.5-turbo")
 _FINGERPRINT = "fp_fake"
 
 
-class _Part(msgspec.Struct):
-    type: str
-    text: str | None = None
-
-
 class _Message(msgspec.Struct):
     role: str
-    content: str | list[_Part] | None = None
+    content: str | list[wire.TextPart] | None = None
 
 
 class _StreamOptions(msgspec.Struct):
@@ -42,6 +38,7 @@ class _Request(msgspec.Struct):
 
 _decoder = msgspec.json.Decoder(_Request)
 _encode = msgspec.json.encode
+_rate_limit_headers = wire.RateLimitHeaders("x-ratelimit-{field}-{kind}")
 
 _ERRORS: dict[int, tuple[str, str, str | None]] = {
     400: ("Bad request.", "invalid_request_error", None),
@@ -59,14 +56,6 @@ _ERRORS: dict[int, tuple[str, str, str | None]] = {
 }
 
 
-def _text(content: str | list[_Part] | None) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "\n".join(p.text for p in content if p.text is not None)
-
-
 def _duration(seconds: float) -> str:
     """OpenAI's reset format: ``1m30s``, ``6s``, ``250ms``."""
     if seconds < 1:
@@ -75,60 +64,78 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m{secs}s" if minutes else f"{secs}s"
 
 
+def _error_body(message: str, kind: str, param: str | None, code: str | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _envelope(kind: str, request: Parsed, request_id: str) -> dict[str, Any]:
+    """The fields a completion object and a chunk open with; ``kind`` is their ``object``."""
+    return {
+        "id": request_id,
+        "object": kind,
+        "created": int(time.time()),
+        "model": request.model,
+        "system_fingerprint": _FINGERPRINT,
+    }
+
+
+def _usage(request: Parsed, answer: Answer) -> dict[str, int]:
+    return {
+        "prompt_tokens": request.prompt_tokens,
+        "completion_tokens": answer.tokens,
+        "total_tokens": request.prompt_tokens + answer.tokens,
+    }
+
+
 class OpenAIWire(Wire):
     """``POST /v1/chat/completions``, ``GET /v1/models``; errors as ``{"error": {...}}``."""
 
     vendor = "openai"
     chat_path = "/v1/chat/completions"
     request_id_header = "x-request-id"
+    id_prefix = "chatcmpl-fake"
+    missing_key = (
+        "You didn't provide an API key. You need to provide your API key in an "
+        "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+    )
+    _models = _encode(
+        {
+            "object": "list",
+            "data": [
+                {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+                for m in MODELS
+            ],
+        }
+    )
 
     def api_key(self, authorization: str | None, x_api_key: str | None) -> str | None:
         """The bearer token of ``Authorization``."""
-        if authorization is None or not authorization.startswith("Bearer "):
-            return None
-        key = authorization[7:].strip()
-        return key or None
+        return wire.bearer(authorization)
 
     def parse(self, body: bytes) -> Parsed | WireError:
         """Decode a chat completion request; unknown fields are ignored, as OpenAI does."""
-        try:
-            req = _decoder.decode(body)
-        except msgspec.DecodeError as exc:
-            return WireError(f"Invalid request body: {exc}")
-        if not req.messages:
-            return WireError("'messages' must not be empty.", param="messages")
-        contents = [_text(m.content) for m in req.messages]
+        req = wire.decode_chat(_decoder, body, no_messages="'messages' must not be empty.")
+        if isinstance(req, WireError):
+            return req
         limit = (
             req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
         )
         if limit is not None and limit < 1:
             return WireError("max_tokens must be at least 1.", param="max_tokens")
         options = req.stream_options
-        return Parsed(
-            model=req.model,
-            prompt="\n".join(f"{m.role}:{c}" for m, c in zip(req.messages, contents, strict=True)),
-            prompt_tokens=prompt_tokens(contents),
+        return Parsed.of(
+            req.model,
+            [(m.role, wire.text_of(m.content)) for m in req.messages],
             max_tokens=limit,
             stream=bool(req.stream),
             include_usage=bool(options is not None and options.include_usage),
         )
 
-    def _usage(self, request: Parsed, answer: Answer) -> dict[str, int]:
-        return {
-            "prompt_tokens": request.prompt_tokens,
-            "completion_tokens": answer.tokens,
-            "total_tokens": request.prompt_tokens + answer.tokens,
-        }
-
     def complete(self, request: Parsed, answer: Answer, request_id: str) -> bytes:
         """A ``chat.completion`` object."""
         return _encode(
             {
-                "id": request_id,
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": request.model,
-                "system_fingerprint": _FINGERPRINT,
+                **_envelope("chat.completion", request, request_id),
                 "choices": [
                     {
                         "index": 0,
@@ -137,39 +144,24 @@ class OpenAIWire(Wire):
                         "finish_reason": answer.finish,
                     }
                 ],
-                "usage": self._usage(request, answer),
+                "usage": _usage(request, answer),
             }
         )
 
-    def _chunk(self, request: Parsed, request_id: str, created: int) -> dict[str, Any]:
-        chunk: dict[str, Any] = {
-            "id": request_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "system_fingerprint": _FINGERPRINT,
-        }
-        if request.include_usage:
-            chunk["usage"] = None
-        return chunk
-
     def frames(self, request: Parsed, answer: Answer, request_id: str) -> Frames:
         """``chat.completion.chunk`` frames, an optional usage chunk, then ``[DONE]``."""
-        base = self._chunk(request, request_id, int(time.time()))
+        base = _envelope("chat.completion.chunk", request, request_id)
+        if request.include_usage:
+            base["usage"] = None
 
         def frame(delta: dict[str, Any], finish: str | None) -> bytes:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-            return b"data: " + _encode({**base, "choices": [choice]}) + b"\n\n"
+            return wire.sse({**base, "choices": [choice]})
 
-        # The token frames share everything but the text: build them from one template.
-        marker = "\x00"
-        template = frame({"content": marker}, None)
-        before, _, after = template.partition(_encode(marker))
-        tokens = [before + _encode(piece) + after for piece in answer.pieces]
+        tokens = wire.token_frames(lambda text: frame({"content": text}, None), answer.pieces)
         tail = [frame({}, answer.finish)]
         if request.include_usage:
-            usage = {**base, "choices": [], "usage": self._usage(request, answer)}
-            tail.append(b"data: " + _encode(usage) + b"\n\n")
+            tail.append(wire.sse({**base, "choices": [], "usage": _usage(request, answer)}))
         tail.append(b"data: [DONE]\n\n")
         return Frames(
             head=[frame({"role": "assistant", "content": ""}, None)], tokens=tokens, tail=tail
@@ -185,69 +177,40 @@ class OpenAIWire(Wire):
     def error_event(self, request_id: str) -> bytes:
         """OpenAI reports a failed stream as a data frame holding an ``error`` object."""
         message, kind, code = _ERRORS[500]
-        body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-        return b"data: " + _encode(body) + b"\n\n"
+        return wire.sse(_error_body(message, kind, None, code))
 
-    def error(
-        self,
-        status: int,
-        reason: str,
-        *,
-        request: Parsed | None,
-        quota: QuotaStatus | None = None,
-        limit: int = 0,
-        detail: str = "",
-    ) -> bytes:
+    def error(self, problem: Problem) -> bytes:
         """``{"error": {"message", "type", "param", "code"}}`` as OpenAI sends it."""
-        message, kind, code = _ERRORS.get(status, _ERRORS[500])
+        message, kind, code = _ERRORS.get(problem.status, _ERRORS[500])
         param: str | None = None
+        reason, request, quota = problem.reason, problem.request, problem.quota
         if reason == "context" and request is not None:
-            wanted = request.prompt_tokens + (request.max_tokens or 0)
             kind, code, param = "invalid_request_error", "context_length_exceeded", "messages"
             message = (
-                f"This model's maximum context length is {limit} tokens. However, you requested "
-                f"{wanted} tokens ({request.prompt_tokens} in the messages, "
-                f"{request.max_tokens or 0} in the completion). Please reduce the length of "
-                "the messages or completion."
+                f"This model's maximum context length is {problem.limit} tokens. However, you "
+                f"requested {request.requested_tokens} tokens ({request.prompt_tokens} in the "
+                f"messages, {request.max_tokens or 0} in the completion). Please reduce the "
+                "length of the messages or completion."
             )
         elif reason == "quota" and quota is not None and request is not None:
             kind = quota.exceeded or "requests"
             unit = "tokens per min (TPM)" if kind == "tokens" else "requests per min (RPM)"
-            cap = quota.tokens_limit if kind == "tokens" else quota.requests_limit
-            left = quota.tokens_remaining if kind == "tokens" else quota.requests_remaining
+            cap, left = quota.usage(kind)
             message = (
                 f"Rate limit reached for {request.model} in organization org-fake on {unit}: "
                 f"Limit {cap}, Used {(cap or 0) - (left or 0)}. "
                 f"Please try again in {_duration(quota.reset_s)}."
             )
-        elif reason == "auth" and detail:
-            message = detail
+        elif reason == "auth" and problem.detail:
+            message = problem.detail
         elif reason == "bad_request":
-            message = detail or message
-        return _encode({"error": {"message": message, "type": kind, "param": param, "code": code}})
+            message = problem.detail or message
+        return _encode(_error_body(message, kind, param, code))
 
     def quota_headers(self, quota: QuotaStatus) -> Headers:
         """``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``."""
-        headers: Headers = []
-        reset = _duration(quota.reset_s)
-        if quota.requests_limit is not None:
-            headers += [
-                ("x-ratelimit-limit-requests", str(quota.requests_limit)),
-                ("x-ratelimit-remaining-requests", str(quota.requests_remaining)),
-                ("x-ratelimit-reset-requests", reset),
-            ]
-        if quota.tokens_limit is not None:
-            headers += [
-                ("x-ratelimit-limit-tokens", str(quota.tokens_limit)),
-                ("x-ratelimit-remaining-tokens", str(quota.tokens_remaining)),
-                ("x-ratelimit-reset-tokens", reset),
-            ]
-        return headers
+        return _rate_limit_headers(quota, _duration(quota.reset_s))
 
     def models(self) -> bytes:
         """A ``list`` of ``model`` objects."""
-        data = [
-            {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
-            for m in MODELS
-        ]
-        return _encode({"object": "list", "data": data})
+        return self._models

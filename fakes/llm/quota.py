@@ -28,6 +28,12 @@ class QuotaStatus:
     reset_s: float
     exceeded: str | None  # "requests", "tokens" or None when admitted
 
+    def usage(self, kind: str | None) -> tuple[int | None, int | None]:
+        """``(limit, remaining)`` of the tokens limit for ``"tokens"``, else of the requests one."""
+        if kind == "tokens":
+            return self.tokens_limit, self.tokens_remaining
+        return self.requests_limit, self.requests_remaining
+
     @property
     def retry_after_s(self) -> int:
         """Whole seconds until the window resets (at least 1)."""

@@ -45,25 +45,28 @@ _MIN_WORDS = 8
 _SPAN_WORDS = 57  # natural answer length: 8..64 words
 
 
+@lru_cache(maxsize=8192)
 def count_tokens(text: str) -> int:
-    """Tokens in ``text`` by the fakes' word-piece rule (see the module docstring)."""
+    """Tokens in ``text`` by the fakes' word-piece rule (see the module docstring).
+
+    Cached: a conversation sends its earlier messages again with every turn.
+    """
     return sum((len(piece) + 3) // 4 for piece in _WORD.findall(text))
 
 
 class Answer:
-    """The answer to one prompt: its pieces (one token each) and why it ended."""
+    """The answer to one prompt: its pieces (one token each), its ``tokens`` and why it ended.
 
-    __slots__ = ("finish", "pieces", "text")
+    ``tokens`` (completion tokens, ``len(pieces)``) equals ``count_tokens(text)``.
+    """
+
+    __slots__ = ("finish", "pieces", "text", "tokens")
 
     def __init__(self, pieces: tuple[str, ...], *, truncated: bool) -> None:
         self.pieces = pieces
         self.text = "".join(pieces)
+        self.tokens = len(pieces)
         self.finish = "length" if truncated else "stop"
-
-    @property
-    def tokens(self) -> int:
-        """Completion tokens (equals ``count_tokens(self.text)``)."""
-        return len(self.pieces)
 
 
 @lru_cache(maxsize=8192)

@@ -12,6 +12,7 @@ import pytest
 from anthropic.types import MessageParam
 
 from lab.servers import FakeLLMServer
+from tests.integration.fakes.sdk import sdk_client
 
 MODEL = "claude-3-5-haiku-latest"
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "Tell me about chaos."}]
@@ -20,9 +21,7 @@ MESSAGES: list[MessageParam] = [{"role": "user", "content": "Tell me about chaos
 @pytest.fixture
 def client(fake_anthropic: FakeLLMServer) -> Iterator[anthropic.Anthropic]:
     """A sync client without retries."""
-    with anthropic.Anthropic(
-        base_url=fake_anthropic.base_url, api_key="sk-ant-test", max_retries=0, timeout=5.0
-    ) as c:
+    with sdk_client(anthropic.Anthropic, fake_anthropic, api_key="sk-ant-test") as c:
         yield c
 
 
@@ -92,9 +91,7 @@ def test_stream_helper_final_message(client: anthropic.Anthropic) -> None:
 
 async def test_async_message_and_stream(fake_anthropic: FakeLLMServer) -> None:
     """The async client parses answers and streams."""
-    async with anthropic.AsyncAnthropic(
-        base_url=fake_anthropic.base_url, api_key="k", max_retries=0, timeout=5.0
-    ) as client:
+    async with sdk_client(anthropic.AsyncAnthropic, fake_anthropic) as client:
         message = await client.messages.create(model=MODEL, max_tokens=256, messages=MESSAGES)
         stream = await client.messages.create(
             model=MODEL,
@@ -148,9 +145,7 @@ def test_hang_times_out(fake_anthropic: FakeLLMServer, faults: FakeLLMServer) ->
     """A hung request raises APITimeoutError at the client's timeout."""
     faults.set_faults({"hang": {"rate": 1.0}})
     with (
-        anthropic.Anthropic(
-            base_url=fake_anthropic.base_url, api_key="k", max_retries=0, timeout=0.5
-        ) as client,
+        sdk_client(anthropic.Anthropic, fake_anthropic, timeout=0.5) as client,
         pytest.raises(anthropic.APITimeoutError),
     ):
         _create(client)
@@ -240,9 +235,7 @@ def test_quota_headers(client: anthropic.Anthropic, faults: FakeLLMServer) -> No
 
 async def test_async_errors(fake_anthropic: FakeLLMServer, faults: FakeLLMServer) -> None:
     """Async: OverloadedError, then a read timeout from the iterator of a stream that hangs."""
-    async with anthropic.AsyncAnthropic(
-        base_url=fake_anthropic.base_url, api_key="k", max_retries=0, timeout=0.5
-    ) as client:
+    async with sdk_client(anthropic.AsyncAnthropic, fake_anthropic, timeout=0.5) as client:
         faults.set_faults({"errors": {"rate": 1.0, "mix": {"529": 1}}})
         with pytest.raises(anthropic.OverloadedError):
             await client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES)

@@ -10,6 +10,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from lab.servers import FakeLLMServer
+from tests.integration.fakes.sdk import sdk_client
 
 MODEL = "gpt-4o-mini"
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Tell me about chaos."}]
@@ -18,9 +19,7 @@ MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Tell 
 @pytest.fixture
 def client(fake_openai: FakeLLMServer) -> Iterator[openai.OpenAI]:
     """A sync client without retries."""
-    with openai.OpenAI(
-        base_url=fake_openai.base_url, api_key="sk-test", max_retries=0, timeout=5.0
-    ) as c:
+    with sdk_client(openai.OpenAI, fake_openai, api_key="sk-test") as c:
         yield c
 
 
@@ -77,9 +76,7 @@ def test_stream_matches_completion(client: openai.OpenAI) -> None:
 
 async def test_async_completion_and_stream(fake_openai: FakeLLMServer) -> None:
     """The async client parses answers and streams."""
-    async with openai.AsyncOpenAI(
-        base_url=fake_openai.base_url, api_key="sk-test", max_retries=0, timeout=5.0
-    ) as client:
+    async with sdk_client(openai.AsyncOpenAI, fake_openai, api_key="sk-test") as client:
         full = await client.chat.completions.create(model=MODEL, messages=MESSAGES)
         stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
@@ -112,9 +109,7 @@ def test_hang_times_out(fake_openai: FakeLLMServer, faults: FakeLLMServer) -> No
     """A hung request raises APITimeoutError at the client's timeout."""
     faults.set_faults({"hang": {"rate": 1.0}})
     with (
-        openai.OpenAI(
-            base_url=fake_openai.base_url, api_key="k", max_retries=0, timeout=0.5
-        ) as client,
+        sdk_client(openai.OpenAI, fake_openai, timeout=0.5) as client,
         pytest.raises(openai.APITimeoutError),
     ):
         client.chat.completions.create(model=MODEL, messages=MESSAGES)
@@ -173,9 +168,7 @@ def test_stream_hang_times_out(fake_openai: FakeLLMServer, faults: FakeLLMServer
     """A stream that stops after N tokens and hangs raises APITimeoutError from the iterator."""
     faults.set_faults({"stream": {"rate": 1.0, "mix": {"hang": 1}, "after_tokens": 2}})
     with (
-        openai.OpenAI(
-            base_url=fake_openai.base_url, api_key="k", max_retries=0, timeout=0.5
-        ) as client,
+        sdk_client(openai.OpenAI, fake_openai, timeout=0.5) as client,
         pytest.raises(openai.APITimeoutError),
     ):
         _stream_text(client)
@@ -221,9 +214,7 @@ def test_model_scoping(client: openai.OpenAI, faults: FakeLLMServer) -> None:
 
 async def test_async_errors(fake_openai: FakeLLMServer, faults: FakeLLMServer) -> None:
     """The async client raises the same classes: RateLimitError, then APIConnectionError."""
-    async with openai.AsyncOpenAI(
-        base_url=fake_openai.base_url, api_key="k", max_retries=0, timeout=5.0
-    ) as client:
+    async with sdk_client(openai.AsyncOpenAI, fake_openai) as client:
         faults.set_faults({"errors": {"rate": 1.0, "mix": {"429": 1}}})
         with pytest.raises(openai.RateLimitError):
             await client.chat.completions.create(model=MODEL, messages=MESSAGES)

@@ -13,7 +13,7 @@ from fakes.llm.anthropic_wire import AnthropicWire
 from fakes.llm.openai_wire import OpenAIWire
 from fakes.llm.quota import QuotaStatus
 from fakes.llm.text import answer
-from fakes.llm.wire import Parsed, WireError
+from fakes.llm.wire import Parsed, Problem, WireError
 
 OPENAI_BODY = msgspec.json.encode(
     {
@@ -105,7 +105,7 @@ def test_openai_malformed_json_is_not_json() -> None:
 
 def test_openai_error_body() -> None:
     """Errors use OpenAI's ``{"error": {message, type, param, code}}``."""
-    body = json.loads(OpenAIWire().error(429, "error", request=None))
+    body = json.loads(OpenAIWire().error(Problem(429, "error")))
     assert set(body["error"]) == {"message", "type", "param", "code"}
     assert body["error"]["code"] == "rate_limit_exceeded"
 
@@ -161,7 +161,7 @@ def test_anthropic_events_are_sdk_valid() -> None:
 
 def test_anthropic_error_bodies() -> None:
     """Errors use ``{"type": "error", "error": {type, message}}``; 529 is overloaded_error."""
-    body = json.loads(AnthropicWire().error(529, "error", request=None))
+    body = json.loads(AnthropicWire().error(Problem(529, "error")))
     assert body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
 
 
