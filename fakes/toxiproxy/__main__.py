@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from fakes.toxiproxy.api import VERSION
-from fakes.toxiproxy.server import DEFAULT_HOST, DEFAULT_PORT, serve
+from fakes.toxiproxy.server import DEFAULT_HOST, DEFAULT_PORT, ConfigError, serve
 
 __all__ = ["main"]
 
@@ -36,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse flags and serve until SIGINT/SIGTERM."""
+    """Parse flags and serve until SIGINT/SIGTERM; 1 with one line on stderr when the
+    config cannot be loaded or the API cannot listen."""
     args = _parser().parse_args(argv)
     if args.config is not None and not args.config.is_file():
         _parser().error(f"--config {args.config}: no such file")
@@ -47,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         pass
     else:
         runner = uvloop.run
-    runner(serve(host=args.host, port=args.port, config=args.config, seed=args.seed))
+    try:
+        runner(serve(host=args.host, port=args.port, config=args.config, seed=args.seed))
+    except ConfigError as error:  # toxiproxy-server's -config: one line, exit 1
+        print(f"toxiproxy: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the API cannot listen (address in use, bad host)
+        print(f"toxiproxy: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

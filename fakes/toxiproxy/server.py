@@ -22,10 +22,14 @@ from fakes.toxiproxy.gojson import decode
 from fakes.toxiproxy.metrics import ProxyMetrics
 from fakes.toxiproxy.proxy import Proxy
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ToxiproxyServer", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ConfigError", "ToxiproxyServer", "serve"]
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8474
+
+
+class ConfigError(Exception):
+    """A ``-config`` file that cannot be loaded; the message names the file and the reason."""
 
 
 class ToxiproxyServer:
@@ -84,7 +88,11 @@ async def serve(
     seed: int | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM: populate from ``config`` first, then serve the API."""
+    """Run until SIGINT/SIGTERM: populate from ``config`` first, then serve the API.
+
+    Raises ``ConfigError`` when ``config`` cannot be loaded and ``OSError`` when the API
+    cannot listen; callers turn them into one line and an exit code.
+    """
     server = ToxiproxyServer(host=host, port=port, seed=seed)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,8 +103,8 @@ async def serve(
         if config is not None:
             try:
                 await server.populate_file(config)
-            except ApiError as error:
-                raise SystemExit(f"toxiproxy: populating from {config} failed: {error}") from None
+            except (ApiError, OSError) as error:
+                raise ConfigError(f"populating from {config} failed: {error}") from None
         await server.start()
         print(f"toxiproxy: API on {server.api_url}", flush=True)
         if ready is not None:

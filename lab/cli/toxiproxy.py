@@ -56,9 +56,11 @@ def toxiproxy(host: str, port: int, config: Path | None, seed: int | None) -> No
     """
     if config is not None:
         _check_config(config)
-    from fakes.toxiproxy.server import serve
+    from fakes.toxiproxy.server import ConfigError, serve
 
     try:
         _run(serve(host=host, port=port, config=config, seed=seed))
+    except ConfigError as error:  # a proxy in the file is invalid or cannot listen
+        raise click.BadParameter(str(error), param_hint="--config") from None
     except OSError as error:
         raise click.UsageError(f"cannot serve on {host}:{port}: {error}") from None

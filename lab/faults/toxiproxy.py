@@ -19,6 +19,8 @@
    it posts to ``/populate``, which is idempotent (an empty result comes back as ``null``).
 6. ``version()`` returns raw bytes (and ``running()`` only tries IPv4); here a ``str``.
 7. it needs the ``future`` Python 2 shim and ``requests``; this client uses ``httpx``.
+8. it puts proxy and toxic names into URL paths unescaped, so a name holding ``?``, ``#``
+   or ``%`` can be created but never read, changed or deleted; here names are escaped.
 
 ``lab.servers.ToxiproxyServer`` starts the right server process.
 """
@@ -29,6 +31,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
+from urllib.parse import quote
 
 import httpx
 import toxiproxy
@@ -129,6 +132,13 @@ class ProxyInfo:
         return int(self.listen.rpartition(":")[2])
 
 
+def _segment(name: str) -> str:
+    """A proxy or toxic name as one URL path segment: ``?``, ``#``, ``%`` and ``/`` escaped
+    (both servers decode the path before routing), so every name the API accepted can be
+    addressed again."""
+    return quote(name, safe="")
+
+
 class _Consumer:
     """One server's HTTP API (what toxiproxy-python's global ``APIConsumer`` should be)."""
 
@@ -171,7 +181,7 @@ class ProxyHandle(toxiproxy.Proxy):  # type: ignore[misc]
         return self.info.port
 
     def _path(self, *parts: str) -> str:
-        return "/".join(("/proxies", self.name, *parts))
+        return "/".join(("/proxies", _segment(self.name), *map(_segment, parts)))
 
     def refresh(self) -> ProxyInfo:
         """Re-read this proxy from the server."""
@@ -300,7 +310,7 @@ class ToxiproxyClient(toxiproxy.Toxiproxy):  # type: ignore[misc]
 
     def get_proxy(self, proxy_name: str) -> ProxyHandle | None:
         try:
-            return self._handle(self._consumer.request("GET", f"/proxies/{proxy_name}"))
+            return self._handle(self._consumer.request("GET", f"/proxies/{_segment(proxy_name)}"))
         except NotFound:
             return None
 
@@ -323,7 +333,7 @@ class ToxiproxyClient(toxiproxy.Toxiproxy):  # type: ignore[misc]
 
     def destroy(self, proxy: ProxyHandle | str) -> bool:
         name = proxy if isinstance(proxy, str) else proxy.name
-        self._consumer.request("DELETE", f"/proxies/{name}")
+        self._consumer.request("DELETE", f"/proxies/{_segment(name)}")
         return True
 
     def destroy_all(self) -> None:

@@ -21,7 +21,7 @@ from typing import IO, Any, Self
 from mirakuru import SimpleExecutor
 from mirakuru.exceptions import ExecutorError
 
-from lab.net import LOOPBACK, free_port
+from lab.net import LOOPBACK, free_port, is_listening
 
 __all__ = ["ManagedServer", "ServerStartError"]
 
@@ -107,9 +107,14 @@ class ManagedServer(abc.ABC):
         return pid
 
     def start(self) -> Self:
-        """Start and wait until ready; ``ServerStartError`` with the log tail otherwise."""
+        """Start and wait until ready; ``ServerStartError`` with the log tail otherwise, or
+        at once when something already listens on the port."""
         if self.running:
             return self
+        if is_listening(self.host, self.port, timeout=0.2):
+            # Another process owns the port: our server would fail to bind while the
+            # probe, answered by the other one, reported it ready.
+            raise ServerStartError(f"{self.name} on {self.address}: the port is already in use")
         self.prepare()
         self._log = self.log_path.open("a", encoding="utf-8")
         self._executor = _ProbedExecutor(

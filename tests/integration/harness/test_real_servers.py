@@ -112,3 +112,14 @@ def test_killed_server_comes_back_on_start() -> None:
         server.start()
         assert server.probe()
         assert server.port == port
+
+
+def test_start_on_a_taken_port_raises(redis_server: RedisServer) -> None:
+    """start() on a port another server listens on raises instead of probing the other one."""
+    intruder = RedisServer(port=redis_server.port)
+    try:
+        with pytest.raises(ServerStartError, match="already in use"):
+            intruder.start()
+    finally:
+        intruder.stop()
+    assert redis_server.probe()

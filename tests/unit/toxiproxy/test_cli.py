@@ -30,6 +30,28 @@ def test_config_must_be_a_list(tmp_path: Path) -> None:
     assert "JSON list of proxies" in result.output
 
 
+def test_config_with_an_invalid_proxy_exits_2(tmp_path: Path) -> None:
+    """A config whose proxy lacks a field is a usage error (exit 2) naming it, no traceback."""
+    config = tmp_path / "proxies.json"
+    config.write_text('[{"name": "x", "listen": "127.0.0.1:0"}]', encoding="utf-8")
+    result = CliRunner().invoke(toxiproxy, ["--port", "0", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "missing required field: upstream" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_module_config_with_an_invalid_proxy_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """python -m fakes.toxiproxy -config with an invalid proxy prints one line and returns 1."""
+    config = tmp_path / "proxies.json"
+    config.write_text('[{"name": "x", "listen": "127.0.0.1:0"}]', encoding="utf-8")
+    assert fakes_main(["-port", "0", "-config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "missing required field: upstream" in err
+
+
 def test_bad_port_exits_2() -> None:
     """A port outside 0-65535 is a usage error."""
     assert CliRunner().invoke(toxiproxy, ["--port", "70000"]).exit_code == 2
