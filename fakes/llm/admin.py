@@ -14,6 +14,7 @@ import msgspec
 
 from fakes.llm.engine import FaultEngine
 from fakes.llm.faults import decode_config
+from fakes.llm.wire import describe_utf8_error
 
 __all__ = ["PREFIX", "AdminResponse", "handle_admin", "problem"]
 
@@ -33,6 +34,13 @@ def problem(status: int, title: str, detail: str, *, field: str | None = None) -
     if field is not None:
         body["field"] = field
     return status, list(_PROBLEM), msgspec.json.encode(body)
+
+
+def _not_allowed(method: str, path: str, allow: str) -> AdminResponse:
+    """A 405 problem with the ``Allow`` header listing the methods ``path`` takes."""
+    status, headers, body = problem(405, "Method not allowed", f"{method} {path}: use {allow}")
+    headers.append(("allow", allow))
+    return status, headers, body
 
 
 def _invalid(exc: msgspec.DecodeError) -> AdminResponse:
@@ -66,15 +74,24 @@ def handle_admin(
                 config = decode_config(body or b"{}")
             except msgspec.DecodeError as exc:
                 return _invalid(exc)
+            except UnicodeDecodeError as exc:
+                return problem(400, "Invalid fault configuration", describe_utf8_error(exc))
+            except (
+                ValueError,
+                RecursionError,
+                MemoryError,
+            ) as exc:  # anything else decoding raises
+                detail = f"the body does not decode: {type(exc).__name__}: {exc}"
+                return problem(400, "Invalid fault configuration", detail)
             engine.configure(config)
             return 200, list(_JSON), msgspec.json.encode(engine.config)
         if method == "DELETE":
             engine.reset()
             return 204, [], b""
-        return problem(405, "Method not allowed", f"{method} {path}: use GET, PUT or DELETE")
+        return _not_allowed(method, path, "GET, PUT, DELETE")
     if route == "/reset":
         if method != "POST":
-            return problem(405, "Method not allowed", f"{method} {path}: use POST")
+            return _not_allowed(method, path, "POST")
         engine.reset()
         if on_reset is not None:
             on_reset()

@@ -40,6 +40,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "Invalid request."),
     401: ("authentication_error", "invalid x-api-key"),
     404: ("not_found_error", "Not found."),
+    405: ("invalid_request_error", "Method not allowed."),
     429: ("rate_limit_error", "Number of requests has exceeded your rate limit."),
     500: ("api_error", "Internal server error"),
     502: ("api_error", "Bad gateway"),
@@ -186,7 +187,7 @@ class AnthropicWire(Wire):
                 f"This request would exceed the rate limit for your organization of {cap} "
                 f"{what} per minute. Please retry after the time in the retry-after header."
             )
-        elif reason in ("auth", "bad_request", "not_found") and problem.detail:
+        elif reason in ("auth", "bad_request", "not_found", "not_allowed") and problem.detail:
             message = problem.detail
         return _encode(_error_body(kind, message))
 

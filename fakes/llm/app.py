@@ -4,6 +4,8 @@ One ``FakeApp`` serves one vendor. The hot path is plain RSGI with msgspec encod
 framework): parse, ask the ``FaultEngine`` what to do, then answer, fail, hang or reset.
 Streams send their head frames at once, the first token after the time to first token and
 each later token after the per-token delay; with zero delays a whole stream is one write.
+On SIGTERM/SIGINT hung requests and hung streams wake at once (a 503, or the stream ends), so
+the worker, which drains in-flight requests before it exits, stops promptly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import asyncio
 import contextlib
 import itertools
 import os
+import signal
+from collections.abc import Awaitable
 from typing import Any, Literal
 
 import prometheus_client
@@ -42,6 +46,9 @@ _PROMETHEUS = ("content-type", "text/plain; version=0.0.4; charset=utf-8")
 _STREAM_HANG_S = 300.0
 # A length no cut stream reaches: the client reads a truncated body when we stop early.
 _PROMISED_LENGTH = str(1 << 40)
+_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# what ended a wait: the awaited event, the fake shutting down, or the timeout
+_Woke = Literal["event", "closing", "timeout"]
 
 
 def make_wire(vendor: Vendor) -> Wire:
@@ -60,6 +67,60 @@ class FakeApp:
         self.metrics = FakeMetrics(vendor, in_flight=lambda: engine.in_flight)
         self._ids = itertools.count(1)
         self._id_prefix = self.wire.id_prefix
+        self._closing = asyncio.Event()
+        wire = self.wire
+        # path -> the methods it takes, for 404 (unknown path) versus 405 (another method)
+        self._allow = {
+            wire.chat_path: "POST",
+            "/v1/models": "GET",
+            "/metrics": "GET",
+            "/": "GET",
+        }
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """RSGI start hook (in the worker, before serving): wake hung requests on SIGTERM/SIGINT.
+
+        granian's worker watches those signals through the loop (signal wakeup fd) and drains
+        in-flight requests before exiting; the Python-level handler chained here only marks
+        the app closing, so a hung request does not hold the shutdown for ``hang.max_s``.
+        """
+        for sig in _SHUTDOWN_SIGNALS:
+            previous = signal.getsignal(sig)
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nothing hangs
+                    loop.call_soon_threadsafe(self.close)
+                if callable(previous):
+                    previous(signum, frame)
+
+            try:
+                signal.signal(sig, handler)
+            except ValueError:  # not the main thread: no signal handlers to chain
+                return
+
+    def close(self) -> None:
+        """Wake every hung request and hung stream now (and those that hang later)."""
+        self._closing.set()
+
+    async def _wait(self, event: Awaitable[Any], timeout_s: float) -> _Woke:
+        """Wait for ``event`` (e.g. the client going away), shutdown or ``timeout_s``.
+
+        Returns ``"event"``, ``"closing"`` or ``"timeout"``.
+        """
+        if self._closing.is_set():
+            return "closing"
+        watched = asyncio.ensure_future(event)
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            done, _ = await asyncio.wait(
+                (watched, closing), timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            watched.cancel()
+            closing.cancel()
+        if watched in done:
+            return "event"
+        return "closing" if closing in done else "timeout"
 
     def _restart_ids(self) -> None:
         self._ids = itertools.count(1)
@@ -96,9 +157,18 @@ class FakeApp:
             )
             proto.response_bytes(status, headers, payload)
         else:
-            body = self.wire.error(Problem(404, "not_found", detail=f"Unknown path {path}"))
-            status = 404 if path != self.wire.chat_path else 405
-            proto.response_bytes(status, [_JSON], body)
+            self._unrouted(proto, method, path)
+
+    def _unrouted(self, proto: Any, method: str, path: str) -> None:
+        """The vendor's 404 for an unknown path, or its 405 (with ``Allow``) for a known one."""
+        allow = self._allow.get(path)
+        if allow is None:
+            problem = Problem(404, "not_found", detail=f"Invalid URL ({method} {path})")
+            proto.response_bytes(404, [_JSON], self.wire.error(problem))
+            return
+        detail = f"Invalid method for URL ({method} {path}): use {allow}"
+        body = self.wire.error(Problem(405, "not_allowed", detail=detail))
+        proto.response_bytes(405, [_JSON, ("allow", allow)], body)
 
     async def _chat(self, scope: Any, proto: Any) -> None:
         wire = self.wire
@@ -169,11 +239,14 @@ class FakeApp:
             self._reset(scope, proto)
             return
         if isinstance(decision, Hang):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proto.client_disconnect(), decision.max_s)
+            woke = await self._wait(proto.client_disconnect(), decision.max_s)
+            if woke == "event":
                 return
-            body = wire.error(Problem(504, "hang", request=parsed))
-            proto.response_bytes(504, [_JSON, (wire.request_id_header, request_id)], body)
+            # max_s passed: a gateway timeout; shutting down: the vendor's 503
+            status = 504 if woke == "timeout" else 503
+            reason = "hang" if woke == "timeout" else "shutdown"
+            body = wire.error(Problem(status, reason, request=parsed))
+            proto.response_bytes(status, [_JSON, (wire.request_id_header, request_id)], body)
             return
         detail = wire.missing_key if decision.reason == "auth" and key is None else ""
         body = wire.error(
@@ -254,8 +327,8 @@ class FakeApp:
         if pending:
             await transport.send_bytes(b"".join(pending))
         if fault == "hang":
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proto.client_disconnect(), _STREAM_HANG_S)
+            # until the client goes, _STREAM_HANG_S passes or the fake shuts down
+            await self._wait(proto.client_disconnect(), _STREAM_HANG_S)
         elif fault in ("malformed_json", "malformed_sse"):
             await transport.send_bytes(b"".join(frames.tail))
 

@@ -71,8 +71,12 @@ def fake(
     import msgspec  # imported here to keep `--help` fast
 
     from fakes.llm.faults import decode_config
+    from fakes.llm.listen import host_problem, listen_problem, url
     from fakes.llm.serve import read_faults, serve
 
+    bad_host = host_problem(host)
+    if bad_host is not None:
+        raise click.BadParameter(bad_host, param_hint="--host")
     config = None
     if faults_arg is not None and faults_arg.lstrip().startswith("{"):
         try:
@@ -88,7 +92,12 @@ def fake(
                 f"cannot read {faults_path}: {exc.strerror}", param_hint="--faults"
             ) from exc
         except (msgspec.DecodeError, ValueError) as exc:
-            raise click.BadParameter(f"{faults_path}: {exc}", param_hint="--faults") from exc
+            message = " ".join(str(exc).split())  # one line, whatever the parser said
+            raise click.BadParameter(f"{faults_path}: {message}", param_hint="--faults") from exc
+    problem = listen_problem(host, port)
+    if problem is not None:
+        raise click.UsageError(problem)
+    click.echo(f"fake {vendor} listening on {url(host, port)} (seed {seed})")
     serve(
         vendor,  # type: ignore[arg-type]
         host=host,

@@ -43,6 +43,8 @@ _rate_limit_headers = wire.RateLimitHeaders("x-ratelimit-{field}-{kind}")
 _ERRORS: dict[int, tuple[str, str, str | None]] = {
     400: ("Bad request.", "invalid_request_error", None),
     401: ("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+    404: ("Invalid URL.", "invalid_request_error", "unknown_url"),
+    405: ("Invalid method for URL.", "invalid_request_error", "method_not_allowed"),
     429: ("Rate limit reached, please retry later.", "requests", "rate_limit_exceeded"),
     500: (
         "The server had an error while processing your request. Sorry about that!",
@@ -203,7 +205,7 @@ class OpenAIWire(Wire):
             )
         elif reason == "auth" and problem.detail:
             message = problem.detail
-        elif reason == "bad_request":
+        elif reason in ("bad_request", "not_found", "not_allowed"):
             message = problem.detail or message
         return _encode(_error_body(message, kind, param, code))
 

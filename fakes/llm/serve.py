@@ -25,7 +25,8 @@ def read_faults(path: Path) -> FaultConfig:
     """Read a fault configuration from a JSON or YAML file (by suffix; YAML otherwise).
 
     Raises ``OSError`` when unreadable, ``msgspec.ValidationError`` or ``ValueError`` when
-    invalid (the message names the field).
+    invalid, with a one-line message that names the field (or the YAML line and column) but
+    not the file, which the caller names once.
     """
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
@@ -34,8 +35,18 @@ def read_faults(path: Path) -> FaultConfig:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+            raise ValueError(_yaml_problem(exc)) from exc
     return load_config(data)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """``not valid YAML at line 3, column 8: mapping values are not allowed here`` (one line)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "syntax error"
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return f"not valid YAML{where}: {' '.join(what.split())}"
+    return f"not valid YAML: {' '.join(str(exc).split())}"
 
 
 def serve(

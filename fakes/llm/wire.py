@@ -30,6 +30,7 @@ __all__ = [
     "WireError",
     "bearer",
     "decode_chat",
+    "describe_utf8_error",
     "prompt_tokens",
     "sse",
     "text_of",
@@ -86,15 +87,26 @@ def decode_chat(
     """Decode a chat request, or say why it is not one.
 
     A body that does not decode is ``Invalid request body: ...`` (the vendors' wording is the
-    same); one without messages is ``no_messages``, the vendor's wording, about ``messages``.
+    same), whatever the decoder raised (bad JSON, wrong types, invalid UTF-8 in a string);
+    one without messages is ``no_messages``, the vendor's wording, about ``messages``.
     """
     try:
         request = decoder.decode(body)
     except msgspec.DecodeError as exc:
         return WireError(f"Invalid request body: {exc}")
+    except UnicodeDecodeError as exc:
+        return WireError(f"Invalid request body: {describe_utf8_error(exc)}")
+    except (ValueError, RecursionError, MemoryError) as exc:  # anything else decoding raises
+        return WireError(f"Invalid request body: {type(exc).__name__}: {exc}")
     if not request.messages:
         return WireError(no_messages, param="messages")
     return request
+
+
+def describe_utf8_error(exc: UnicodeDecodeError) -> str:
+    """One line saying the body is not UTF-8: ``the body is not valid UTF-8 (invalid start
+    byte)`` (the decoder's offsets are within a string, not the body, so none is given)."""
+    return f"the body is not valid UTF-8 ({exc.reason})"
 
 
 def sse(data: Any, *, event: str | None = None) -> bytes:
@@ -187,7 +199,8 @@ class WireError:
 class Problem:
     """Why a request is refused, for the vendor's error body.
 
-    ``reason`` is one of auth, context, quota, error, outage, bad_request, not_found, hang;
+    ``reason`` is one of auth, context, quota, error, outage, bad_request, not_found,
+    not_allowed (a known path, another method), hang, shutdown;
     ``limit`` is the context limit exceeded, ``detail`` a message that replaces the default.
     """
 

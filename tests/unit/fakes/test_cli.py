@@ -47,3 +47,25 @@ def test_inline_json_faults_are_validated() -> None:
     )
     assert result.exit_code == 2
     assert "$.hang.rate" in result.output
+
+
+def test_bad_yaml_is_one_line_naming_the_file_once(tmp_path: Path) -> None:
+    """A faults file that is not YAML gives one error line: the file once, line and column."""
+    bad = tmp_path / "f.yaml"
+    bad.write_text("errors:\n  rate: 0.1\n   mix: [\n", encoding="utf-8")
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--faults", str(bad)])
+    assert result.exit_code == 2
+    error_lines = [line for line in result.output.splitlines() if "not valid YAML" in line]
+    assert len(error_lines) == 1
+    assert error_lines[0].count("f.yaml") == 1
+    assert "line 3, column" in error_lines[0]
+    assert not result.output.rstrip().endswith("^")  # no multi-line snippet from the parser
+
+
+def test_host_that_is_not_an_address_is_usage_error() -> None:
+    """``--host 999.1.1.1`` exits 2 with one line naming --host, no traceback."""
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--host", "999.1.1.1"])
+    assert result.exit_code == 2
+    assert "--host" in result.output
+    assert "not an IP address" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
