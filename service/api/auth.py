@@ -7,6 +7,13 @@ configured hashes; the raw key is never stored or logged. The caller's ``User`` 
 an admitted response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
 ``RateLimit-Reset``. A refusal (401, 429, or 503 when the limiter is down under
 fail-closed) is answered right here as problem+json, before the body is read.
+
+A route with ``opt={"admission": "deferred"}`` (the stateless completions) gets its
+admission as a ``PendingAdmission`` in ``scope["state"][ADMISSION_KEY]`` instead, and
+decides it together with its response-cache lookup (one Redis round trip). Whatever the
+handler did, the admission is decided before the response starts: a request refused
+then (invalid, say) is answered with the refusal, so every request is still counted and
+a caller over its limit always gets 429, but the body is read first. 401 stays immediate.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import rate_limit_headers, send_problem
-from service.domain.admission import Admission
+from service.domain.admission import Admission, PendingAdmission
 from service.domain.errors import ServiceError, Unauthorized
-from service.domain.types import User
+from service.domain.types import RateLimitDecision, User
 
-__all__ = ["AuthMiddleware", "Authenticator"]
+__all__ = ["ADMISSION_KEY", "AuthMiddleware", "Authenticator"]
+
+ADMISSION_KEY = "chat_admission"
+"""Where a deferred route finds its ``PendingAdmission``: ``scope["state"][ADMISSION_KEY]``."""
 
 _PREFIX = b"bearer "
 
@@ -75,7 +85,16 @@ class AuthMiddleware:
             return
         try:
             user, key_id = self.authenticator.authenticate(_header(scope, b"authorization"))
-            scope["user"] = user
+        except ServiceError as exc:
+            await send_problem(send, exc)
+            return
+        scope["user"] = user
+        if _defers_admission(scope):
+            await self._deferred(
+                scope, receive, send, PendingAdmission(self.admission, key_id, user)
+            )
+            return
+        try:
             decision = await self.admission.admit(key_id, user)
         except ServiceError as exc:
             await send_problem(send, exc)
@@ -83,14 +102,7 @@ class AuthMiddleware:
         if decision is None:
             await self.app(scope, receive, send)
             return
-        extra = [
-            (k.encode(), v.encode())
-            for k, v in rate_limit_headers(
-                limit=decision.limit,
-                remaining=decision.remaining,
-                reset_after=decision.reset_after,
-            ).items()
-        ]
+        extra = _headers(decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -98,6 +110,50 @@ class AuthMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _deferred(
+        self, scope: Scope, receive: Receive, send: Send, pending: PendingAdmission
+    ) -> None:
+        """Run the route with its admission pending (the handler decides it with its
+        cache lookup); decide it at the response's start if the handler did not, and
+        answer the refusal then instead of the handler's response."""
+        scope["state"][ADMISSION_KEY] = pending
+        refused = False
+
+        async def send_after_admission(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                decided = pending.resolved
+                try:
+                    decision = await pending.resolve()
+                except ServiceError as exc:
+                    if decided:  # the handler met the refusal: this response answers it
+                        await send(message)
+                        return
+                    refused = True
+                    await send_problem(send, exc)
+                    return
+                if decision is not None:
+                    message["headers"] = [*message.get("headers", ()), *_headers(decision)]
+            await send(message)
+
+        await self.app(scope, receive, send_after_admission)
+
+
+def _headers(decision: RateLimitDecision) -> list[tuple[bytes, bytes]]:
+    return [
+        (k.encode(), v.encode())
+        for k, v in rate_limit_headers(
+            limit=decision.limit, remaining=decision.remaining, reset_after=decision.reset_after
+        ).items()
+    ]
+
+
+def _defers_admission(scope: Scope) -> bool:
+    handler: Any = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("admission") == "deferred")
 
 
 def _is_public(scope: Scope) -> bool:

@@ -1,6 +1,8 @@
 """``POST /v1/chat/completions``: OpenAI-compatible, so the service is a drop-in gateway.
 
-Stateless: nothing is stored. Non-streaming answers are ``chat.completion`` objects;
+Stateless: nothing is stored. The caller's rate-limit admission is decided with the
+response-cache lookup, in one Redis round trip (``opt={"admission": "deferred"}``).
+Non-streaming answers are ``chat.completion`` objects;
 ``stream: true`` gives ``chat.completion.chunk`` events and ``data: [DONE]``. A provider
 failure after the first chunk ends the stream with an OpenAI-style ``{"error": ...}``
 event and no ``[DONE]``, which the official SDKs raise as an error.
@@ -17,7 +19,9 @@ from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.response import Stream
+from litestar.types import Scope
 
+from service.api.auth import ADMISSION_KEY
 from service.api.errors import to_problem
 from service.api.openai_schemas import (
     ChunkChoice,
@@ -31,6 +35,7 @@ from service.api.openai_schemas import (
     OpenAIUsage,
 )
 from service.api.sse import SSE_HEADERS, sse_data
+from service.domain.admission import PendingAdmission
 from service.domain.chat import ChatService
 from service.domain.errors import BadRequest, ServiceError
 from service.domain.types import Message, Role, StreamDelta, StreamEvent, Usage
@@ -65,13 +70,14 @@ class CompletionsController(Controller):
         operation_id="create_chat_completion",
         status_code=200,
         summary="OpenAI-compatible chat completion",
+        opt={"admission": "deferred"},
         description=(
             "The OpenAI Chat Completions API (text content). Point any OpenAI SDK at "
             "`<service>/v1`. Responses carry `x-chat-provider` and `x-chat-cached`."
         ),
     )
     async def create_chat_completion(
-        self, data: JSONBody[CompletionsIn], chat: NamedDependency[ChatService]
+        self, data: JSONBody[CompletionsIn], chat: NamedDependency[ChatService], scope: Scope
     ) -> CompletionOut:
         if data.n not in (None, 1):
             raise BadRequest("only n=1 is supported", field="n")
@@ -84,10 +90,12 @@ class CompletionsController(Controller):
             top_p=data.top_p,
             stop=stop,
         )
+        # rate limited with the cache lookup, in one Redis round trip (see AuthMiddleware)
+        admission: PendingAdmission | None = scope["state"].get(ADMISSION_KEY)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if data.stream:
-            events = chat.stream(request)
+            events = chat.stream(request, admission=admission)
             first = await anext(events)  # errors before the first chunk stay HTTP errors
             # Litestar sends any Response; the annotation documents the JSON answer
             return Stream(  # type: ignore[return-value]
@@ -95,7 +103,7 @@ class CompletionsController(Controller):
                 media_type="text/event-stream",
                 headers=SSE_HEADERS,
             )
-        answer = await chat.complete(request)
+        answer = await chat.complete(request, admission=admission)
         c = answer.completion
         out = CompletionOut(
             id=completion_id,

@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 
 import msgspec
 
+from service.domain.admission import PendingAdmission
 from service.domain.errors import (
     BadRequest,
     DependencyUnavailable,
@@ -186,9 +187,17 @@ class ChatService:
 
     # -- stateless completions (the OpenAI-compatible endpoint) -----------------------
 
-    async def complete(self, request: ChatRequest) -> Answer:
-        """Answer ``request``, from the response cache when it is deterministic."""
-        cached = await self._cache_get(request)
+    async def complete(
+        self, request: ChatRequest, *, admission: PendingAdmission | None = None
+    ) -> Answer:
+        """Answer ``request``, from the response cache when it is deterministic.
+
+        ``admission``: the caller's rate-limit admission, still to be decided; it is
+        decided first (a refusal raises) and, when the cache is consulted, in the same
+        Redis round trip as the lookup: both commands leave in one loop turn, which the
+        Redis adapters send as one pipeline.
+        """
+        cached = await self._admit_and_lookup(request, admission)
         if cached is not None:
             self._report(cached, cached=True)
             return Answer(completion=cached, cached=True)
@@ -197,13 +206,16 @@ class ChatService:
         self._cache_put_later(request, completion)
         return Answer(completion=completion, cached=False)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, request: ChatRequest, *, admission: PendingAdmission | None = None
+    ) -> AsyncIterator[StreamEvent]:
         """Stream the answer to ``request``; a cache hit is one delta then done.
 
         Errors before the first event propagate from the first ``anext`` (so the caller
         can still answer with an HTTP error); ``StreamInterrupted`` after it.
+        ``admission``: as for ``complete``.
         """
-        cached = await self._cache_get(request)
+        cached = await self._admit_and_lookup(request, admission)
         if cached is not None:
             self._report(cached, cached=True)
             yield StreamDelta(text=cached.text)
@@ -407,12 +419,31 @@ class ChatService:
             key = _turn_key(prepared.user_id, prepared.conversation_id)
             await self._guard_cache("turn_cache", self.turn_cache.put_recent(key, recent), None)
 
+    async def _admit_and_lookup(
+        self, request: ChatRequest, admission: PendingAdmission | None
+    ) -> Completion | None:
+        if admission is None:
+            return await self._cache_get(request)
+        if self.response_cache is None or not request.deterministic:
+            await admission.resolve()
+            return None
+        # The lookup's task starts before the admission's command is sent, so both are
+        # queued in the same loop turn; a refusal discards the lookup, uncounted.
+        lookup = asyncio.ensure_future(self.response_cache.get(request))
+        try:
+            await admission.resolve()
+        except BaseException:
+            lookup.add_done_callback(_discard)
+            raise
+        return await self._cached(lookup)
+
     async def _cache_get(self, request: ChatRequest) -> Completion | None:
         if self.response_cache is None or not request.deterministic:
             return None
-        found = await self._guard_cache(
-            "response_cache", self.response_cache.get(request), _UNAVAILABLE
-        )
+        return await self._cached(self.response_cache.get(request))
+
+    async def _cached(self, lookup: Awaitable[Completion | None]) -> Completion | None:
+        found = await self._guard_cache("response_cache", lookup, _UNAVAILABLE)
         if isinstance(found, _Unavailable):
             self.observer.cache_lookup("response", "error")
             return None
@@ -465,6 +496,12 @@ class _Unavailable:
 
 
 _UNAVAILABLE = _Unavailable()
+
+
+def _discard(task: asyncio.Future[Completion | None]) -> None:
+    """Retrieve an unused lookup's outcome, so a failure of it is not reported as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _turn_key(user_id: str, conversation_id: str) -> str:

@@ -37,10 +37,16 @@ def stream_timeout(config: ProviderConfig, first_token: float, total: float) -> 
     return httpx2.Timeout(total, connect=t.connect, read=first_token, pool=t.connect)
 
 
-async def next_before(events: AsyncIterator[T], deadline: float, *, provider: str) -> T:
+async def next_before(
+    events: AsyncIterator[T],
+    deadline: float,
+    *,
+    provider: str,
+    errors: tuple[type[Exception], ...] = VENDOR_ERRORS,
+) -> T:
     """The next item of an opened SDK stream, or ``ProviderError`` (kind ``timeout`` when
-    ``deadline`` on the loop clock passes, ``stream`` for anything else).
-    ``StopAsyncIteration`` passes through."""
+    ``deadline`` on the loop clock passes, ``stream`` for anything in ``errors``: pass
+    the SDK's base error with ``VENDOR_ERRORS``). ``StopAsyncIteration`` passes through."""
     try:
         async with asyncio.timeout_at(deadline):
             return await anext(events)
@@ -48,5 +54,5 @@ async def next_before(events: AsyncIterator[T], deadline: float, *, provider: st
         raise
     except ProviderError:
         raise
-    except VENDOR_ERRORS as exc:
+    except errors as exc:
         raise to_provider_error(exc, provider=provider, in_stream=True) from exc

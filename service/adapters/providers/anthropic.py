@@ -32,6 +32,9 @@ from service.domain.types import (
 
 __all__ = ["AnthropicProvider"]
 
+_ERRORS: tuple[type[Exception], ...] = (anthropic.AnthropicError, *VENDOR_ERRORS)
+"""What a call to this SDK may raise for a bad upstream."""
+
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
@@ -111,7 +114,7 @@ class AnthropicProvider:
                 message = await self._client.messages.create(
                     **params, timeout=call_timeout(self.config, total)
                 )
-        except VENDOR_ERRORS as exc:
+        except _ERRORS as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         text = "".join(
             block.text for block in message.content if getattr(block, "type", "") == "text"
@@ -140,7 +143,7 @@ class AnthropicProvider:
                 events = await self._client.messages.create(
                     **params, stream=True, timeout=stream_timeout(self.config, first, total)
                 )
-        except VENDOR_ERRORS as exc:
+        except _ERRORS as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         started = stopped = False
         stop_reason: str | None = None
@@ -150,7 +153,10 @@ class AnthropicProvider:
             while not stopped:
                 try:
                     event = await next_before(
-                        events, end if started else first_deadline, provider=self.name
+                        events,
+                        end if started else first_deadline,
+                        provider=self.name,
+                        errors=_ERRORS,
                     )
                 except StopAsyncIteration:
                     break

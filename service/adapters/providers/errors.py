@@ -7,35 +7,42 @@ prompt exceeds the context window gets kind ``context_length``. Anything raised 
 stream is being read (after its response arrived) is kind ``stream`` (``timeout`` for a
 timeout), retryable. Details never carry the vendor's text for auth errors (OpenAI's
 echoes part of the key) and are cut to 200 characters otherwise.
+
+Neither SDK is imported here (``anthropic`` alone takes about two seconds): each adapter
+catches ``(its SDK's base error, *VENDOR_ERRORS)``, and the mapping looks the SDKs' classes
+up among the modules already imported (an SDK's exception implies its module is loaded).
 """
 
 from __future__ import annotations
 
 import email.utils
+import sys
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
-import anthropic
 import httpx2
-import openai
 
 from service.domain.errors import ProviderError
 
 __all__ = ["VENDOR_ERRORS", "parse_retry_after", "to_provider_error"]
 
-_STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
-_TIMEOUTS = (openai.APITimeoutError, anthropic.APITimeoutError, httpx2.TimeoutException)
-_CONNECTION = (
-    openai.APIConnectionError,
-    anthropic.APIConnectionError,
-    httpx2.TransportError,
-    aiohttp.ClientError,
-    ConnectionError,
-)
+_SDKS = ("openai", "anthropic")
+
+
+def _sdk_classes(name: str) -> tuple[type[BaseException], ...]:
+    """Class ``name`` of every SDK imported so far (none of them is imported here)."""
+    found: list[type[BaseException]] = []
+    for sdk in _SDKS:
+        module = sys.modules.get(sdk)
+        cls = getattr(module, name, None) if module is not None else None
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
+
+
 VENDOR_ERRORS: tuple[type[Exception], ...] = (
-    openai.OpenAIError,
-    anthropic.AnthropicError,
     httpx2.HTTPError,
     httpx2.StreamError,
     aiohttp.ClientError,
@@ -43,8 +50,9 @@ VENDOR_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
     ValueError,
 )
-"""What an SDK call may raise for a bad upstream (``ValueError``: undecodable JSON).
-Anything else is a bug of ours and propagates unmapped."""
+"""What an SDK call may raise for a bad upstream (``ValueError``: undecodable JSON),
+besides the SDK's own base error, which each adapter adds (``openai.OpenAIError``,
+``anthropic.AnthropicError``). Anything else is a bug of ours and propagates unmapped."""
 _CONTEXT_HINTS = (
     "context_length_exceeded",
     "maximum context length",
@@ -86,9 +94,8 @@ def _body_text(body: object) -> str:
     return str(body or "")
 
 
-def _from_status(
-    exc: openai.APIStatusError | anthropic.APIStatusError, provider: str
-) -> ProviderError:
+def _from_status(exc: Any, provider: str) -> ProviderError:
+    """``exc`` is an SDK's ``APIStatusError`` (``status_code``, ``body``, ``response``)."""
     status = exc.status_code
     text = _body_text(exc.body) or str(exc)
     lowered = text.lower()
@@ -151,7 +158,8 @@ def to_provider_error(
         return ProviderError(
             f"{provider}: connection refused", provider=provider, kind="connect", retryable=True
         )
-    if isinstance(exc, (*_TIMEOUTS, TimeoutError)):
+    timeouts = (*_sdk_classes("APITimeoutError"), httpx2.TimeoutException, TimeoutError)
+    if isinstance(exc, timeouts):
         return ProviderError(
             f"{provider}: timed out", provider=provider, kind="timeout", retryable=True
         )
@@ -162,9 +170,15 @@ def to_provider_error(
             kind="stream",
             retryable=True,
         )
-    if isinstance(exc, _STATUS_ERRORS):
+    if isinstance(exc, _sdk_classes("APIStatusError")):
         return _from_status(exc, provider)
-    if isinstance(exc, _CONNECTION):
+    connection = (
+        *_sdk_classes("APIConnectionError"),
+        httpx2.TransportError,
+        aiohttp.ClientError,
+        ConnectionError,
+    )
+    if isinstance(exc, connection):
         return ProviderError(
             f"{provider}: connection failed: {type(exc).__name__}",
             provider=provider,

@@ -1,7 +1,10 @@
 """``LLMProvider`` over OpenAI's Chat Completions API with the official ``openai`` SDK.
 
-The SDK runs with ``max_retries=0`` (the router decides on retries) on its aiohttp
-transport unless ``http_backend="httpx"``. Timeouts: connect and pool waits from the
+A completion is the SDK's ``chat.completions.create`` request sent through the client's
+``post`` (the SDK's documented way to send a body as is) with the plain JSON params built
+here, which skips the SDK's per-call parameter transform. The SDK runs with
+``max_retries=0`` (the router decides on retries) on its aiohttp transport unless
+``http_backend="httpx"``. Timeouts: connect and pool waits from the
 config; a call's total is bounded by ``asyncio.timeout`` as well as by the SDK; a stream
 must show its first token within ``first_token_timeout`` and then finish within
 ``total_timeout`` (each capped by the config) with no gap longer than the first-token
@@ -15,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from service.adapters.providers._http import call_timeout, next_before, pool_limits, stream_timeout
 from service.adapters.providers.config import ProviderConfig
@@ -30,6 +34,9 @@ from service.domain.types import (
 )
 
 __all__ = ["OpenAIProvider"]
+
+_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, *VENDOR_ERRORS)
+"""What a call to this SDK may raise for a bad upstream."""
 
 
 class OpenAIProvider:
@@ -91,10 +98,20 @@ class OpenAIProvider:
         total = min(timeout, self.config.timeouts.total)
         try:
             async with asyncio.timeout(total):
-                response = await self._client.chat.completions.create(
-                    **params, timeout=call_timeout(self.config, total)
+                # ``chat.completions.create`` minus its parameter transform: that walks
+                # the typed-dict schema of every argument (about 0.25 ms of CPU a call)
+                # to return the plain JSON ``_params`` already builds. Same request,
+                # client, auth, transport, errors and parsing.
+                response = await self._client.post(
+                    "/chat/completions",
+                    body=params,
+                    cast_to=ChatCompletion,
+                    options={
+                        "timeout": call_timeout(self.config, total),
+                        "security": {"bearer_auth": True},
+                    },
                 )
-        except VENDOR_ERRORS as exc:
+        except _ERRORS as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         if not response.choices:
             raise ProviderError(
@@ -105,12 +122,13 @@ class OpenAIProvider:
             )
         choice = response.choices[0]
         usage = response.usage
+        finish: str | None = choice.finish_reason  # typed as always set; it may be null
         return Completion(
             text=choice.message.content or "",
             provider=self.name,
             model=response.model or str(params["model"]),
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
-            finish_reason=choice.finish_reason or "stop",
+            finish_reason=finish or "stop",
         )
 
     async def stream(
@@ -132,7 +150,7 @@ class OpenAIProvider:
                     stream_options={"include_usage": True},
                     timeout=stream_timeout(self.config, first, total),
                 )
-        except VENDOR_ERRORS as exc:
+        except _ERRORS as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         started = False
         finish: str | None = None
@@ -142,7 +160,10 @@ class OpenAIProvider:
             while True:
                 try:
                     chunk = await next_before(
-                        chunks, end if started else first_deadline, provider=self.name
+                        chunks,
+                        end if started else first_deadline,
+                        provider=self.name,
+                        errors=_ERRORS,
                     )
                 except StopAsyncIteration:
                     break

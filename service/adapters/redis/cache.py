@@ -14,6 +14,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from service.adapters.redis.client import ping_redis, redis_errors
+from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import ChatRequest, Completion
 
 __all__ = ["RedisResponseCache", "response_cache_key"]
@@ -38,14 +39,25 @@ class RedisResponseCache:
     any other request :meth:`get` returns ``None`` and :meth:`put` does nothing, without
     touching Redis. Entries expire after ``ttl_seconds``. An entry that no longer decodes
     is a miss. Redis failures raise ``DependencyUnavailable(dependency="redis")``.
+    Commands go through the client's ``auto_pipeline``, batched with the other requests';
+    a write waits up to ``write_delay_seconds`` (5 ms) to travel with other commands (the
+    chat service writes in the background, after answering), and is sent before any
+    command queued after it, so a lookup that follows a write sees it.
     """
 
     def __init__(
-        self, client: Redis, *, ttl_seconds: float = 300.0, key_prefix: str = "chat:cache"
+        self,
+        client: Redis,
+        *,
+        ttl_seconds: float = 300.0,
+        key_prefix: str = "chat:cache",
+        write_delay_seconds: float = 0.005,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         self._client = client
+        self._write_delay = max(0.0, write_delay_seconds)
+        self._pipe = auto_pipeline(client)
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._prefix = key_prefix
 
@@ -55,7 +67,7 @@ class RedisResponseCache:
             return None
         key = response_cache_key(request, prefix=self._prefix)
         with redis_errors("cache get"):
-            raw = await self._client.get(key)
+            raw = await self._pipe.execute("GET", key)
         if not isinstance(raw, bytes):  # None is a miss; str means a misbuilt client
             return None
         try:
@@ -69,7 +81,8 @@ class RedisResponseCache:
             return
         key = response_cache_key(request, prefix=self._prefix)
         with redis_errors("cache put"):
-            await self._client.set(key, _encoder.encode(completion), px=self._ttl_ms)
+            value = _encoder.encode(completion)
+            await self._pipe.execute("SET", key, value, "PX", self._ttl_ms, delay=self._write_delay)
 
     async def ping(self) -> bool:
         """``True`` when Redis answers. Never raises."""

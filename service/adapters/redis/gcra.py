@@ -10,8 +10,10 @@ once, atomically, on Redis's own clock (``TIME``), so replicas with skewed clock
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from service.adapters.redis.client import ping_redis, redis_errors
+from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import RateLimitDecision, RateLimitTier
 
 __all__ = ["GCRA_SCRIPT", "RedisGcraRateLimiter"]
@@ -52,21 +54,27 @@ class RedisGcraRateLimiter:
       allowed;
     - ``reset_after``: seconds until the key is back to a full burst.
 
-    Redis failures raise ``DependencyUnavailable(dependency="redis")``.
+    Redis failures raise ``DependencyUnavailable(dependency="redis")``. The call goes
+    through the client's ``auto_pipeline``, batched with the other requests' commands.
     """
 
     def __init__(self, client: Redis, *, key_prefix: str = "chat:gcra") -> None:
         self._client = client
         self._prefix = key_prefix
         self._script = client.register_script(GCRA_SCRIPT)
+        self._pipe = auto_pipeline(client)
 
     async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
         """Count one request for ``key`` against ``tier`` and say whether it may pass."""
         redis_key = f"{self._prefix}:{tier.name}:{tier.requests}:{tier.period_seconds}:{key}"
+        command = ("EVALSHA", self._script.sha, 1, redis_key, tier.requests, tier.period_seconds, 1)
         with redis_errors("rate limit"):
-            allowed, remaining, retry_us, reset_us = await self._script(
-                keys=[redis_key], args=[tier.requests, tier.period_seconds, 1]
-            )
+            try:
+                reply = await self._pipe.execute(*command)
+            except NoScriptError:  # a restarted or flushed Redis: load it, then once more
+                await self._client.script_load(GCRA_SCRIPT)
+                reply = await self._pipe.execute(*command)
+        allowed, remaining, retry_us, reset_us = reply
         return RateLimitDecision(
             allowed=bool(allowed),
             limit=tier.requests,

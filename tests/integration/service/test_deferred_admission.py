@@ -1,0 +1,136 @@
+"""The completions route decides its rate limit with its cache lookup (one Redis round
+trip): the same limits, headers, refusals and failure policies as every other route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lab.net import free_port
+from service.domain.policy import FailurePolicy
+from service.settings import CacheSettings, RateLimitSettings, Settings
+from tests.fixtures.service import ServiceUsers
+from tests.integration.service.conftest import MODEL, MakeClient, metric_value
+
+COMPLETIONS = "/v1/chat/completions"
+
+
+def _body(text: str, *, temperature: float = 0) -> dict[str, Any]:
+    return {
+        "model": MODEL,
+        "temperature": temperature,
+        "messages": [{"role": "user", "content": text}],
+    }
+
+
+def _dead_redis() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+async def test_completions_are_limited_with_headers(
+    chat_client: MakeClient, full_settings: Settings, service_users: ServiceUsers
+) -> None:
+    """Completions count against the tier, carry RateLimit-*, then get 429 unanswered."""
+    client = await chat_client(full_settings)
+    headers = service_users.headers(service_users.tight)
+    remaining = []
+    for n in range(3):
+        ok = await client.post(COMPLETIONS, json=_body(f"limit me {n}"), headers=headers)
+        assert ok.status_code == 200, ok.text
+        assert ok.headers["ratelimit-limit"] == "3"
+        remaining.append(int(ok.headers["ratelimit-remaining"]))
+    assert remaining == [2, 1, 0]
+    limited = await client.post(COMPLETIONS, json=_body("one too many"), headers=headers)
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert limited.headers["ratelimit-remaining"] == "0"
+    text = (await client.get("/metrics")).text
+    assert metric_value(text, "chat_rate_limit_decisions_total", outcome="limited") == 1
+    assert metric_value(text, "chat_provider_attempts_total", provider="openai") == 3
+
+
+async def test_a_cached_answer_is_not_served_over_the_limit(
+    chat_client: MakeClient, full_settings: Settings, service_users: ServiceUsers
+) -> None:
+    """A deterministic request whose answer is cached still gets 429 over the limit."""
+    client = await chat_client(full_settings)
+    headers = service_users.headers(service_users.tight)
+    statuses = []
+    for _ in range(4):
+        response = await client.post(COMPLETIONS, json=_body("same question"), headers=headers)
+        statuses.append((response.status_code, response.headers.get("x-chat-cached")))
+    assert statuses == [(200, "false"), (200, "true"), (200, "true"), (429, None)]
+
+
+async def test_invalid_completions_count_and_are_refused_over_the_limit(
+    chat_client: MakeClient, full_settings: Settings, service_users: ServiceUsers
+) -> None:
+    """An invalid body is counted; over the limit it gets 429 rather than its 400."""
+    client = await chat_client(full_settings)
+    headers = service_users.headers(service_users.tight)
+    bad = {"model": MODEL, "messages": []}
+    first = await client.post(COMPLETIONS, json=bad, headers=headers)
+    assert first.status_code in (400, 422)
+    assert first.headers["ratelimit-remaining"] == "2"
+    for n in range(2):
+        ok = await client.post(COMPLETIONS, json=_body(f"valid {n}"), headers=headers)
+        assert ok.status_code == 200
+    limited = await client.post(COMPLETIONS, json=bad, headers=headers)
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.json()["status"] == 429
+
+
+async def test_streamed_completions_carry_ratelimit_headers(
+    chat_client: MakeClient, full_settings: Settings, alice: dict[str, str]
+) -> None:
+    """A streamed completion is admitted before its first chunk and says so in headers."""
+    client = await chat_client(full_settings)
+    body = {**_body("stream me", temperature=0.5), "stream": True}
+    response = await client.post(COMPLETIONS, json=body, headers=alice)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert int(response.headers["ratelimit-limit"]) > 0
+    assert "data: [DONE]" in response.text
+
+
+async def test_completions_with_redis_down_fail_open_answer_and_count(
+    chat_client: MakeClient,
+    make_service_settings: Callable[..., Settings],
+    openai_only: tuple[Any, ...],
+    alice: dict[str, str],
+) -> None:
+    """Redis down, fail-open: the completion answers, undecided, and both choices count."""
+    settings = make_service_settings(providers=openai_only, redis_url=_dead_redis())
+    client = await chat_client(settings)
+    response = await client.post(COMPLETIONS, json=_body("anyone?"), headers=alice)
+    assert response.status_code == 200, response.text
+    assert "ratelimit-limit" not in response.headers
+    text = (await client.get("/metrics")).text
+    failures = "chat_dependency_failures_total"
+    assert metric_value(text, failures, dependency="rate_limiter", policy="fail-open") == 1
+    assert metric_value(text, failures, dependency="response_cache", policy="fail-open") >= 1
+    assert metric_value(text, "chat_rate_limit_decisions_total", outcome="fail_open") == 1
+
+
+async def test_completions_with_redis_down_fail_closed_answer_503(
+    chat_client: MakeClient,
+    make_service_settings: Callable[..., Settings],
+    openai_only: tuple[Any, ...],
+    alice: dict[str, str],
+) -> None:
+    """Redis down, rate limiting fail-closed: the completion gets 503 naming redis."""
+    settings = make_service_settings(
+        providers=openai_only,
+        redis_url=_dead_redis(),
+        rate_limit=RateLimitSettings(policy=FailurePolicy.FAIL_CLOSED),
+        cache=CacheSettings(policy=FailurePolicy.FAIL_OPEN),
+    )
+    client = await chat_client(settings)
+    response = await client.post(COMPLETIONS, json=_body("anyone?"), headers=alice)
+    assert response.status_code == 503
+    assert response.json()["dependency"] == "redis"
+    text = (await client.get("/metrics")).text
+    assert metric_value(text, "chat_rate_limit_decisions_total", outcome="fail_closed") == 1
+    assert metric_value(text, "chat_provider_attempts_total") == 0
