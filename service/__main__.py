@@ -3,6 +3,11 @@
 Configuration comes from ``CHAT_*`` variables (``service.settings.ENV_VARS`` lists them
 all), validated first: a bad value prints one line naming the variable and exits 2.
 Where it listens: ``CHAT_HOST`` (127.0.0.1), ``CHAT_PORT`` (8000); ``CHAT_WORKERS`` (1).
+Before serving, the address is bound once with a plain socket (no ``SO_REUSEPORT``, which
+granian's own listener sets, so a second service would otherwise share the port): a port
+in use or an address the host does not have prints ``service: cannot listen on H:P:
+<reason>`` and exits 2 (so does a server that stops before it started: ``cannot serve on``).
+``listening`` is logged once the server has bound and the app has started.
 
 One worker (the lab's model: one worker per replica process, so each process owns its
 metrics): granian runs embedded in this process on uvloop, and SIGTERM (or SIGINT)
@@ -27,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 from typing import Any
 
 from service.settings import Settings, SettingsError
 
-__all__ = ["main"]
+__all__ = ["listen_error", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"service: {exc}", file=sys.stderr)
         return 2
+    host, port = settings.server.host, settings.server.port
+    reason = listen_error(host, port)
+    if reason is not None:
+        return _cannot_listen(host, port, reason)
     if settings.server.workers > 1:
         return _serve_workers(settings)
     try:
@@ -53,6 +63,34 @@ def main(argv: list[str] | None = None) -> int:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(_serve(settings))
+
+
+def listen_error(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on by this process alone, or ``None``.
+
+    Binds a plain TCP socket without ``SO_REUSEPORT`` (``SO_REUSEADDR`` only, so a port
+    in TIME_WAIT is fine) and closes it: a port another process listens on, even with
+    ``SO_REUSEPORT``, fails here, as do unknown host names and foreign addresses."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        return str(exc.args[-1]) if exc.args else type(exc).__name__
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def _cannot_listen(host: str, port: int, reason: str, *, verb: str = "listen") -> int:
+    """Print ``service: cannot <verb> on H:P: <reason>`` (one line) and return 2."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    line = " ".join(f"service: cannot {verb} on {where}: {reason}".split())
+    print(line, file=sys.stderr)
+    return 2
 
 
 async def _serve(settings: Settings) -> int:
@@ -67,6 +105,8 @@ async def _serve(settings: Settings) -> int:
     app = create_app(settings)
     log = get_logger("service.main")
     lifecycle: Lifecycle = app.state.lifecycle
+    started = asyncio.Event()
+    app.on_startup.append(lambda: started.set())  # runs after granian bound the socket
     server = Server(
         app,
         address=settings.server.host,
@@ -91,8 +131,18 @@ async def _serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal)
     serving = asyncio.ensure_future(server.serve())
     stopping = asyncio.ensure_future(stop.wait())
-    log.info("listening", host=settings.server.host, port=settings.server.port)
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    starting = asyncio.ensure_future(started.wait())
+    await asyncio.wait({serving, stopping, starting}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.is_set() and serving.done():  # the bind or the app's startup failed
+        stopping.cancel()
+        starting.cancel()
+        error = serving.exception()
+        reason = f"{type(error).__name__}: {error}" if error else "the server stopped"
+        return _cannot_listen(settings.server.host, settings.server.port, reason, verb="serve")
+    if started.is_set():
+        log.info("listening", host=settings.server.host, port=settings.server.port)
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    starting.cancel()
     if serving.done():
         stopping.cancel()
         return 0 if serving.exception() is None else 1

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import ipaddress
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -27,6 +30,8 @@ from service.domain.types import RateLimitTier
 
 __all__ = [
     "ENV_VARS",
+    "REDIS_SCHEMES",
+    "STORE_SCHEMES",
     "ApiKey",
     "AuthSettings",
     "CacheSettings",
@@ -46,6 +51,12 @@ __all__ = [
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
+
+STORE_SCHEMES = ("postgresql", "postgres", "mongodb", "mongodb+srv", "memory")
+"""``CHAT_STORE_URL`` schemes the service has a store for."""
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+"""``CHAT_REDIS_URL`` schemes redis-py connects with."""
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 class SettingsError(ValueError):
@@ -196,7 +207,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 ENV_VARS: dict[str, str] = {
     "CHAT_HOST": "bind address (127.0.0.1)",
-    "CHAT_PORT": "TCP port (8000)",
+    "CHAT_PORT": "TCP port, 1..65535 (8000)",
     "CHAT_WORKERS": "granian workers (1; >1 needs PROMETHEUS_MULTIPROC_DIR)",
     "CHAT_DRAIN_SECONDS": "deadline for in-flight work after SIGTERM, s (20)",
     "CHAT_SHUTDOWN_GRACE_SECONDS": "readiness 503 before the listener closes, s (0)",
@@ -213,10 +224,10 @@ ENV_VARS: dict[str, str] = {
     "CHAT_CONTEXT_TURNS": "recent turns sent as context (20)",
     "CHAT_MAX_TOKENS": "largest max_tokens a caller may ask (4096)",
     "CHAT_DEFAULT_MAX_TOKENS": "max_tokens when the caller gives none (512)",
-    "CHAT_REDIS_URL": "redis:// URL; unset turns rate limiting and caches off",
+    "CHAT_REDIS_URL": "redis:// (rediss://, unix://) URL; unset turns rate limiting and caches off",
     "CHAT_REDIS_TIMEOUT": "Redis socket timeout, s (0.5)",
     "CHAT_REDIS_CONNECT_TIMEOUT": "Redis connect timeout, s (0.5)",
-    "CHAT_STORE_URL": "memory:// | postgresql://... | mongodb://... (memory://)",
+    "CHAT_STORE_URL": "memory:// | postgresql://... | mongodb://... (mongodb+srv://) (memory://)",
     "CHAT_STORE_POLICY": "fail-open|fail-closed when the store is down (fail-closed)",
     "CHAT_STORE_CONNECT_TIMEOUT": "store connect timeout, s (2)",
     "CHAT_STORE_COMMAND_TIMEOUT": "store command timeout, s (5)",
@@ -250,7 +261,9 @@ ENV_VARS: dict[str, str] = {
     "CHAT_FIRST_TOKEN_TIMEOUT_SECONDS": "one stream attempt's wait for a first token, s (10)",
     "CHAT_STREAM_TIMEOUT_SECONDS": "one whole stream, s (300)",
     "CHAT_MAX_ATTEMPTS_PER_REQUEST": "upstream attempts per client request, all providers (6)",
-    "CHAT_PROVIDERS": "provider chain, JSON [{name,kind,base_url,api_key|api_key_env,model_map}]",
+    "CHAT_PROVIDERS": (
+        "provider chain (not empty), JSON [{name,kind,base_url,api_key|api_key_env,model_map}]"
+    ),
     "CHAT_PROVIDERS_FILE": "file holding the same JSON",
 }
 """Every variable the service reads, with its meaning and default."""
@@ -278,6 +291,26 @@ class _Reader:
             return convert(value)
         except (ValueError, KeyError) as exc:
             raise SettingsError(f"{name}: expected {expected}, got {value!r}") from exc
+
+    def port(self, name: str, default: int) -> int:
+        value = self.parse(name, default, int, "an integer")
+        if not 1 <= value <= 65_535:
+            raise SettingsError(f"{name}: must be a TCP port 1..65535, got {value}")
+        return value
+
+    def url(self, name: str, schemes: tuple[str, ...]) -> str | None:
+        """The URL in ``name`` (``None`` when unset); its scheme must be one of ``schemes``."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        try:
+            scheme = urlsplit(value).scheme.lower()
+        except ValueError as exc:
+            raise SettingsError(f"{name}: not a URL ({exc})") from exc
+        if scheme not in schemes:
+            expected = "|".join(f"{s}://" for s in schemes)
+            raise SettingsError(f"{name}: expected a {expected} URL, got scheme {scheme!r}")
+        return value
 
     def int(self, name: str, default: int, *, minimum: int = 0) -> int:
         value = self.parse(name, default, int, "an integer")
@@ -330,8 +363,8 @@ class _Reader:
         default_model = next(first_mapped, ChatLimits().default_model)
         return Settings(
             server=ServerSettings(
-                host=self.text("CHAT_HOST", "127.0.0.1"),
-                port=self.int("CHAT_PORT", 8000),
+                host=self.parse("CHAT_HOST", "127.0.0.1", _host, "an IP address or host name"),
+                port=self.port("CHAT_PORT", 8000),
                 workers=self.int("CHAT_WORKERS", 1, minimum=1),
                 drain_seconds=self.float("CHAT_DRAIN_SECONDS", 20.0),
                 shutdown_grace_seconds=self.float("CHAT_SHUTDOWN_GRACE_SECONDS", 0.0),
@@ -352,12 +385,12 @@ class _Reader:
                 default_max_tokens=self.int("CHAT_DEFAULT_MAX_TOKENS", 512, minimum=1),
             ),
             redis=RedisSettings(
-                url=self.raw("CHAT_REDIS_URL"),
+                url=self.url("CHAT_REDIS_URL", REDIS_SCHEMES),
                 socket_timeout=self.float("CHAT_REDIS_TIMEOUT", 0.5),
                 connect_timeout=self.float("CHAT_REDIS_CONNECT_TIMEOUT", 0.5),
             ),
             store=StoreSettings(
-                url=self.text("CHAT_STORE_URL", "memory://"),
+                url=self.url("CHAT_STORE_URL", STORE_SCHEMES) or "memory://",
                 policy=self.enum("CHAT_STORE_POLICY", FailurePolicy.FAIL_CLOSED, FailurePolicy),
                 connect_timeout=self.float("CHAT_STORE_CONNECT_TIMEOUT", 2.0, minimum=0.01),
                 command_timeout=self.float("CHAT_STORE_COMMAND_TIMEOUT", 5.0, minimum=0.01),
@@ -464,6 +497,8 @@ class _Reader:
             raise SettingsError(f"{name}: not valid JSON ({exc})") from exc
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise SettingsError(f"{name}: expected a JSON list of provider objects")
+        if not items:  # every chat would be refused; leave the variable unset instead
+            raise SettingsError(f"{name}: the provider chain is empty; name at least one provider")
         providers: list[ProviderConfig] = []
         for index, item in enumerate(items):
             key_env = item.pop("api_key_env", None)
@@ -488,6 +523,19 @@ def _algorithm(value: str) -> Literal["gcra", "moving-window"]:
     if value == "moving-window":
         return "moving-window"
     raise ValueError(value)
+
+
+def _host(value: str) -> str:
+    """An IP address (v4 or v6, brackets allowed) or a syntactically valid host name."""
+    bare = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    labels = bare.rstrip(".").split(".")
+    if len(bare) > 253 or labels[-1].isdigit() or not all(map(_HOST_LABEL.match, labels)):
+        raise ValueError(value)  # 999.1.1.1 and the like: an address that is none
+    return bare
 
 
 def _log_level(value: str) -> str:

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from service.api.errors import encode_problem, to_problem
+from service.api.errors import encode_problem, problem_responses, to_problem
 from service.api.schemas import ChatDone, ChatIn, ChatOut, UsageOut
 from service.api.sse import SSE_HEADERS, sse_event
 from service.domain.chat import ChatService
@@ -50,6 +50,7 @@ class ChatController(Controller):
         ),
         response_description="The answer (JSON), or an event stream when `stream` is true",
         examples=[Example(value={"message": "Hello!"})],
+        responses=problem_responses(400, 401, 404, 413, 422, 429, 502, 503),
     )
     async def create_chat(
         self,

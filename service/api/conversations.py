@@ -8,6 +8,7 @@ from litestar import Controller, Request, delete, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
+from service.api.errors import problem_responses
 from service.api.schemas import ConversationDetailOut, ConversationPageOut
 from service.domain.chat import ChatService
 from service.domain.types import User
@@ -24,6 +25,7 @@ class ConversationController(Controller):
         operation_id="list_conversations",
         summary="The caller's conversations, newest first",
         description="Pass `next_cursor` back as `cursor` for the next page.",
+        responses=problem_responses(400, 401, 429, 503),
     )
     async def list_conversations(
         self,
@@ -39,6 +41,7 @@ class ConversationController(Controller):
         "/{conversation_id:str}",
         operation_id="get_conversation",
         summary="One of the caller's conversations with its turns",
+        responses=problem_responses(400, 401, 404, 429, 503),
     )
     async def get_conversation(
         self,
@@ -54,6 +57,7 @@ class ConversationController(Controller):
         operation_id="delete_conversation",
         summary="Delete one of the caller's conversations",
         status_code=204,
+        responses=problem_responses(400, 401, 404, 429, 503),
     )
     async def delete_conversation(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from service.api.schemas import DependencyOut, HealthOut, ReadyOut
 from service.domain.health import ReadinessChecker
@@ -29,6 +30,13 @@ class HealthController(Controller):
         "/ready",
         operation_id="get_readiness",
         summary="Readiness: 200 when ready, 503 when a required dependency is down or draining",
+        responses={
+            503: ResponseSpec(
+                data_container=ReadyOut,
+                description="Not ready (a required dependency is down) or draining",
+                generate_examples=False,
+            )
+        },
     )
     async def get_readiness(
         self, readiness: NamedDependency[ReadinessChecker]

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import msgspec
 
+from service.api.schemas import Temperature
+
 __all__ = [
     "ChunkChoice",
     "ChunkDelta",
@@ -39,8 +41,14 @@ class CompletionsIn(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     messages: list[MessageIn]
     stream: bool = False
-    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] | None = None
-    top_p: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    temperature: Temperature | None = None
+    top_p: (
+        Annotated[
+            float,
+            msgspec.Meta(ge=0.0, le=1.0, extra_json_schema={"extra": {"minimum": 0.0}}),
+        ]
+        | None
+    ) = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
     max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
     stop: str | list[str] | None = None

@@ -20,9 +20,22 @@ __all__ = [
     "DependencyOut",
     "HealthOut",
     "ReadyOut",
+    "Temperature",
     "TurnOut",
     "UsageOut",
 ]
+
+MAX_TEMPERATURE = 2.0
+Temperature = Annotated[
+    float,
+    msgspec.Meta(
+        ge=0.0,
+        le=MAX_TEMPERATURE,
+        # Litestar skips falsy constraints (ge=0) when it builds OpenAPI; say it again.
+        extra_json_schema={"extra": {"minimum": 0.0, "maximum": MAX_TEMPERATURE}},
+    ),
+]
+"""Sampling temperature, 0..2 (both ends allowed), as the providers accept it."""
 
 
 class ChatIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -32,7 +45,7 @@ class ChatIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     conversation_id: str | None = None
     model: str | None = None
     stream: bool = False
-    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] | None = None
+    temperature: Temperature | None = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import ClientException, NotFoundException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from service.adapters.redis.memory import MemoryRateLimiter
@@ -137,3 +137,56 @@ async def test_admission_fail_closed_refuses() -> None:
     admission = Admission(_DownLimiter(), policy=FailurePolicy.FAIL_CLOSED)
     with pytest.raises(DependencyUnavailable):
         await admission.admit("k", ALICE)
+
+
+def test_invalid_utf8_body_is_a_400_naming_the_body() -> None:
+    """A body that is not UTF-8 (Litestar's UnicodeDecodeError) is 400 on ``body``, not 500."""
+    error = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    problem, _ = to_problem(error)
+    assert (problem.status, problem.field) == (400, "body")
+    assert "utf-8" in problem.detail.lower()
+
+
+def test_empty_body_says_the_body_is_empty() -> None:
+    """A missing body (Litestar's KeyError on ``data``) says so instead of ``'data'``."""
+    error = ValidationException(extra=[{"message": "'data'", "key": "data", "source": "body"}])
+    problem, _ = to_problem(error)
+    assert (problem.status, problem.field) == (400, "body")
+    assert "empty" in problem.detail
+    assert "'data'" not in problem.detail
+
+
+@pytest.mark.parametrize(
+    ("errors", "title"),
+    [
+        (
+            [
+                ValidationException(extra=[{"message": "x", "key": "message"}]),
+                UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
+                ClientException("JSON is malformed: truncated"),
+                ProviderError("long", provider="o", kind="context_length", retryable=False),
+            ],
+            "Bad Request",
+        ),
+        (
+            [
+                BadRequest("empty", field="message"),
+                ProviderError("no", provider="o", kind="not_found", retryable=False),
+            ],
+            "Unprocessable Content",
+        ),
+        ([RequestEntityTooLarge()], "Content Too Large"),
+        (
+            [
+                DependencyUnavailable("down", dependency="redis"),
+                Draining("bye"),
+                AllProvidersFailed("none", errors=(_timeout(),)),
+            ],
+            "Service Unavailable",
+        ),
+        ([ServiceError("odd"), RuntimeError("boom")], "Internal Server Error"),
+    ],
+)
+def test_one_title_per_status(errors: list[BaseException], title: str) -> None:
+    """Every error with the same status has the same title: the status's reason phrase."""
+    assert {to_problem(error)[0].title for error in errors} == {title}

@@ -152,3 +152,37 @@ def test_feature_flags_are_read() -> None:
     assert flags.hedge_after_ms == 250
     assert flags.max_attempts_per_request == 4
     assert settings.cache.policy is FailurePolicy.FAIL_CLOSED
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("CHAT_PORT", "70000", "1..65535"),
+        ("CHAT_PORT", "0", "1..65535"),
+        ("CHAT_HOST", "999.1.1.1", "IP address or host name"),
+        ("CHAT_HOST", "not a host", "IP address or host name"),
+        ("CHAT_STORE_URL", "mysql://x", "postgresql://"),
+        ("CHAT_STORE_URL", "localhost:5432", "memory://"),
+        ("CHAT_REDIS_URL", "http://x", "redis://"),
+        ("CHAT_PROVIDERS", "[]", "empty"),
+    ],
+)
+def test_listen_address_urls_and_chain_are_checked(name: str, value: str, fragment: str) -> None:
+    """Ports out of range, impossible hosts, unknown URL schemes and an empty provider
+    chain are refused at load with one line naming the variable."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    message = str(error.value)
+    assert message.startswith(f"{name}: ")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_valid_hosts_and_urls_are_kept() -> None:
+    """IPv4, IPv6 and host names, and every supported store and Redis scheme, load."""
+    for host in ("0.0.0.0", "::1", "[::1]", "localhost", "chat-1.internal"):
+        assert Settings.from_env({"CHAT_HOST": host}).server.host in (host, "::1")
+    for url in ("postgres://u@h/db", "mongodb+srv://h/db", "memory://"):
+        assert Settings.from_env({"CHAT_STORE_URL": url}).store.url == url
+    for url in ("redis://h:6379/0", "rediss://h", "unix:///run/redis.sock"):
+        assert Settings.from_env({"CHAT_REDIS_URL": url}).redis.url == url

@@ -1,0 +1,74 @@
+"""Bodies that do not decode (not UTF-8, empty) are 400 problems naming the body, and a
+status has one title whatever produced it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from service.settings import Settings
+from tests.integration.service.conftest import MakeClient
+
+PATHS = ["/v1/chat", "/v1/chat/completions"]
+
+
+@pytest.fixture
+def settings(
+    make_service_settings: Callable[..., Settings], openai_only: tuple[Any, ...]
+) -> Settings:
+    """The fake OpenAI as the only provider."""
+    return make_service_settings(providers=openai_only)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_invalid_utf8_is_a_400_naming_the_body(
+    chat_client: MakeClient, settings: Settings, alice: dict[str, str], path: str
+) -> None:
+    """A JSON body with a byte that is not UTF-8 gets 400 problem+json on ``body``."""
+    client = await chat_client(settings)
+    headers = {**alice, "content-type": "application/json"}
+    response = await client.post(path, content=b'{"message": "\xff"}', headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["field"], problem["title"]) == ("body", "Bad Request")
+    assert "UTF-8" in problem["detail"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_empty_body_says_it_is_empty(
+    chat_client: MakeClient, settings: Settings, alice: dict[str, str], path: str
+) -> None:
+    """An empty body gets 400 saying the body is empty, not a KeyError's ``'data'``."""
+    client = await chat_client(settings)
+    headers = {**alice, "content-type": "application/json"}
+    response = await client.post(path, content=b"", headers=headers)
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert problem["field"] == "body"
+    assert "empty" in problem["detail"]
+    assert "'data'" not in problem["detail"]
+
+
+async def test_each_status_has_one_title(
+    chat_client: MakeClient, settings: Settings, alice: dict[str, str]
+) -> None:
+    """Malformed JSON, a wrong type and a bad query are all ``Bad Request``; the domain's
+    refusals are all ``Unprocessable Content``."""
+    client = await chat_client(settings)
+    headers = {**alice, "content-type": "application/json"}
+    bad = [
+        await client.post("/v1/chat", content=b'{"message": ', headers=headers),
+        await client.post("/v1/chat", content=b'{"message": 1}', headers=headers),
+        await client.get("/v1/conversations?limit=0", headers=alice),
+    ]
+    unprocessable = [
+        await client.post("/v1/chat", content=b'{"message": " "}', headers=headers),
+        await client.post("/v1/chat", content=b'{"message": "x", "model": "no"}', headers=headers),
+    ]
+    assert {(r.status_code, r.json()["title"]) for r in bad} == {(400, "Bad Request")}
+    assert {(r.status_code, r.json()["title"]) for r in unprocessable} == {
+        (422, "Unprocessable Content")
+    }
