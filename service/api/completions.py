@@ -73,7 +73,11 @@ class CompletionsController(Controller):
         opt={"admission": "deferred"},
         description=(
             "The OpenAI Chat Completions API (text content). Point any OpenAI SDK at "
-            "`<service>/v1`. Responses carry `x-chat-provider` and `x-chat-cached`."
+            "`<service>/v1`. Non-streaming responses carry `x-chat-provider` and "
+            "`x-chat-cached` headers and the provider's model name; a stream's chunks all "
+            "carry the requested model name (the provider is chosen after the headers are "
+            "sent). `stream_options.include_usage` adds a usage chunk before `[DONE]`. "
+            "Tools, functions and response formats are refused with a 400."
         ),
     )
     async def create_chat_completion(
@@ -81,6 +85,9 @@ class CompletionsController(Controller):
     ) -> CompletionOut:
         if data.n not in (None, 1):
             raise BadRequest("only n=1 is supported", field="n")
+        unsupported = data.unsupported()
+        if unsupported is not None:
+            raise BadRequest("not supported by this gateway (text chat only)", field=unsupported)
         stop = [data.stop] if isinstance(data.stop, str) else list(data.stop or ())
         request = chat.build_request(
             [_message(i, m) for i, m in enumerate(data.messages)],
@@ -98,8 +105,9 @@ class CompletionsController(Controller):
             events = chat.stream(request, admission=admission)
             first = await anext(events)  # errors before the first chunk stay HTTP errors
             # Litestar sends any Response; the annotation documents the JSON answer
+            include_usage = data.stream_options is not None and data.stream_options.include_usage
             return Stream(  # type: ignore[return-value]
-                _chunks(completion_id, created, request.model, first, events),
+                _chunks(completion_id, created, request.model, first, events, include_usage),
                 media_type="text/event-stream",
                 headers=SSE_HEADERS,
             )
@@ -150,14 +158,13 @@ async def _chunks(
     model: str,
     first: StreamEvent,
     events: AsyncIterator[StreamEvent],
+    include_usage: bool,
 ) -> AsyncIterator[bytes]:
-    def chunk(delta: ChunkDelta, finish_reason: str | None = None, name: str = model) -> bytes:
-        body = CompletionChunk(
-            id=completion_id,
-            created=created,
-            model=name,
-            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish_reason)],
-        )
+    """Every chunk names the requested ``model``, as OpenAI's streams name one model."""
+
+    def chunk(delta: ChunkDelta, finish_reason: str | None = None) -> bytes:
+        choice = ChunkChoice(index=0, delta=delta, finish_reason=finish_reason)
+        body = CompletionChunk(id=completion_id, created=created, model=model, choices=[choice])
         return sse_data(_ENCODER.encode(body))
 
     yield chunk(ChunkDelta(role="assistant", content=""))
@@ -167,7 +174,16 @@ async def _chunks(
             if isinstance(event, StreamDelta):
                 yield chunk(ChunkDelta(content=event.text))
             else:
-                yield chunk(ChunkDelta(), event.finish_reason, event.model)
+                yield chunk(ChunkDelta(), event.finish_reason)
+                if include_usage:
+                    usage = CompletionChunk(
+                        id=completion_id,
+                        created=created,
+                        model=model,
+                        choices=[],
+                        usage=_usage(event.usage),
+                    )
+                    yield sse_data(_ENCODER.encode(usage))
                 yield b"data: [DONE]\n\n"
                 return
             event = await anext(events)

@@ -1,7 +1,9 @@
 """OpenAI Chat Completions wire format (the subset a gateway needs), as msgspec Structs.
 
 Unknown request fields are ignored, as OpenAI-compatible servers do, so every client
-and SDK version can talk to the service.
+and SDK version can talk to the service; the fields that change what an answer means
+(tools, functions, response formats) are named here so that asking for them is a 400
+instead of an answer that silently ignored them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ __all__ = [
     "MessageIn",
     "MessageOut",
     "OpenAIUsage",
+    "StreamOptions",
 ]
+
+UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "response_format")
+"""Request fields that would change the answer's meaning and that the service refuses."""
 
 
 class ContentPart(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,10 +43,16 @@ class MessageIn(msgspec.Struct, frozen=True, kw_only=True):
     name: str | None = None
 
 
+class StreamOptions(msgspec.Struct, frozen=True, kw_only=True):
+    include_usage: bool = False
+    """Send one more chunk with empty ``choices`` and the ``usage`` before ``[DONE]``."""
+
+
 class CompletionsIn(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     messages: list[MessageIn]
     stream: bool = False
+    stream_options: StreamOptions | None = None
     temperature: Temperature | None = None
     top_p: (
         Annotated[
@@ -53,6 +65,15 @@ class CompletionsIn(msgspec.Struct, frozen=True, kw_only=True):
     max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
     stop: str | list[str] | None = None
     n: int | None = None
+    tools: msgspec.Raw | None = None
+    tool_choice: msgspec.Raw | None = None
+    functions: msgspec.Raw | None = None
+    function_call: msgspec.Raw | None = None
+    response_format: msgspec.Raw | None = None
+
+    def unsupported(self) -> str | None:
+        """The first field given that the service does not support, if any."""
+        return next((name for name in UNSUPPORTED if getattr(self, name) is not None), None)
 
 
 class OpenAIUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,3 +120,5 @@ class CompletionChunk(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     choices: list[ChunkChoice]
     object: str = "chat.completion.chunk"
+    usage: OpenAIUsage | None = None
+    """Only on the extra last chunk that ``stream_options.include_usage`` asks for."""

@@ -104,6 +104,43 @@ async def test_official_openai_sdk_streams_chunks(running: tuple[ServiceProcess,
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
+async def test_official_openai_sdk_gets_the_usage_chunk(
+    running: tuple[ServiceProcess, str],
+) -> None:
+    """stream_options.include_usage ends the stream with a usage chunk; every chunk names
+    the requested model."""
+    service, key = running
+    async with openai.AsyncOpenAI(
+        base_url=f"{service.url}/v1", api_key=key, max_retries=0
+    ) as client:
+        stream = await client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Count it"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in stream]
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
+    assert all(c.usage is None for c in chunks[:-1])
+    assert {c.model for c in chunks} == {MODEL}
+
+
+async def test_tools_are_refused_not_ignored(running: tuple[ServiceProcess, str]) -> None:
+    """Asking for tools is a 400 naming the field, not an answer that ignored them."""
+    service, key = running
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    async with openai.AsyncOpenAI(
+        base_url=f"{service.url}/v1", api_key=key, max_retries=0
+    ) as client:
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "x"}], tools=[tool]
+            )
+    assert refused.value.response.json()["field"] == "tools"
+
+
 async def test_official_openai_sdk_sees_typed_errors(running: tuple[ServiceProcess, str]) -> None:
     """A bad key and an unknown model reach the SDK as its typed errors."""
     service, key = running
