@@ -106,6 +106,9 @@ class PreparedChat(msgspec.Struct, frozen=True, kw_only=True):
     user_turn: Turn
     history: tuple[Turn, ...]
     persist: bool
+    created: bool = False
+    """The conversation was created for this turn: it is deleted again when the turn
+    fails, so a failed first turn leaves no empty conversation behind."""
 
 
 class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
@@ -179,9 +182,12 @@ class ChatService:
         )
 
     def check_text(self, text: str, *, field: str) -> None:
-        """Raise ``BadRequest`` when ``text`` is empty or longer than the limit."""
+        """Raise ``BadRequest`` when ``text`` is empty, longer than the limit, or holds a
+        NUL character (no text store accepts one: PostgreSQL refuses it in ``text``)."""
         if not text.strip():
             raise BadRequest("must not be empty", field=field)
+        if "\x00" in text:
+            raise BadRequest("must not contain NUL characters (\\u0000)", field=field)
         if len(text) > self.config.max_message_chars:
             raise BadRequest(f"longer than {self.config.max_message_chars} characters", field=field)
 
@@ -259,11 +265,19 @@ class ChatService:
     ) -> PreparedChat:
         """Validate the turn, find or create its conversation and load its context.
 
-        Raises ``BadRequest``, ``NotFound`` (missing or another user's conversation) or,
-        under fail-closed, ``DependencyUnavailable``.
+        The turn is validated (text, model, max_tokens) before any store call, so a bad
+        request creates nothing. Raises ``BadRequest``, ``NotFound`` (missing or another
+        user's conversation) or, under fail-closed, ``DependencyUnavailable``.
         """
-        self.check_text(message, field="message")
+        self.build_request(
+            [Message(role=Role.USER, content=message)],
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            field="message",
+        )
         persist = True
+        created = False
         history: tuple[Turn, ...] = ()
         if conversation_id is None:
             conversation = await self._guard_store(
@@ -277,6 +291,7 @@ class ChatService:
                 conversation_id = uuid.uuid4().hex
             else:
                 conversation_id = conversation.id
+                created = True
         else:
             history = await self._history(user.id, conversation_id)
         messages = [Message(role=t.role, content=t.content) for t in history]
@@ -296,12 +311,21 @@ class ChatService:
             user_turn=user_turn,
             history=history,
             persist=persist,
+            created=created,
         )
 
     async def chat(self, prepared: PreparedChat) -> ChatReply:
-        """Answer a prepared turn and store both turns."""
-        answer = await self.complete(prepared.request)
-        await self._persist(prepared, answer.completion.text, answer.completion)
+        """Answer a prepared turn and store both turns.
+
+        When the turn fails (no provider, store down under fail-closed), a conversation
+        created for it is deleted again.
+        """
+        try:
+            answer = await self.complete(prepared.request)
+            await self._persist(prepared, answer.completion.text, answer.completion)
+        except BaseException:
+            await self._forget_created(prepared)
+            raise
         return ChatReply(
             conversation_id=prepared.conversation_id,
             completion=answer.completion,
@@ -312,12 +336,16 @@ class ChatService:
         """Stream the answer to a prepared turn, then store both turns.
 
         A stream abandoned by the client or interrupted upstream is not stored; its turns
-        are reported as unpersisted.
+        are reported as unpersisted. A conversation created for it is deleted again when
+        the stream fails before its first event (the caller never learnt its id); after
+        that the caller holds the id, so the conversation stays.
         """
         parts: list[str] = []
         finished = False
+        announced = False
         try:
             async for event in self.stream(prepared.request):
+                announced = True
                 if isinstance(event, StreamDelta):
                     parts.append(event.text)
                     yield event
@@ -328,6 +356,8 @@ class ChatService:
         finally:
             if not finished:
                 self.observer.turns_unpersisted(2, "stream_incomplete")
+            if not announced:
+                await self._forget_created(prepared)
 
     async def list_conversations(
         self, user: User, *, limit: int, cursor: str | None
@@ -416,8 +446,35 @@ class ChatService:
             return
         if self.turn_cache is not None and self.config.context_turns > 0:
             recent = (*prepared.history, *turns)[-self.config.context_turns :]
-            key = _turn_key(prepared.user_id, prepared.conversation_id)
-            await self._guard_cache("turn_cache", self.turn_cache.put_recent(key, recent), None)
+            await self._cache_stored_turns(
+                self.turn_cache, _turn_key(prepared.user_id, prepared.conversation_id), recent
+            )
+
+    async def _cache_stored_turns(self, cache: TurnCache, key: str, recent: Sequence[Turn]) -> None:
+        """Cache turns the store already holds. Never raises, whatever the cache policy:
+        failing now would answer an error for a turn that is stored, and a client retry
+        would store it twice. A failure is counted and logged (``dependency_failure``),
+        and the possibly stale entry is dropped if Redis lets us."""
+        try:
+            await cache.put_recent(key, recent)
+        except DependencyUnavailable:
+            self.observer.dependency_failure("turn_cache", self.config.cache_policy)
+            try:
+                await cache.invalidate(key)
+            except DependencyUnavailable:
+                return
+
+    async def _forget_created(self, prepared: PreparedChat) -> None:
+        """Delete the conversation created for a turn that failed (best effort: a store
+        failure here is counted, never raised over the turn's own error)."""
+        if not prepared.created:
+            return
+        try:
+            await self.store.delete_conversation(
+                user_id=prepared.user_id, conversation_id=prepared.conversation_id
+            )
+        except DependencyUnavailable:
+            self.observer.dependency_failure("store", self.config.store_policy)
 
     async def _admit_and_lookup(
         self, request: ChatRequest, admission: PendingAdmission | None

@@ -13,6 +13,7 @@ import hashlib
 import msgspec
 from redis.asyncio import Redis
 
+from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
 from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import ChatRequest, Completion
@@ -58,6 +59,7 @@ class RedisResponseCache:
         self._client = client
         self._write_delay = max(0.0, write_delay_seconds)
         self._pipe = auto_pipeline(client)
+        self._circuit = redis_circuit(client)
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._prefix = key_prefix
 
@@ -66,7 +68,7 @@ class RedisResponseCache:
         if not request.deterministic:
             return None
         key = response_cache_key(request, prefix=self._prefix)
-        with redis_errors("cache get"):
+        with redis_errors("cache get", circuit=self._circuit):
             raw = await self._pipe.execute("GET", key)
         if not isinstance(raw, bytes):  # None is a miss; str means a misbuilt client
             return None
@@ -80,7 +82,7 @@ class RedisResponseCache:
         if not request.deterministic:
             return
         key = response_cache_key(request, prefix=self._prefix)
-        with redis_errors("cache put"):
+        with redis_errors("cache put", circuit=self._circuit):
             value = _encoder.encode(completion)
             await self._pipe.execute("SET", key, value, "PX", self._ttl_ms, delay=self._write_delay)
 

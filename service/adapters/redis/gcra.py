@@ -12,6 +12,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
 from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import RateLimitDecision, RateLimitTier
@@ -63,12 +64,13 @@ class RedisGcraRateLimiter:
         self._prefix = key_prefix
         self._script = client.register_script(GCRA_SCRIPT)
         self._pipe = auto_pipeline(client)
+        self._circuit = redis_circuit(client)
 
     async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
         """Count one request for ``key`` against ``tier`` and say whether it may pass."""
         redis_key = f"{self._prefix}:{tier.name}:{tier.requests}:{tier.period_seconds}:{key}"
         command = ("EVALSHA", self._script.sha, 1, redis_key, tier.requests, tier.period_seconds, 1)
-        with redis_errors("rate limit"):
+        with redis_errors("rate limit", circuit=self._circuit):
             try:
                 reply = await self._pipe.execute(*command)
             except NoScriptError:  # a restarted or flushed Redis: load it, then once more

@@ -15,6 +15,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
+from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
 from service.domain.types import RateLimitDecision, RateLimitTier
 
@@ -41,6 +42,7 @@ class RedisRateLimiter:
 
     def __init__(self, client: Redis, *, key_prefix: str = "chat:ratelimit") -> None:
         self._client = client
+        self._circuit = redis_circuit(client)
         # The storage wraps our connection pool: no second pool, no second set of sockets.
         self._storage = RedisStorage(
             "async+redis://",
@@ -53,7 +55,7 @@ class RedisRateLimiter:
     async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
         """Count one request for ``key`` against ``tier`` and say whether it may pass."""
         item = RateLimitItemPerSecond(tier.requests, tier.period_seconds, namespace=tier.name)
-        with redis_errors("rate limit"):
+        with redis_errors("rate limit", circuit=self._circuit):
             allowed = await self._strategy.hit(item, key)
             stats = await self._strategy.get_window_stats(item, key)
         period = float(tier.period_seconds)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import msgspec
 from redis.asyncio import Redis
 
+from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
 from service.domain.types import Turn
 
@@ -47,6 +48,7 @@ class RedisTurnCache:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         self._client = client
+        self._circuit = redis_circuit(client)
         self._max_turns = max_turns
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._prefix = key_prefix
@@ -61,7 +63,7 @@ class RedisTurnCache:
 
     async def get_recent(self, conversation_id: str) -> list[Turn] | None:
         """The cached recent turns, oldest first, or ``None`` on a miss."""
-        with redis_errors("turn cache get"):
+        with redis_errors("turn cache get", circuit=self._circuit):
             raw = await self._client.get(self._key(conversation_id))
         if not isinstance(raw, bytes):  # None is a miss; str means a misbuilt client
             return None
@@ -73,14 +75,14 @@ class RedisTurnCache:
     async def put_recent(self, conversation_id: str, turns: Sequence[Turn]) -> None:
         """Cache the last ``max_turns`` of ``turns`` (oldest first) with the TTL."""
         recent = list(turns[-self._max_turns :])
-        with redis_errors("turn cache put"):
+        with redis_errors("turn cache put", circuit=self._circuit):
             await self._client.set(
                 self._key(conversation_id), _encoder.encode(recent), px=self._ttl_ms
             )
 
     async def invalidate(self, conversation_id: str) -> None:
         """Forget the conversation's cached turns (no error when there were none)."""
-        with redis_errors("turn cache invalidate"):
+        with redis_errors("turn cache invalidate", circuit=self._circuit):
             await self._client.delete(self._key(conversation_id))
 
     async def ping(self) -> bool:
