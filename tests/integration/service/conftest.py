@@ -1,5 +1,6 @@
 """Shared pieces of the service's integration tests: the provider chain over the fakes,
-settings over real Redis and PostgreSQL, and small HTTP helpers."""
+settings over real Redis and PostgreSQL (or dead ports standing for one that is down),
+and small HTTP and metric helpers."""
 
 from __future__ import annotations
 
@@ -11,11 +12,23 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from lab.net import free_port
 from lab.servers import FakeLLMServer
 from service.settings import ResilienceSettings, Settings
 from tests.fixtures.service import MODEL, ServiceUsers, provider_config
 
-__all__ = ["MODEL", "metric_value", "parse_sse"]
+__all__ = [
+    "FAST_RETRIES",
+    "MODEL",
+    "Client",
+    "MakeClient",
+    "assert_redis_fail_open_counted",
+    "dead_postgres_url",
+    "dead_redis_url",
+    "metric_value",
+    "metrics_text",
+    "parse_sse",
+]
 
 Client = AsyncTestClient[Any]
 MakeClient = Callable[..., Awaitable[Client]]
@@ -61,6 +74,30 @@ def metric_value(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def dead_redis_url() -> str:
+    """A Redis URL on a free loopback port nothing listens on: a Redis that is down."""
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def dead_postgres_url() -> str:
+    """A PostgreSQL DSN on a free loopback port nothing listens on: a store that is down."""
+    return f"postgresql://nobody@127.0.0.1:{free_port()}/postgres"
+
+
+async def metrics_text(client: Client) -> str:
+    """The service's ``/metrics`` exposition, as text."""
+    return (await client.get("/metrics")).text
+
+
+def assert_redis_fail_open_counted(text: str) -> None:
+    """Redis down under fail-open: the rate limiter and response cache failures and the
+    rate limiter's fail-open decision are each counted."""
+    failures = "chat_dependency_failures_total"
+    assert metric_value(text, failures, dependency="rate_limiter", policy="fail-open") == 1
+    assert metric_value(text, failures, dependency="response_cache", policy="fail-open") >= 1
+    assert metric_value(text, "chat_rate_limit_decisions_total", outcome="fail_open") == 1
+
+
 @pytest.fixture
 def openai_only(fake_openai: FakeLLMServer) -> tuple[Any, ...]:
     """A chain of one provider: the fake OpenAI."""
@@ -74,6 +111,24 @@ def two_providers(fake_openai: FakeLLMServer, fake_anthropic: FakeLLMServer) -> 
         provider_config("openai", "openai", fake_openai.base_url),
         provider_config("anthropic", "anthropic", fake_anthropic.base_url),
     )
+
+
+@pytest.fixture
+def openai_settings(
+    make_service_settings: Callable[..., Settings], openai_only: tuple[Any, ...]
+) -> Callable[..., Settings]:
+    """``openai_settings(**overrides)``: settings whose chain is the fake OpenAI alone."""
+
+    def make(**overrides: Any) -> Settings:
+        return make_service_settings(providers=openai_only, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def postgres_settings(openai_settings: Callable[..., Settings], postgres_server: Any) -> Settings:
+    """Real PostgreSQL store, the fake OpenAI, quick retries (no Redis)."""
+    return openai_settings(store_url=postgres_server.dsn, resilience=FAST_RETRIES)
 
 
 @pytest.fixture
@@ -100,3 +155,9 @@ def alice(service_users: ServiceUsers) -> dict[str, str]:
 @pytest.fixture
 def bob(service_users: ServiceUsers) -> dict[str, str]:
     return service_users.headers(service_users.bob)
+
+
+@pytest.fixture
+def tight(service_users: ServiceUsers) -> dict[str, str]:
+    """Headers of the user whose tier allows 3 requests a minute."""
+    return service_users.headers(service_users.tight)

@@ -4,32 +4,33 @@ status has one title whatever produced it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from service.settings import Settings
-from tests.integration.service.conftest import MakeClient
+from tests.integration.service.conftest import Client, MakeClient
 
 PATHS = ["/v1/chat", "/v1/chat/completions"]
 
 
 @pytest.fixture
-def settings(
-    make_service_settings: Callable[..., Settings], openai_only: tuple[Any, ...]
-) -> Settings:
-    """The fake OpenAI as the only provider."""
-    return make_service_settings(providers=openai_only)
+async def client(chat_client: MakeClient, openai_settings: Callable[..., Settings]) -> Client:
+    """A client over the fake OpenAI as the only provider."""
+    return await chat_client(openai_settings())
+
+
+@pytest.fixture
+def json_alice(alice: dict[str, str]) -> dict[str, str]:
+    """Alice's headers, saying the body is JSON."""
+    return {**alice, "content-type": "application/json"}
 
 
 @pytest.mark.parametrize("path", PATHS)
 async def test_invalid_utf8_is_a_400_naming_the_body(
-    chat_client: MakeClient, settings: Settings, alice: dict[str, str], path: str
+    client: Client, json_alice: dict[str, str], path: str
 ) -> None:
     """A JSON body with a byte that is not UTF-8 gets 400 problem+json on ``body``."""
-    client = await chat_client(settings)
-    headers = {**alice, "content-type": "application/json"}
-    response = await client.post(path, content=b'{"message": "\xff"}', headers=headers)
+    response = await client.post(path, content=b'{"message": "\xff"}', headers=json_alice)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
@@ -39,12 +40,10 @@ async def test_invalid_utf8_is_a_400_naming_the_body(
 
 @pytest.mark.parametrize("path", PATHS)
 async def test_empty_body_says_it_is_empty(
-    chat_client: MakeClient, settings: Settings, alice: dict[str, str], path: str
+    client: Client, json_alice: dict[str, str], path: str
 ) -> None:
     """An empty body gets 400 saying the body is empty, not a KeyError's ``'data'``."""
-    client = await chat_client(settings)
-    headers = {**alice, "content-type": "application/json"}
-    response = await client.post(path, content=b"", headers=headers)
+    response = await client.post(path, content=b"", headers=json_alice)
     assert response.status_code == 400, response.text
     problem = response.json()
     assert problem["field"] == "body"
@@ -53,20 +52,20 @@ async def test_empty_body_says_it_is_empty(
 
 
 async def test_each_status_has_one_title(
-    chat_client: MakeClient, settings: Settings, alice: dict[str, str]
+    client: Client, alice: dict[str, str], json_alice: dict[str, str]
 ) -> None:
     """Malformed JSON, a wrong type and a bad query are all ``Bad Request``; the domain's
     refusals are all ``Unprocessable Content``."""
-    client = await chat_client(settings)
-    headers = {**alice, "content-type": "application/json"}
     bad = [
-        await client.post("/v1/chat", content=b'{"message": ', headers=headers),
-        await client.post("/v1/chat", content=b'{"message": 1}', headers=headers),
+        await client.post("/v1/chat", content=b'{"message": ', headers=json_alice),
+        await client.post("/v1/chat", content=b'{"message": 1}', headers=json_alice),
         await client.get("/v1/conversations?limit=0", headers=alice),
     ]
     unprocessable = [
-        await client.post("/v1/chat", content=b'{"message": " "}', headers=headers),
-        await client.post("/v1/chat", content=b'{"message": "x", "model": "no"}', headers=headers),
+        await client.post("/v1/chat", content=b'{"message": " "}', headers=json_alice),
+        await client.post(
+            "/v1/chat", content=b'{"message": "x", "model": "no"}', headers=json_alice
+        ),
     ]
     assert {(r.status_code, r.json()["title"]) for r in bad} == {(400, "Bad Request")}
     assert {(r.status_code, r.json()["title"]) for r in unprocessable} == {

@@ -36,18 +36,13 @@ async def _conversations(client: Any, headers: dict[str, str]) -> list[dict[str,
 )
 async def test_invalid_first_turn_creates_no_conversation(
     chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
+    postgres_settings: Settings,
     alice: dict[str, str],
     body: dict[str, Any],
     field: str,
 ) -> None:
     """A 422 first turn (unknown model, max_tokens too large) leaves the list empty."""
-    settings = make_service_settings(
-        providers=openai_only, store_url=postgres_server.dsn, resilience=FAST_RETRIES
-    )
-    client = await chat_client(settings)
+    client = await chat_client(postgres_settings)
     response = await client.post("/v1/chat", json=body, headers=alice)
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field
@@ -77,17 +72,12 @@ async def test_provider_failure_on_first_turn_leaves_no_conversation(
 
 async def test_successful_first_turn_returns_the_stored_conversation(
     chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
+    postgres_settings: Settings,
     alice: dict[str, str],
 ) -> None:
     """After failed attempts, a good first turn lists one conversation: the returned id,
     holding both turns."""
-    settings = make_service_settings(
-        providers=openai_only, store_url=postgres_server.dsn, resilience=FAST_RETRIES
-    )
-    client = await chat_client(settings)
+    client = await chat_client(postgres_settings)
     bad = await client.post("/v1/chat", json={"message": "hi", "model": "nope"}, headers=alice)
     assert bad.status_code == 422
     good = await client.post("/v1/chat", json={"message": "hi"}, headers=alice)
@@ -99,16 +89,11 @@ async def test_successful_first_turn_returns_the_stored_conversation(
 
 async def test_streamed_first_turn_announces_the_stored_conversation(
     chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
+    postgres_settings: Settings,
     alice: dict[str, str],
 ) -> None:
     """A streamed first turn's `start` and `done` events name the conversation stored."""
-    settings = make_service_settings(
-        providers=openai_only, store_url=postgres_server.dsn, resilience=FAST_RETRIES
-    )
-    client = await chat_client(settings)
+    client = await chat_client(postgres_settings)
     response = await client.post("/v1/chat", json={"message": "hi", "stream": True}, headers=alice)
     assert response.status_code == 200, response.text
     events = dict(parse_sse(response.text))

@@ -3,34 +3,15 @@ the PostgreSQL store, which cannot hold one in a ``text`` column."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from service.settings import Settings
-from tests.integration.service.conftest import FAST_RETRIES, MODEL, MakeClient
-
-
-def _postgres_settings(
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
-) -> Settings:
-    return make_service_settings(
-        providers=openai_only, store_url=postgres_server.dsn, resilience=FAST_RETRIES
-    )
+from tests.integration.service.conftest import MODEL, MakeClient
 
 
 async def test_chat_message_with_nul_is_422_naming_message(
-    chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
-    alice: dict[str, str],
+    chat_client: MakeClient, postgres_settings: Settings, alice: dict[str, str]
 ) -> None:
     """POST /v1/chat with a NUL in the message answers 422 naming `message` and stores nothing."""
-    client = await chat_client(
-        _postgres_settings(make_service_settings, openai_only, postgres_server)
-    )
+    client = await chat_client(postgres_settings)
     response = await client.post("/v1/chat", json={"message": "hi\u0000there"}, headers=alice)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -41,16 +22,10 @@ async def test_chat_message_with_nul_is_422_naming_message(
 
 
 async def test_completions_message_with_nul_is_422_naming_the_content(
-    chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
-    alice: dict[str, str],
+    chat_client: MakeClient, postgres_settings: Settings, alice: dict[str, str]
 ) -> None:
     """POST /v1/chat/completions with a NUL in a message content answers 422 naming it."""
-    client = await chat_client(
-        _postgres_settings(make_service_settings, openai_only, postgres_server)
-    )
+    client = await chat_client(postgres_settings)
     body = {
         "model": MODEL,
         "messages": [
@@ -64,16 +39,10 @@ async def test_completions_message_with_nul_is_422_naming_the_content(
 
 
 async def test_chat_message_without_nul_is_stored_in_postgres(
-    chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
-    postgres_server: Any,
-    alice: dict[str, str],
+    chat_client: MakeClient, postgres_settings: Settings, alice: dict[str, str]
 ) -> None:
     """Ordinary control characters (tab, newline) still pass and are stored as sent."""
-    client = await chat_client(
-        _postgres_settings(make_service_settings, openai_only, postgres_server)
-    )
+    client = await chat_client(postgres_settings)
     response = await client.post("/v1/chat", json={"message": "hi\tthere\n"}, headers=alice)
     assert response.status_code == 200, response.text
     detail = await client.get(

@@ -6,26 +6,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lab.net import free_port
 from service.domain.policy import FailurePolicy
 from service.settings import CacheSettings, RateLimitSettings, RedisSettings, Settings
-from tests.integration.service.conftest import FAST_RETRIES, MakeClient, metric_value
+from tests.integration.service.conftest import (
+    FAST_RETRIES,
+    MakeClient,
+    dead_redis_url,
+    metric_value,
+    metrics_text,
+)
 
 
 async def test_turn_cache_failure_after_store_answers_200_under_fail_closed(
     chat_client: MakeClient,
-    make_service_settings: Callable[..., Settings],
-    openai_only: tuple[Any, ...],
+    openai_settings: Callable[..., Settings],
     postgres_server: Any,
     alice: dict[str, str],
 ) -> None:
     """Redis down, cache policy fail-closed: the stored first turn answers 200, is stored
     once, and the failed turn-cache write is counted."""
-    settings = make_service_settings(
-        providers=openai_only,
+    settings = openai_settings(
         store_url=postgres_server.dsn,
         resilience=FAST_RETRIES,
-        redis=RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"),
+        redis=RedisSettings(url=dead_redis_url()),
         rate_limit=RateLimitSettings(enabled=False),
         cache=CacheSettings(policy=FailurePolicy.FAIL_CLOSED),
     )
@@ -35,8 +38,10 @@ async def test_turn_cache_failure_after_store_answers_200_under_fail_closed(
     conversation_id = response.json()["conversation_id"]
     detail = await client.get(f"/v1/conversations/{conversation_id}", headers=alice)
     assert [t["role"] for t in detail.json()["turns"]] == ["user", "assistant"]
-    text = (await client.get("/metrics")).text
     failures = metric_value(
-        text, "chat_dependency_failures_total", dependency="turn_cache", policy="fail-closed"
+        await metrics_text(client),
+        "chat_dependency_failures_total",
+        dependency="turn_cache",
+        policy="fail-closed",
     )
     assert failures >= 1

@@ -49,6 +49,17 @@ def test_every_variable_read_is_documented() -> None:
     assert read <= set(ENV_VARS)
 
 
+def _assert_refused_in_one_line(name: str, value: str, fragment: str) -> None:
+    """Loading ``{name: value}`` raises one line that starts with ``name`` and says
+    ``fragment``."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    message = str(error.value)
+    assert message.startswith(f"{name}: ")
+    assert fragment in message
+    assert "\n" not in message
+
+
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
@@ -65,12 +76,7 @@ def test_every_variable_read_is_documented() -> None:
 )
 def test_bad_values_name_the_variable(name: str, value: str, fragment: str) -> None:
     """A malformed value raises one line that starts with the variable's name."""
-    with pytest.raises(SettingsError) as error:
-        Settings.from_env({name: value})
-    message = str(error.value)
-    assert message.startswith(f"{name}: ")
-    assert fragment in message
-    assert "\n" not in message
+    _assert_refused_in_one_line(name, value, fragment)
 
 
 def test_api_keys_are_kept_only_as_hashes() -> None:
@@ -170,12 +176,7 @@ def test_feature_flags_are_read() -> None:
 def test_listen_address_urls_and_chain_are_checked(name: str, value: str, fragment: str) -> None:
     """Ports out of range, impossible hosts, unknown URL schemes and an empty provider
     chain are refused at load with one line naming the variable."""
-    with pytest.raises(SettingsError) as error:
-        Settings.from_env({name: value})
-    message = str(error.value)
-    assert message.startswith(f"{name}: ")
-    assert fragment in message
-    assert "\n" not in message
+    _assert_refused_in_one_line(name, value, fragment)
 
 
 def test_valid_hosts_and_urls_are_kept() -> None:
