@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 
 import msgspec
 from litestar import Controller, Response, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.response import Stream
 from litestar.types import Scope
@@ -81,8 +80,10 @@ class CompletionsController(Controller):
         ),
     )
     async def create_chat_completion(
-        self, data: JSONBody[CompletionsIn], chat: NamedDependency[ChatService], scope: Scope
+        self, data: JSONBody[CompletionsIn], scope: Scope
     ) -> CompletionOut:
+        # app.state.chat directly: a dependency resolved per request costs more (hot path)
+        chat: ChatService = scope["app"].state.chat
         if data.n not in (None, 1):
             raise BadRequest("only n=1 is supported", field="n")
         unsupported = data.unsupported()

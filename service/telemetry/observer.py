@@ -28,6 +28,8 @@ class PrometheusObserver:
         self._log = get_logger("service.telemetry")
         self._attempts: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._tokens: dict[str, tuple[Any, Any]] = {}
+        self._lookups: dict[tuple[str, str], Any] = {}
+        self._decisions: dict[tuple[str, str], Any] = {}
 
     # -- ResilienceObserver -----------------------------------------------------------
 
@@ -78,10 +80,18 @@ class PrometheusObserver:
         self._log.warning("dependency_failure", dependency=dependency, policy=str(policy))
 
     def cache_lookup(self, cache: str, outcome: str) -> None:
-        self.metrics.cache_lookups.labels(cache, outcome).inc()
+        key = (cache, outcome)
+        child = self._lookups.get(key)
+        if child is None:  # memoized label lookup (hot path: one per completion)
+            child = self._lookups[key] = self.metrics.cache_lookups.labels(*key)
+        child.inc()
 
     def rate_limit(self, tier: str, outcome: str) -> None:
-        self.metrics.rate_limit.labels(tier, outcome).inc()
+        key = (tier, outcome)
+        child = self._decisions.get(key)
+        if child is None:  # memoized label lookup (hot path: one per request)
+            child = self._decisions[key] = self.metrics.rate_limit.labels(*key)
+        child.inc()
 
     def turns_unpersisted(self, count: int, reason: str) -> None:
         self.metrics.unpersisted.labels(reason).inc(count)
