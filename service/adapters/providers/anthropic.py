@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+import httpx2
 
-from service.adapters.providers._http import call_timeout, next_before, pool_limits, stream_timeout
+from service.adapters.providers._base import SDKProvider
+from service.adapters.providers._http import call_timeout, next_before, stream_timeout
 from service.adapters.providers.config import ProviderConfig
 from service.adapters.providers.errors import VENDOR_ERRORS, to_provider_error
 from service.domain.errors import ProviderError
@@ -42,47 +44,29 @@ def _finish(stop_reason: str | None) -> str:
     return _FINISH.get(stop_reason or "end_turn", stop_reason or "stop")
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     """One Anthropic upstream; see the module docstring. Owns its SDK client."""
 
-    def __init__(self, config: ProviderConfig) -> None:
-        if config.kind != "anthropic":
-            raise ValueError(f"AnthropicProvider needs kind 'anthropic', got {config.kind!r}")
-        self.config = config
-        t = config.timeouts
-        client_kwargs: dict[str, Any] = {
-            "timeout": call_timeout(config, t.total),
-            "limits": pool_limits(config),
-        }
+    kind = "anthropic"
+
+    def _build_client(
+        self, config: ProviderConfig, *, timeout: httpx2.Timeout, limits: httpx2.Limits
+    ) -> anthropic.AsyncAnthropic:
         http_client = (
-            anthropic.DefaultAioHttpClient(**client_kwargs)
+            anthropic.DefaultAioHttpClient(timeout=timeout, limits=limits)
             if config.http_backend == "aiohttp"
-            else anthropic.DefaultAsyncHttpxClient(**client_kwargs)
+            else anthropic.DefaultAsyncHttpxClient(timeout=timeout, limits=limits)
         )
-        self._client = anthropic.AsyncAnthropic(
+        return anthropic.AsyncAnthropic(
             api_key=config.api_key,
             base_url=config.base_url,
             max_retries=0,
-            timeout=call_timeout(config, t.total),
+            timeout=timeout,
             http_client=http_client,
         )
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def serves(self, model: str) -> bool:
-        return self.config.vendor_model(model) is not None
-
     def _params(self, request: ChatRequest) -> dict[str, Any]:
-        vendor = self.config.vendor_model(request.model)
-        if vendor is None:
-            raise ProviderError(
-                f"{self.name} does not serve {request.model!r}",
-                provider=self.name,
-                kind="not_found",
-                retryable=False,
-            )
+        vendor = self._vendor_model(request)
         system = "\n\n".join(m.content for m in request.messages if m.role is Role.SYSTEM)
         params: dict[str, Any] = {
             "model": vendor,
@@ -188,16 +172,3 @@ class AnthropicProvider:
             usage=Usage(input_tokens, output_tokens),
             finish_reason=_finish(stop_reason),
         )
-
-    async def ping(self) -> bool:
-        """``GET /v1/models`` answers within the connect + first-token timeouts."""
-        t = self.config.timeouts
-        try:
-            async with asyncio.timeout(t.connect + t.first_token):
-                await self._client.models.list(timeout=call_timeout(self.config, t.first_token))
-        except Exception:
-            return False
-        return True
-
-    async def aclose(self) -> None:
-        await self._client.close()

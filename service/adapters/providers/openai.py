@@ -17,10 +17,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from service.adapters.providers._http import call_timeout, next_before, pool_limits, stream_timeout
+from service.adapters.providers._base import SDKProvider
+from service.adapters.providers._http import call_timeout, next_before, stream_timeout
 from service.adapters.providers.config import ProviderConfig
 from service.adapters.providers.errors import VENDOR_ERRORS, to_provider_error
 from service.domain.errors import ProviderError
@@ -39,47 +41,29 @@ _ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, *VENDOR_ERRORS)
 """What a call to this SDK may raise for a bad upstream."""
 
 
-class OpenAIProvider:
+class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
     """One OpenAI-compatible upstream; see the module docstring. Owns its SDK client."""
 
-    def __init__(self, config: ProviderConfig) -> None:
-        if config.kind != "openai":
-            raise ValueError(f"OpenAIProvider needs kind 'openai', got {config.kind!r}")
-        self.config = config
-        t = config.timeouts
-        client_kwargs: dict[str, Any] = {
-            "timeout": call_timeout(config, t.total),
-            "limits": pool_limits(config),
-        }
+    kind = "openai"
+
+    def _build_client(
+        self, config: ProviderConfig, *, timeout: httpx2.Timeout, limits: httpx2.Limits
+    ) -> openai.AsyncOpenAI:
         http_client = (
-            openai.DefaultAioHttpClient(**client_kwargs)
+            openai.DefaultAioHttpClient(timeout=timeout, limits=limits)
             if config.http_backend == "aiohttp"
-            else openai.DefaultAsyncHttpxClient(**client_kwargs)
+            else openai.DefaultAsyncHttpxClient(timeout=timeout, limits=limits)
         )
-        self._client = openai.AsyncOpenAI(
+        return openai.AsyncOpenAI(
             api_key=config.api_key,
             base_url=config.base_url,
             max_retries=0,
-            timeout=call_timeout(config, t.total),
+            timeout=timeout,
             http_client=http_client,
         )
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def serves(self, model: str) -> bool:
-        return self.config.vendor_model(model) is not None
-
     def _params(self, request: ChatRequest) -> dict[str, Any]:
-        vendor = self.config.vendor_model(request.model)
-        if vendor is None:
-            raise ProviderError(
-                f"{self.name} does not serve {request.model!r}",
-                provider=self.name,
-                kind="not_found",
-                retryable=False,
-            )
+        vendor = self._vendor_model(request)
         params: dict[str, Any] = {
             "model": vendor,
             "messages": [{"role": m.role.value, "content": m.content} for m in request.messages],
@@ -187,16 +171,3 @@ class OpenAIProvider:
                 retryable=True,
             )
         yield StreamDone(provider=self.name, model=model, usage=usage, finish_reason=finish)
-
-    async def ping(self) -> bool:
-        """``GET /models`` answers within the connect + first-token timeouts."""
-        t = self.config.timeouts
-        try:
-            async with asyncio.timeout(t.connect + t.first_token):
-                await self._client.models.list(timeout=call_timeout(self.config, t.first_token))
-        except Exception:
-            return False
-        return True
-
-    async def aclose(self) -> None:
-        await self._client.close()
