@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from service.domain.errors import BadRequest
+from service.domain.types import Conversation, ConversationPage
 
 __all__ = [
     "DEPENDENCY",
@@ -19,6 +21,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "new_conversation_id",
+    "page_of",
     "parse_conversation_id",
 ]
 
@@ -87,3 +90,13 @@ class RisingClock:
             current = self._last + self._resolution
         self._last = current
         return current
+
+
+def page_of(fetched: Sequence[Conversation], limit: int) -> ConversationPage:
+    """A page from up to ``limit + 1`` conversations fetched newest first: the extra one,
+    when present, only says that a next page exists (its cursor is the last item's)."""
+    items = tuple(fetched[:limit])
+    next_cursor = None
+    if len(fetched) > limit:
+        next_cursor = encode_cursor(items[-1].updated_at, items[-1].id)
+    return ConversationPage(items=items, next_cursor=next_cursor)

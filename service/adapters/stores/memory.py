@@ -14,8 +14,8 @@ from service.adapters.stores._common import (
     RisingClock,
     clamp_limit,
     decode_cursor,
-    encode_cursor,
     new_conversation_id,
+    page_of,
     parse_conversation_id,
 )
 from service.domain.errors import NotFound
@@ -78,11 +78,7 @@ class MemoryConversationStore:
         if cursor is not None:
             after = decode_cursor(cursor)
             mine = [c for c in mine if (c.updated_at, c.id) < after]
-        items = tuple(mine[:limit])
-        next_cursor = None
-        if len(mine) > limit:
-            next_cursor = encode_cursor(items[-1].updated_at, items[-1].id)
-        return ConversationPage(items=items, next_cursor=next_cursor)
+        return page_of(mine[: limit + 1], limit)
 
     async def append_turns(
         self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]

@@ -36,8 +36,8 @@ from service.adapters.stores._common import (
     RisingClock,
     clamp_limit,
     decode_cursor,
-    encode_cursor,
     new_conversation_id,
+    page_of,
     parse_conversation_id,
 )
 from service.domain.errors import DependencyUnavailable, NotFound
@@ -212,11 +212,7 @@ class MongoConversationStore:
                 .limit(limit + 1)
                 .to_list()
             )
-        items = tuple(_conversation(doc) for doc in docs[:limit])
-        next_cursor = None
-        if len(docs) > limit:
-            next_cursor = encode_cursor(items[-1].updated_at, items[-1].id)
-        return ConversationPage(items=items, next_cursor=next_cursor)
+        return page_of([_conversation(doc) for doc in docs], limit)
 
     async def append_turns(
         self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]

@@ -24,8 +24,8 @@ from service.adapters.stores._common import (
     RisingClock,
     clamp_limit,
     decode_cursor,
-    encode_cursor,
     new_conversation_id,
+    page_of,
     parse_conversation_id,
 )
 from service.domain.errors import BadRequest, DependencyUnavailable, NotFound
@@ -259,11 +259,7 @@ class PostgresConversationStore:
             return await conn.fetch(_NEXT_PAGE, user_id, *position, limit + 1)
 
         rows = await self._run("list_conversations", work)
-        items = tuple(_conversation(row) for row in rows[:limit])
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(items[-1].updated_at, items[-1].id)
-        return ConversationPage(items=items, next_cursor=next_cursor)
+        return page_of([_conversation(row) for row in rows], limit)
 
     async def append_turns(
         self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
