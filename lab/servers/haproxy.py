@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab.binaries import find
-from lab.net import is_listening
+from lab.net import free_port, is_listening
 from lab.servers.base import ManagedServer
 
 __all__ = ["HAProxyServer"]
@@ -27,8 +27,6 @@ class HAProxyServer(ManagedServer):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        from lab.net import free_port
-
         self.backends = list(backends)
         self.health_path = health_path
         self.stats_port = stats_port if stats_port is not None else free_port()
