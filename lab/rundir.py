@@ -1,0 +1,300 @@
+"""The run directory: the contract between running the lab and reporting on it.
+
+Every step of the lab writes files the next one reads, and nothing after ``chaoslab up``
+asks which backend made the stack::
+
+    chaoslab up     -> RUN/stack.json            (Stack: what runs where, how to control it)
+    chaoslab run    -> RUN/events.jsonl          (Event per line: run and fault windows, checks)
+                       RUN/load/requests.jsonl   (RequestRecord per line: every client request)
+                       RUN/load/*                (Locust's own stats files)
+                       RUN/prom/*.json           (Prometheus query results saved at the end)
+    chaoslab report -> RUN/report.{html,md,json,xml}
+
+This module is a leaf: it imports nothing from the project, so the stack backends, the
+experiment runner, the Locust processes and the reports all read and write the same
+Structs. Times are Unix seconds (float, wall clock); durations are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+__all__ = [
+    "EVENTS_FILE",
+    "REQUESTS_FILE",
+    "SCHEMA_VERSION",
+    "STACK_FILE",
+    "Component",
+    "Control",
+    "DockerControl",
+    "Event",
+    "EventKind",
+    "NoControl",
+    "Outcome",
+    "ProcessControl",
+    "ProxyRoute",
+    "RequestRecord",
+    "RunDirError",
+    "Stack",
+    "Targets",
+    "append_events",
+    "read_events",
+    "read_requests",
+    "read_stack",
+    "write_stack",
+]
+
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+STACK_FILE = "stack.json"
+EVENTS_FILE = "events.jsonl"
+REQUESTS_FILE = "load/requests.jsonl"
+
+
+class RunDirError(ValueError):
+    """A run directory file is missing or malformed; the message is one line."""
+
+
+# -- stack.json ------------------------------------------------------------------------
+
+
+class ProcessControl(msgspec.Struct, frozen=True, kw_only=True, tag="process"):
+    """A local process: signal its process group (kill, SIGSTOP freeze, SIGCONT)."""
+
+    pid: int
+    pgid: int
+
+
+class DockerControl(msgspec.Struct, frozen=True, kw_only=True, tag="docker"):
+    """A compose container: ``docker kill`` / ``docker pause`` / ``docker start``."""
+
+    container: str
+
+
+class NoControl(msgspec.Struct, frozen=True, kw_only=True, tag="none"):
+    """Runs elsewhere (external backend): the lab cannot kill or freeze it."""
+
+
+Control = ProcessControl | DockerControl | NoControl
+
+
+class Component(msgspec.Struct, frozen=True, kw_only=True):
+    """One part of the stack.
+
+    ``kind`` is one of: ``replica``, ``provider``, ``redis``, ``store``, ``standby-store``,
+    ``proxy`` (the fault proxy itself), ``haproxy``, ``prometheus``, ``supervisor``.
+    """
+
+    name: str
+    """Unique in the stack: ``replica-1``, ``fake-openai-1``, ``redis-a``, ``postgres``..."""
+    kind: str
+    url: str | None = None
+    """How a client reaches it directly (``http://``, ``redis://``, ``postgresql://``)."""
+    control: Control = NoControl()
+    region: str | None = None
+    """``a`` / ``b`` where the phase has regions."""
+    index: int | None = None
+    """1-based position among its kind (replica 1, provider 2)."""
+    admin_url: str | None = None
+    """A fault/admin API root: a fake's ``/_fake``, the proxy's Toxiproxy API."""
+    metrics_url: str | None = None
+    """What Prometheus scrapes for it (job = ``kind``, instance = ``name``)."""
+    log: str | None = None
+    """Path of its log file."""
+    vendor: str | None = None
+    """For providers: ``openai`` or ``anthropic`` (the wire it speaks)."""
+    provider: str | None = None
+    """For providers: the name the service's chain knows it by (``openai``, ``openai-2``)."""
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ProxyRoute(msgspec.Struct, frozen=True, kw_only=True):
+    """One fault-proxy proxy: a dependency as one replica reaches it."""
+
+    name: str
+    """The proxy's name in the Toxiproxy API, e.g. ``replica-1.openai``."""
+    listen: str
+    upstream: str
+    role: str
+    """``cache``, ``store``, or ``provider:<provider name>``."""
+    component: str
+    """The component behind it (``redis-a``, ``fake-openai-1``)."""
+    replica: str | None = None
+    """The replica whose traffic goes through it (one proxy per dependency per replica)."""
+
+
+class Targets(msgspec.Struct, frozen=True, kw_only=True):
+    """The SLA a phase promises (copied from the phase file into every run)."""
+
+    availability: float
+    """Good / valid requests, e.g. 0.999."""
+    latency_p95_s: float
+    ttft_p95_s: float
+
+
+class Stack(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``chaoslab up`` started (or found, on the external backend)."""
+
+    schema_version: int = SCHEMA_VERSION
+    phase: str
+    """Phase id: ``v1`` .. ``v4``."""
+    phase_title: str = ""
+    backend: Literal["local", "compose", "external"] = "local"
+    seed: int = 0
+    created_at: float = 0.0
+    run_dir: str = ""
+    front_door: str
+    """The URL load goes to: HAProxy, or the one replica."""
+    api_key: str
+    """A development API key the stack accepts (printed in the ready-to-paste curl)."""
+    load_api_keys: tuple[str, ...] = ()
+    """Keys for simulated users, each its own user (rate limits apply per key)."""
+    prometheus_url: str | None = None
+    proxy_api: str | None = None
+    targets: Targets
+    phase_config: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The phase's entry from the phase file, verbatim (topology, flags, load)."""
+    components: tuple[Component, ...] = ()
+    proxies: tuple[ProxyRoute, ...] = ()
+    supervisor_pid: int | None = None
+
+    def component(self, name: str) -> Component:
+        for part in self.components:
+            if part.name == name:
+                return part
+        raise KeyError(name)
+
+    def of_kind(self, kind: str) -> tuple[Component, ...]:
+        return tuple(part for part in self.components if part.kind == kind)
+
+
+def write_stack(run_dir: Path, stack: Stack) -> Path:
+    """Write ``stack.json`` atomically (write then rename)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / STACK_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(stack), indent=2))
+    tmp.replace(path)
+    return path
+
+
+def read_stack(run_dir: Path) -> Stack:
+    path = run_dir / STACK_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=Stack)
+    except FileNotFoundError:
+        raise RunDirError(f"{path}: no stack here; start one with `chaoslab up`") from None
+    except msgspec.ValidationError as error:
+        raise RunDirError(f"{path}: {error}") from None
+    except msgspec.DecodeError as error:
+        raise RunDirError(f"{path}: not valid JSON ({error})") from None
+
+
+# -- events.jsonl ----------------------------------------------------------------------
+
+EventKind = Literal[
+    "run_start",
+    "run_end",
+    "load_start",
+    "load_stop",
+    "fault_start",
+    "fault_end",
+    "check",
+    "abort",
+    "note",
+]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One line of ``events.jsonl``.
+
+    A fault is a ``fault_start`` and a ``fault_end`` with the same ``id``; a fault with a
+    start and no end is still open (the runner was killed) and is reverted by the next
+    ``chaoslab run`` or by ``chaoslab down``.
+    """
+
+    t: float
+    kind: EventKind
+    id: str | None = None
+    target: str | None = None
+    """The role as the scenario wrote it (``primary-provider``, ``replica:any``)."""
+    action: str | None = None
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Free-form: the resolved component, toxic attributes, how to revert, check results."""
+
+
+def append_events(run_dir: Path, events: Iterable[Event]) -> None:
+    """Append events, one JSON line each, flushed at once (a killed runner loses nothing)."""
+    path = run_dir / EVENTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoder = msgspec.json.Encoder()
+    with path.open("ab") as out:
+        for event in events:
+            out.write(encoder.encode(event) + b"\n")
+
+
+def read_events(run_dir: Path) -> list[Event]:
+    return list(_read_lines(run_dir / EVENTS_FILE, Event))
+
+
+# -- load/requests.jsonl ---------------------------------------------------------------
+
+Outcome = Literal["good", "failure", "excluded"]
+
+
+class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One client request as the load generator saw it (the primary SLI source).
+
+    ``outcome`` comes from the one outcome table (``loadtests.outcomes``); ``reason`` says
+    why (``ok``, ``http_503``, ``timeout``, ``stream_incomplete``, ``dropped_at_cap``...).
+    """
+
+    t: float
+    """When the request was sent (or, for an open model, when it was due)."""
+    user: str
+    """The simulated user's kind: ``chat``, ``stream``, ``openai``, ``abusive``."""
+    name: str
+    """The request's name (route template), as Locust reports it."""
+    outcome: Outcome
+    reason: str
+    status: int = 0
+    """HTTP status; 0 when no response came."""
+    latency_s: float
+    """Until the last byte (or the failure)."""
+    ttft_s: float | None = None
+    """Time to first token, for streams."""
+    stream: bool = False
+    provider: str | None = None
+    tokens: int | None = None
+    request_id: str | None = None
+    worker: str | None = None
+
+
+def read_requests(run_dir: Path) -> list[RequestRecord]:
+    """Every request of the run (all files matching ``load/requests*.jsonl``: one per
+    Locust worker)."""
+    records: list[RequestRecord] = []
+    for path in sorted((run_dir / "load").glob("requests*.jsonl")):
+        records.extend(_read_lines(path, RequestRecord))
+    return records
+
+
+def _read_lines(path: Path, kind: type[T]) -> Iterator[T]:
+    decoder = msgspec.json.Decoder(kind)
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield decoder.decode(line)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            if number == len(lines):
+                return  # a last line cut by a killed writer
+            raise RunDirError(f"{path}:{number}: {error}") from None
