@@ -39,6 +39,7 @@ from service.adapters.redis import (
 from service.adapters.stores import build_store
 from service.api import CONTROLLERS
 from service.api.auth import Authenticator, AuthMiddleware
+from service.api.body import BodyRequest
 from service.api.deps import DEPENDENCIES
 from service.api.errors import problem_handler, problem_responses
 from service.domain.admission import Admission
@@ -217,6 +218,7 @@ def create_app(settings: Settings, *, overrides: Overrides | None = None) -> Lit
             DefineMiddleware(AuthMiddleware, authenticator=authenticator, admission=admission),
         ],
         exception_handlers={Exception: problem_handler},
+        request_class=BodyRequest,
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=_openapi(),
         lifespan=[lifespan],
