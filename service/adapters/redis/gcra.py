@@ -9,39 +9,50 @@ once, atomically, on Redis's own clock (``TIME``), so replicas with skewed clock
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
+from service.adapters.redis.gcra_math import RETRY_SLACK_US, GcraStep
 from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import RateLimitDecision, RateLimitTier
 
-__all__ = ["GCRA_SCRIPT", "RedisGcraRateLimiter"]
+__all__ = ["GCRA_SCRIPT", "MicrosecondClock", "RedisGcraRateLimiter"]
 
 GCRA_SCRIPT = """
--- KEYS[1]: the key's TAT; ARGV: requests, period (s), cost. Times in microseconds.
-local limit = tonumber(ARGV[1])
+-- KEYS[1]: the key's TAT. ARGV: requests, period (s), now (us; '' = Redis TIME).
+-- Integer microseconds throughout, the steps of gcra_math.gcra_decide (exact in doubles
+-- below 2^53 us, about 285 years of Unix time).
+local limit = math.max(1, tonumber(ARGV[1]))
 local period = tonumber(ARGV[2]) * 1000000
-local cost = tonumber(ARGV[3])
-local emission = period / limit
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if tat == nil or tat < now then
-    tat = now
+local now = tonumber(ARGV[3])
+if now == nil then
+    local clock = redis.call('TIME')
+    now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 end
-local new_tat = tat + emission * cost
-local diff = now - (new_tat - period)
-if diff < 0 then
-    return {0, 0, tostring(-diff), tostring(tat - now)}
+local e = math.max(1, math.floor(period / limit))
+local span = limit * e
+local base = tonumber(redis.call('GET', KEYS[1]))
+if base == nil or base < now then
+    base = now
+end
+local new_tat = base + e
+local ahead = new_tat - now
+if ahead > span then
+    return {0, 0, ahead - span + SLACK, base - now + SLACK}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX',
-           math.max(1, math.ceil((new_tat - now) / 1000)))
-return {1, math.floor(diff / emission + 0.000001), '0', tostring(new_tat - now)}
-"""
-"""Returns ``{allowed, remaining, retry_after_us, reset_after_us}``; a denied request
-changes nothing, so retrying clients do not push their own recovery back."""
+           math.max(1, math.ceil(ahead / 1000)))
+return {1, math.floor((span - ahead) / e), 0, ahead}
+""".replace("SLACK", str(RETRY_SLACK_US))
+"""Returns ``{allowed, remaining, retry_after_us, reset_after_us}`` as integers; a denied
+request changes nothing, so retrying clients do not push their own recovery back."""
+
+MicrosecondClock = Callable[[], int]
+"""Integer microseconds: a test's clock in place of Redis's ``TIME``."""
 
 
 class RedisGcraRateLimiter:
@@ -55,12 +66,22 @@ class RedisGcraRateLimiter:
       allowed;
     - ``reset_after``: seconds until the key is back to a full burst.
 
+    ``clock`` (integer microseconds) replaces Redis's ``TIME`` for tests that need to
+    set the time; in service it is ``None`` and every replica shares Redis's clock.
+
     Redis failures raise ``DependencyUnavailable(dependency="redis")``. The call goes
     through the client's ``auto_pipeline``, batched with the other requests' commands.
     """
 
-    def __init__(self, client: Redis, *, key_prefix: str = "chat:gcra") -> None:
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        key_prefix: str = "chat:gcra",
+        clock: MicrosecondClock | None = None,
+    ) -> None:
         self._client = client
+        self._clock = clock
         self._prefix = key_prefix
         self._script = client.register_script(GCRA_SCRIPT)
         self._pipe = auto_pipeline(client)
@@ -69,21 +90,31 @@ class RedisGcraRateLimiter:
     async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
         """Count one request for ``key`` against ``tier`` and say whether it may pass."""
         redis_key = f"{self._prefix}:{tier.name}:{tier.requests}:{tier.period_seconds}:{key}"
-        command = ("EVALSHA", self._script.sha, 1, redis_key, tier.requests, tier.period_seconds, 1)
+        now = "" if self._clock is None else str(self._clock())
+        command = (
+            "EVALSHA",
+            self._script.sha,
+            1,
+            redis_key,
+            tier.requests,
+            tier.period_seconds,
+            now,
+        )
         with redis_errors("rate limit", circuit=self._circuit):
             try:
                 reply = await self._pipe.execute(*command)
             except NoScriptError:  # a restarted or flushed Redis: load it, then once more
                 await self._client.script_load(GCRA_SCRIPT)
                 reply = await self._pipe.execute(*command)
-        allowed, remaining, retry_us, reset_us = reply
-        return RateLimitDecision(
+        allowed, remaining, retry_us, reset_us = (int(value) for value in reply)
+        step = GcraStep(
             allowed=bool(allowed),
-            limit=tier.requests,
-            remaining=max(0, min(int(remaining), tier.requests)),
-            reset_after=max(0.0, float(reset_us) / 1_000_000),
-            retry_after=max(0.0, float(retry_us) / 1_000_000),
+            tat=0,
+            remaining=max(0, min(remaining, tier.requests)),
+            retry_us=max(0, retry_us),
+            reset_us=max(0, reset_us),
         )
+        return step.decision(tier.requests)
 
     async def ping(self) -> bool:
         """``True`` when Redis answers. Never raises."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from service.adapters.redis.cache import response_cache_key
+from service.adapters.redis.gcra_math import gcra_decide
 from service.domain.types import ChatRequest, Completion, RateLimitDecision, RateLimitTier, Turn
 
 __all__ = ["MemoryRateLimiter", "MemoryResponseCache", "MemoryTurnCache"]
@@ -24,36 +25,26 @@ Clock = Callable[[], float]
 class MemoryRateLimiter:
     """``RateLimiter`` with GCRA in a dictionary: ``tier.requests`` in a burst, then one
     every ``period / requests`` seconds; the decision fields mean what they mean for
-    ``RedisGcraRateLimiter``."""
+    ``RedisGcraRateLimiter``, and the arithmetic is the same, on integer microseconds
+    (see :func:`gcra_decide`), so no clock value makes a comparison round the wrong way."""
 
     def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._clock = clock
-        self._tat: dict[tuple[str, str, int, int], float] = {}
+        self._tat: dict[tuple[str, str, int, int], int] = {}
 
     async def hit(self, key: str, *, tier: RateLimitTier) -> RateLimitDecision:
         """Count one request for ``key`` against ``tier`` and say whether it may pass."""
-        now = self._clock()
-        period = float(tier.period_seconds)
-        emission = period / tier.requests
+        now = round(self._clock() * 1_000_000)
         slot = (tier.name, key, tier.requests, tier.period_seconds)
-        tat = max(self._tat.get(slot, now), now)
-        new_tat = tat + emission
-        diff = now - (new_tat - period)
-        if diff < 0:
-            return RateLimitDecision(
-                allowed=False,
-                limit=tier.requests,
-                remaining=0,
-                reset_after=tat - now,
-                retry_after=-diff,
-            )
-        self._tat[slot] = new_tat
-        return RateLimitDecision(
-            allowed=True,
-            limit=tier.requests,
-            remaining=min(tier.requests, int(diff / emission + 1e-9)),
-            reset_after=new_tat - now,
+        step = gcra_decide(
+            self._tat.get(slot),
+            now,
+            requests=tier.requests,
+            period_us=tier.period_seconds * 1_000_000,
         )
+        if step.allowed:
+            self._tat[slot] = step.tat
+        return step.decision(tier.requests)
 
     async def ping(self) -> bool:
         """Always ``True``."""
