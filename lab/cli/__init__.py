@@ -20,6 +20,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, str] = {
     "doctor": "lab.cli.doctor:doctor",
     "fake": "lab.cli.fake:fake",
+    "scenarios": "lab.cli.scenarios:scenarios",
     "toxiproxy": "lab.cli.toxiproxy:toxiproxy",
 }
 
