@@ -1,0 +1,190 @@
+"""From a loaded run directory to a ``Report``: a pure function (no clock, no socket)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from reports.model import Check, Report, RunFacts, Status, TargetVerdict
+from reports.rundata import RunData
+from reports.serverside import attempts_per_request, provider_views, server_view
+from reports.sli import error_budget_consumed, latency_histogram, sli_of, timeline
+from reports.verdict import (
+    availability_verdict,
+    check_verdicts,
+    effective_targets,
+    exit_code,
+    invalid_reasons,
+    quantile_verdict,
+    status_of,
+)
+from reports.windows import RECOVERY_WINDOW_S, window_slis
+
+__all__ = ["DEFAULT_QUANTILES", "build_report"]
+
+DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
+
+
+def build_report(
+    run: RunData,
+    *,
+    gate: bool = False,
+    allow_overrides: bool = False,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    recovery_window_s: float = RECOVERY_WINDOW_S,
+    generated_at: float = 0.0,
+) -> Report:
+    info = run.info
+    targets, overrides = effective_targets(run.stack.targets, _mapping(info.get("overrides")))
+    changed = {o.name for o in overrides}
+    records = run.requests
+    sli = sli_of(records, quantiles)
+    windows = window_slis(
+        records,
+        run.faults,
+        prom=run.prom,
+        t0=run.start,
+        run_end=run.end,
+        target=targets["availability"],
+        quantiles=quantiles,
+        window_s=recovery_window_s,
+    )
+    checks = [
+        Check(
+            t=e.t - run.start,
+            stage=str(e.detail.get("stage", "")),
+            name=str(e.detail.get("name", e.id or "check")),
+            passed=_bool_or_none(e.detail.get("passed")),
+            value=e.detail.get("value"),
+        )
+        for e in run.events
+        if e.kind == "check"
+    ]
+    good = [r for r in records if r.outcome == "good"]
+    verdicts: list[TargetVerdict] = [
+        availability_verdict(sli, targets["availability"], overridden="availability" in changed),
+        quantile_verdict(
+            name="latency_p95",
+            title=f"p95 latency ≤ {targets['latency_p95_s']:g} s",
+            values=[r.latency_s for r in good],
+            q=0.95,
+            target=targets["latency_p95_s"],
+            missing="no request succeeded",
+            overridden="latency_p95_s" in changed,
+        ),
+        quantile_verdict(
+            name="ttft_p95",
+            title=f"TTFT p95 ≤ {targets['ttft_p95_s']:g} s",
+            values=[r.ttft_s for r in good if r.ttft_s is not None],
+            q=0.95,
+            target=targets["ttft_p95_s"],
+            missing="no stream succeeded (the scenario sends none)",
+            overridden="ttft_p95_s" in changed,
+        ),
+        *check_verdicts(checks),
+    ]
+    invalid = invalid_reasons(run, windows, sli)
+    status = status_of(verdicts, invalid)
+    loosening = [o for o in overrides if o.loosens]
+    refused = gate and bool(loosening) and not allow_overrides
+    warnings = _warnings(run, verdicts, status, gate=gate)
+    if refused:
+        names = ", ".join(o.name for o in loosening)
+        warnings.insert(
+            0,
+            f"--gate refuses this run: the scenario loosens the phase's targets ({names}); "
+            "pass --allow-overrides to accept them",
+        )
+    server = server_view(run.prom, client_requests=sli.requests)
+    return Report(
+        generated_at=generated_at,
+        status=status,
+        exit_code=exit_code(status, gate=gate, refused_overrides=refused),
+        gate=gate,
+        summary=_summary(run, status, verdicts, invalid),
+        invalid_reasons=invalid,
+        warnings=warnings,
+        run=_facts(run),
+        targets=targets,
+        quantiles=list(quantiles),
+        overrides=overrides,
+        verdicts=verdicts,
+        sli=sli,
+        error_budget_consumed=error_budget_consumed(sli, targets["availability"]),
+        windows=windows,
+        recovery_window_s=recovery_window_s,
+        checks=checks,
+        server=server,
+        providers=provider_views(run.prom, run.stack),
+        attempts_per_request=attempts_per_request(run.prom),
+        timeline=timeline(records, t0=run.start, duration=run.duration),
+        latency_histogram=latency_histogram(records),
+    )
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _bool_or_none(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _facts(run: RunData) -> RunFacts:
+    info = run.info
+    command = info.get("command", "")
+    seed = info.get("seed", run.stack.seed)
+    return RunFacts(
+        run_dir=run.run_dir,
+        phase=run.stack.phase,
+        phase_title=run.stack.phase_title,
+        backend=run.stack.backend,
+        scenario=str(info.get("scenario", "")),
+        hypothesis=str(info.get("hypothesis", "")),
+        seed=seed if isinstance(seed, int) else None,
+        command=" ".join(map(str, command)) if isinstance(command, list) else str(command),
+        git_commit=str(info.get("git_commit", "")),
+        versions={str(k): str(v) for k, v in _mapping(info.get("versions")).items()},
+        t0=run.start,
+        duration_s=run.duration,
+        finished=run.finished,
+        end_status=run.end_status,
+        end_reason=run.end_reason,
+    )
+
+
+def _warnings(
+    run: RunData, verdicts: Sequence[TargetVerdict], status: Status, *, gate: bool
+) -> list[str]:
+    out: list[str] = []
+    if status == "inconclusive" and not gate:
+        out.append("inconclusive targets count as met without --gate; run longer to settle them")
+    skipped = [v.name for v in verdicts if v.verdict == "not_exercised"]
+    if skipped:
+        out.append(f"not exercised (no verdict): {', '.join(skipped)}")
+    if run.prom is None:
+        out.append("no Prometheus data in prom/: no server-side view, mitigation or scrape checks")
+    elif run.prom.index is not None and run.prom.index.errors:
+        out.append(f"Prometheus queries failed: {'; '.join(run.prom.index.errors[:3])}")
+    if run.end_status == "aborted":
+        out.append(f"the run was aborted early: {run.end_reason or 'abort rule'}")
+    open_faults = [f.id for f in run.faults if not f.closed]
+    if open_faults:
+        out.append(f"faults never ended (counted to the run's end): {', '.join(open_faults)}")
+    return out
+
+
+def _summary(
+    run: RunData, status: Status, verdicts: Sequence[TargetVerdict], invalid: Sequence[str]
+) -> str:
+    what = " on ".join(p for p in (run.info.get("scenario"), run.stack.phase.upper()) if p)
+    if status == "invalid":
+        return f"{what}: invalid run, no verdict ({invalid[0]})"
+    counts = {k: sum(1 for v in verdicts if v.verdict == k) for k in ("pass", "fail")}
+    if status == "breached":
+        failed = ", ".join(v.title for v in verdicts if v.verdict == "fail")
+        return f"{what}: SLA breached ({failed})"
+    if status == "inconclusive":
+        unsure = ", ".join(v.title for v in verdicts if v.verdict == "inconclusive")
+        return f"{what}: inconclusive ({unsure}); {counts['pass']} passed"
+    return f"{what}: SLA met ({counts['pass']} passed)"

@@ -1,0 +1,193 @@
+"""Prometheus data saved in a run directory, and the arithmetic reports do on it.
+
+``reports.collect.save`` writes, under ``RUN/prom/``:
+
+- ``<metric>.json``: a ``RangeResult``, the raw samples of every series of one metric over
+  the run window (a range query of the bare metric name at the scrape step). Counters are
+  reconciled as differences between samples (``increase``: resets handled), never as
+  extrapolated rates.
+- ``scrapes.json``: a ``ScrapeSummary``, per target how many scrapes happened in the
+  window against how many the scrape interval promises, and when it was down (``up == 0``).
+- ``index.json``: an ``Index``, what was queried, from where, and what failed.
+
+Reports only read these files (``PromData.load``); a missing ``prom/`` means no
+server-side view, not an error.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import msgspec
+
+__all__ = [
+    "INDEX_FILE",
+    "PROM_DIR",
+    "SCRAPES_FILE",
+    "Index",
+    "PromData",
+    "RangeResult",
+    "ScrapeSummary",
+    "ScrapeTarget",
+    "Series",
+]
+
+PROM_DIR = "prom"
+INDEX_FILE = "index.json"
+SCRAPES_FILE = "scrapes.json"
+
+
+class Series(msgspec.Struct, frozen=True, kw_only=True):
+    """One time series: its labels (``__name__`` removed) and ``[t, value]`` points."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+class RangeResult(msgspec.Struct, frozen=True, kw_only=True):
+    metric: str
+    query: str
+    start: float
+    end: float
+    step: float
+    series: list[Series] = msgspec.field(default_factory=list)
+
+
+class ScrapeTarget(msgspec.Struct, frozen=True, kw_only=True):
+    job: str
+    instance: str
+    scrapes: int
+    """Scrape attempts inside the window (``count_over_time(up[...])``)."""
+    down: list[float] = msgspec.field(default_factory=list)
+    """Times of scrapes that failed (``up == 0``)."""
+
+
+class ScrapeSummary(msgspec.Struct, frozen=True, kw_only=True):
+    scrape_interval: float
+    expected: int
+    """Scrapes a target should have had in the window."""
+    targets: list[ScrapeTarget] = msgspec.field(default_factory=list)
+
+
+class Index(msgspec.Struct, frozen=True, kw_only=True):
+    prometheus_url: str
+    start: float
+    end: float
+    step: float
+    metrics: list[str] = msgspec.field(default_factory=list)
+    errors: list[str] = msgspec.field(default_factory=list)
+
+
+Filter = Mapping[str, str] | Callable[[Mapping[str, str]], bool] | None
+
+
+def _matches(labels: Mapping[str, str], where: Filter) -> bool:
+    if where is None:
+        return True
+    if callable(where):
+        return where(labels)
+    return all(labels.get(key) == value for key, value in where.items())
+
+
+def _increase(points: list[tuple[float, float]], *, born_after: float | None = None) -> float:
+    """Counter increase over the points, counting a drop as a reset from zero. A series
+    whose first sample comes after ``born_after`` was created inside the window (labelled
+    counters appear on their first increment), so its first value counts too."""
+    total = 0.0
+    if points and born_after is not None and points[0][0] > born_after:
+        total += points[0][1]
+    for (_, before), (_, after) in itertools.pairwise(points):
+        total += after - before if after >= before else after
+    return total
+
+
+class PromData:
+    """The saved series of one run, by metric name."""
+
+    def __init__(
+        self,
+        results: Mapping[str, RangeResult],
+        *,
+        scrapes: ScrapeSummary | None = None,
+        index: Index | None = None,
+    ) -> None:
+        self.results = dict(results)
+        self.scrapes = scrapes
+        self.index = index
+
+    @classmethod
+    def load(cls, run_dir: Path) -> PromData | None:
+        """What ``prom/`` holds, or ``None`` when the run saved nothing."""
+        folder = run_dir / PROM_DIR
+        if not folder.is_dir():
+            return None
+        results: dict[str, RangeResult] = {}
+        scrapes: ScrapeSummary | None = None
+        index: Index | None = None
+        for path in sorted(folder.glob("*.json")):
+            data = path.read_bytes()
+            try:
+                if path.name == SCRAPES_FILE:
+                    scrapes = msgspec.json.decode(data, type=ScrapeSummary)
+                elif path.name == INDEX_FILE:
+                    index = msgspec.json.decode(data, type=Index)
+                else:
+                    result = msgspec.json.decode(data, type=RangeResult)
+                    results[result.metric] = result
+            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+                raise ValueError(f"{path}: {error}") from None
+        return cls(results, scrapes=scrapes, index=index)
+
+    def has(self, metric: str) -> bool:
+        return metric in self.results
+
+    def series(self, metric: str, where: Filter = None) -> list[Series]:
+        result = self.results.get(metric)
+        if result is None:
+            return []
+        return [s for s in result.series if _matches(s.labels, where)]
+
+    def increase(self, metric: str, where: Filter = None) -> float:
+        """Sum over matching series of the counter's increase in the saved window."""
+        born = self._born_after(metric)
+        return sum(_increase(s.points, born_after=born) for s in self.series(metric, where))
+
+    def increase_by(self, metric: str, label: str, where: Filter = None) -> dict[str, float]:
+        """``increase`` grouped by one label's value."""
+        born = self._born_after(metric)
+        totals: dict[str, float] = {}
+        for s in self.series(metric, where):
+            key = s.labels.get(label, "")
+            totals[key] = totals.get(key, 0.0) + _increase(s.points, born_after=born)
+        return totals
+
+    def _born_after(self, metric: str) -> float | None:
+        """A first sample later than this (two steps into the window) marks a new series."""
+        result = self.results.get(metric)
+        return None if result is None else result.start + 2 * result.step
+
+    def first_increase(self, metric: str, *, after: float, where: Filter = None) -> float | None:
+        """The earliest sample time > ``after`` at which a matching counter went up."""
+        first: float | None = None
+        born = self._born_after(metric)
+        for s in self.series(metric, where):
+            if s.points and born is not None and s.points[0][0] > max(born, after):
+                first = s.points[0][0] if first is None else min(first, s.points[0][0])
+                continue
+            for (_, before), (t, value) in zip(s.points, s.points[1:], strict=False):
+                if t > after and value != before:
+                    if first is None or t < first:
+                        first = t
+                    break
+        return first
+
+    def last_value(self, metric: str, where: Filter = None) -> dict[str, float]:
+        """The last value of every matching series, keyed by its labels rendered."""
+        out: dict[str, float] = {}
+        for s in self.series(metric, where):
+            if s.points:
+                key = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+                out[key] = s.points[-1][1]
+        return out

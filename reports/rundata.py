@@ -1,0 +1,155 @@
+"""Everything a report reads from a run directory, loaded once (files only, no socket).
+
+Besides ``lab.rundir``'s files, a report reads (all optional, documented in
+docs/reports.md):
+
+- the ``run_start`` event's ``detail``: ``scenario``, ``hypothesis``, ``seed``, ``command``,
+  ``overrides`` (``availability`` / ``latency_p95_s`` / ``ttft_p95_s``: the scenario's
+  targets where they differ from the phase's), ``versions`` (name -> version),
+  ``git_commit``, ``duration_s``;
+- the ``run_end`` event's ``detail``: ``status`` (``ok`` | ``aborted`` | ``failed``) and
+  ``reason``;
+- ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from lab.rundir import (
+    Event,
+    RequestRecord,
+    RunDirError,
+    Stack,
+    read_events,
+    read_requests,
+    read_stack,
+)
+from reports.promdata import PromData
+
+__all__ = ["LOAD_STATS_FILE", "FaultWindow", "LoadStats", "RunData", "load_run"]
+
+LOAD_STATS_FILE = "load/stats.json"
+
+
+class LoadStats(msgspec.Struct, frozen=True, kw_only=True):
+    """What the load generator recorded about itself."""
+
+    cpu_max_percent: float | None = None
+    workers: int | None = None
+
+
+class FaultWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """A fault from its ``fault_start`` to its ``fault_end`` (or the run's end if open)."""
+
+    id: str
+    start: float
+    end: float
+    target: str
+    action: str
+    closed: bool
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunData:
+    run_dir: str
+    stack: Stack
+    events: list[Event]
+    requests: list[RequestRecord]
+    prom: PromData | None
+    load_stats: LoadStats | None
+    start: float
+    end: float
+    finished: bool
+    """Whether a ``run_end`` event was written."""
+    end_status: str
+    end_reason: str
+    info: dict[str, Any]
+    """The ``run_start`` event's detail."""
+    faults: list[FaultWindow]
+
+    @property
+    def duration(self) -> float:
+        return max(self.end - self.start, 0.0)
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read a run directory; ``RunDirError`` (one line) when a file is missing or bad."""
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: not a directory; pass a run directory (see `chaoslab runs`)")
+    stack = read_stack(run_dir)
+    events = sorted(read_events(run_dir), key=lambda e: e.t)
+    requests = sorted(read_requests(run_dir), key=lambda r: r.t)
+    try:
+        prom = PromData.load(run_dir)
+    except ValueError as error:
+        raise RunDirError(str(error)) from None
+    load_stats = _load_stats(run_dir)
+    starts = [e for e in events if e.kind == "run_start"]
+    ends = [e for e in events if e.kind == "run_end"]
+    if starts:
+        start = starts[0].t
+    elif requests:
+        start = requests[0].t
+    else:
+        start = stack.created_at
+    if ends:
+        end = ends[-1].t
+    elif requests:
+        end = max(r.t + r.latency_s for r in requests)
+    else:
+        end = start
+    end_detail = ends[-1].detail if ends else {}
+    aborts = [e for e in events if e.kind == "abort"]
+    status = str(end_detail.get("status", "aborted" if aborts else "ok"))
+    reason = str(end_detail.get("reason", aborts[0].detail.get("reason", "") if aborts else ""))
+    return RunData(
+        run_dir=str(run_dir),
+        stack=stack,
+        events=events,
+        requests=requests,
+        prom=prom,
+        load_stats=load_stats,
+        start=start,
+        end=end,
+        finished=bool(ends),
+        end_status=status,
+        end_reason=reason,
+        info=dict(starts[0].detail) if starts else {},
+        faults=_fault_windows(events, end),
+    )
+
+
+def _load_stats(run_dir: Path) -> LoadStats | None:
+    path = run_dir / LOAD_STATS_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=LoadStats)
+    except FileNotFoundError:
+        return None
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise RunDirError(f"{path}: {error}") from None
+
+
+def _fault_windows(events: list[Event], run_end: float) -> list[FaultWindow]:
+    ends = {e.id: e.t for e in events if e.kind == "fault_end" and e.id is not None}
+    windows: list[FaultWindow] = []
+    for number, event in enumerate(e for e in events if e.kind == "fault_start"):
+        fault_id = event.id if event.id is not None else f"fault-{number + 1}"
+        end = ends.get(fault_id)
+        windows.append(
+            FaultWindow(
+                id=fault_id,
+                start=event.t,
+                end=end if end is not None else max(run_end, event.t),
+                target=event.target or "",
+                action=event.action or "",
+                closed=end is not None,
+                detail=dict(event.detail),
+            )
+        )
+    return windows

@@ -1,0 +1,120 @@
+"""Statistics for short runs: intervals and the number of requests a verdict needs.
+
+- ``wilson``: the Wilson score interval of a proportion (availability). Unlike the normal
+  ("Wald") interval it stays inside [0, 1] and behaves at 100 % and with few requests.
+- ``quantile`` / ``quantile_interval``: the exact sample quantile (nearest rank) and a
+  distribution-free interval for it from order statistics: the ranks ``n p -/+ z sqrt(n p
+  (1 - p))`` (the normal approximation of the binomial count below the true quantile). When
+  a rank falls outside the sample the bound is unknown (``None``): too few requests.
+- ``requests_needed_*``: the smallest sample size at which, with the same observed rate or
+  the same observed distribution, the interval would no longer straddle the target.
+
+Pure functions, no I/O. ``Z95`` is the two-sided 95 % normal quantile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "MAX_REQUESTS",
+    "Z95",
+    "quantile",
+    "quantile_interval",
+    "requests_needed_proportion",
+    "requests_needed_quantile",
+    "wilson",
+]
+
+Z95 = 1.959963984540054
+MAX_REQUESTS = 10**9
+"""Beyond this many requests a verdict is called unreachable (``None``)."""
+
+
+def wilson(good: int, total: int, *, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of ``good / total``; ``(0, 1)`` when ``total`` is 0."""
+    if total <= 0:
+        return 0.0, 1.0
+    return _wilson_p(good / total, total, z)
+
+
+def _wilson_p(p: float, n: float, z: float) -> tuple[float, float]:
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(max(p * (1 - p) / n + z2 / (4 * n * n), 0.0))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The nearest-rank ``q`` quantile (0 < q < 1) of ascending ``sorted_values``."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    rank = max(1, math.ceil(q * n))
+    return sorted_values[min(rank, n) - 1]
+
+
+def _ranks(n: int, q: float, z: float) -> tuple[int, int]:
+    """1-based ranks bounding the ``q`` quantile at ~95 % (may fall outside 1..n)."""
+    spread = z * math.sqrt(n * q * (1 - q))
+    return math.floor(n * q - spread), math.ceil(n * q + spread) + 1
+
+
+def quantile_interval(
+    sorted_values: Sequence[float], q: float, *, z: float = Z95
+) -> tuple[float | None, float | None]:
+    """Order-statistic interval of the ``q`` quantile; a bound is ``None`` when the sample
+    is too small to place it."""
+    n = len(sorted_values)
+    if n == 0:
+        return None, None
+    low_rank, high_rank = _ranks(n, q, z)
+    low = sorted_values[low_rank - 1] if low_rank >= 1 else None
+    high = sorted_values[high_rank - 1] if high_rank <= n else None
+    return low, high
+
+
+def _smallest(conclusive: Callable[[int], bool], start: int) -> int | None:
+    """Smallest n >= start with ``conclusive(n)`` (monotone), or None below MAX_REQUESTS."""
+    n = max(start, 1)
+    if conclusive(n):
+        return n
+    high = n
+    while not conclusive(high):
+        if high >= MAX_REQUESTS:
+            return None
+        high = min(high * 2, MAX_REQUESTS)
+    low = high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if conclusive(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def requests_needed_proportion(
+    rate: float, target: float, *, at_least: int = 1, z: float = Z95
+) -> int | None:
+    """Requests at which the Wilson interval around an observed ``rate`` would clear
+    ``target`` on one side; ``None`` when the rate equals the target (never)."""
+    if math.isclose(rate, target, rel_tol=0, abs_tol=1e-12):
+        return None
+    if rate > target:
+        return _smallest(lambda n: _wilson_p(rate, n, z)[0] >= target, at_least)
+    return _smallest(lambda n: _wilson_p(rate, n, z)[1] < target, at_least)
+
+
+def requests_needed_quantile(
+    share_within: float, q: float, *, at_least: int = 1, z: float = Z95
+) -> int | None:
+    """Requests at which the ``q`` quantile's interval would clear a latency target, given
+    the observed share of requests at or under that target; ``None`` when it never would."""
+    if math.isclose(share_within, q, rel_tol=0, abs_tol=1e-12):
+        return None
+    if share_within > q:  # the upper rank must land at or under the target
+        return _smallest(lambda n: _ranks(n, q, z)[1] <= math.floor(n * share_within), at_least)
+    return _smallest(lambda n: _ranks(n, q, z)[0] > math.floor(n * share_within), at_least)

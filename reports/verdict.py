@@ -1,0 +1,269 @@
+"""The verdict rule, invalid runs, overrides, and the exit code.
+
+Per target (docs/reports.md): with a 95 % interval around the measured value,
+
+- pass only when the whole interval meets the target (availability: its lower bound is at
+  or above the target; a latency quantile: its upper bound is at or under it);
+- fail when the whole interval misses it;
+- inconclusive otherwise, with the requests that would settle it at the observed rate;
+- not exercised when nothing triggered it (no streams for time to first token, no valid
+  request, a check that never ran): never a pass.
+
+A run that is invalid (did not finish, load generator saturated, scrapes missed, a part
+down that no fault took down, no requests) gets no verdict at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab.rundir import Targets
+from reports.model import (
+    Check,
+    Interval,
+    Override,
+    Sli,
+    Status,
+    TargetVerdict,
+    Verdict,
+    WindowSli,
+)
+from reports.promdata import PromData
+from reports.rundata import RunData
+from reports.stats import (
+    quantile,
+    quantile_interval,
+    requests_needed_proportion,
+    requests_needed_quantile,
+)
+
+__all__ = [
+    "CPU_LIMIT_PERCENT",
+    "DOWN_GRACE_S",
+    "EXIT_BAD_INPUT",
+    "EXIT_BREACHED",
+    "EXIT_INCONCLUSIVE",
+    "EXIT_INVALID",
+    "EXIT_MET",
+    "SCRAPE_SHARE",
+    "availability_verdict",
+    "check_verdicts",
+    "effective_targets",
+    "exit_code",
+    "invalid_reasons",
+    "quantile_verdict",
+    "status_of",
+]
+
+EXIT_MET, EXIT_BREACHED, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_INVALID = 0, 1, 2, 3, 4
+CPU_LIMIT_PERCENT = 90.0
+"""A load generator above this CPU share measures itself, not the service."""
+SCRAPE_SHARE = 0.9
+"""A target scraped fewer than this share of the expected times makes the run invalid."""
+DOWN_GRACE_S = 15.0
+"""After a fault ends, parts may take this long to come back before "down" counts."""
+
+_TARGET_NAMES = ("availability", "latency_p95_s", "ttft_p95_s")
+
+
+def effective_targets(
+    phase: Targets, overrides: Mapping[str, Any]
+) -> tuple[dict[str, float], list[Override]]:
+    """The targets after the scenario's overrides, and each override with its direction."""
+    targets = {name: float(getattr(phase, name)) for name in _TARGET_NAMES}
+    changed: list[Override] = []
+    for name in _TARGET_NAMES:
+        if name not in overrides or overrides[name] is None:
+            continue
+        value = float(overrides[name])
+        if value == targets[name]:
+            continue
+        loosens = value < targets[name] if name == "availability" else value > targets[name]
+        changed.append(
+            Override(name=name, phase_value=targets[name], scenario_value=value, loosens=loosens)
+        )
+        targets[name] = value
+    return targets, changed
+
+
+def availability_verdict(sli: Sli, target: float, *, overridden: bool = False) -> TargetVerdict:
+    valid = sli.good + sli.failure
+    base: dict[str, Any] = {
+        "name": "availability",
+        "title": f"availability ≥ {target * 100:g} %",
+        "comparison": ">=",
+        "target": target,
+        "unit": "ratio",
+        "requests": valid,
+        "overridden": overridden,
+    }
+    if valid == 0 or sli.availability is None or sli.availability_interval is None:
+        return TargetVerdict(
+            **base, value=None, verdict="not_exercised", reason="no valid request was made"
+        )
+    low, high = sli.availability_interval.low, sli.availability_interval.high
+    assert low is not None
+    assert high is not None
+    if low >= target:
+        return TargetVerdict(**base, value=sli.availability, interval=sli.availability_interval,
+                             verdict="pass")  # fmt: skip
+    if high < target:
+        return TargetVerdict(
+            **base,
+            value=sli.availability,
+            interval=sli.availability_interval,
+            verdict="fail",
+            reason=f"even the interval's upper bound {high * 100:.3f} % misses the target",
+        )
+    needed = requests_needed_proportion(sli.availability, target, at_least=valid)
+    return TargetVerdict(
+        **base,
+        value=sli.availability,
+        interval=sli.availability_interval,
+        verdict="inconclusive",
+        requests_needed=needed,
+        reason=_need_text(needed, valid),
+    )
+
+
+def quantile_verdict(
+    *,
+    name: str,
+    title: str,
+    values: Sequence[float],
+    q: float,
+    target: float,
+    missing: str,
+    overridden: bool = False,
+) -> TargetVerdict:
+    """Judge "the ``q`` quantile of ``values`` is at most ``target`` seconds"."""
+    ordered = sorted(values)
+    base: dict[str, Any] = {
+        "name": name,
+        "title": title,
+        "comparison": "<=",
+        "target": target,
+        "unit": "s",
+        "requests": len(ordered),
+        "overridden": overridden,
+    }
+    if not ordered:
+        return TargetVerdict(**base, value=None, verdict="not_exercised", reason=missing)
+    low, high = quantile_interval(ordered, q)
+    interval = Interval(low=low, high=high, method="order-statistic")
+    value = quantile(ordered, q)
+    if high is not None and high <= target:
+        return TargetVerdict(**base, value=value, interval=interval, verdict="pass")
+    if low is not None and low > target:
+        return TargetVerdict(
+            **base,
+            value=value,
+            interval=interval,
+            verdict="fail",
+            reason=f"even the interval's lower bound {low:.3f} s misses the target",
+        )
+    share = sum(1 for v in ordered if v <= target) / len(ordered)
+    needed = requests_needed_quantile(share, q, at_least=len(ordered))
+    return TargetVerdict(
+        **base,
+        value=value,
+        interval=interval,
+        verdict="inconclusive",
+        requests_needed=needed,
+        reason=_need_text(needed, len(ordered)),
+    )
+
+
+def _need_text(needed: int | None, have: int) -> str:
+    if needed is None:
+        return "the measured value sits on the target: no number of requests settles it"
+    return f"the interval straddles the target: need ≥ {needed:,} requests (have {have:,})"
+
+
+def check_verdicts(checks: Sequence[Check]) -> list[TargetVerdict]:
+    """Each steady-state check the runner recorded, as a pass/fail line."""
+    out: list[TargetVerdict] = []
+    for check in checks:
+        verdict: Verdict = (
+            "not_exercised" if check.passed is None else ("pass" if check.passed else "fail")
+        )
+        value = None if check.passed is None else float(check.passed)
+        shown = "" if check.value is None else f"measured {check.value}"
+        out.append(
+            TargetVerdict(
+                name=f"check:{check.stage}:{check.name}",
+                title=f"steady state {check.stage}: {check.name}",
+                comparison="==",
+                target=1.0,
+                value=value,
+                unit="bool",
+                verdict=verdict,
+                reason=shown,
+            )
+        )
+    return out
+
+
+def invalid_reasons(run: RunData, windows: Sequence[WindowSli], sli: Sli) -> list[str]:
+    """Why this run cannot be judged (empty: it can)."""
+    reasons: list[str] = []
+    if not run.finished:
+        reasons.append("the run did not finish (no run_end event): it was killed or crashed")
+    elif run.end_status in {"failed", "interrupted"}:
+        reasons.append(f"the run {run.end_status}: {run.end_reason or 'no reason recorded'}")
+    if sli.good + sli.failure == 0:
+        reasons.append("no valid request was recorded (load/requests*.jsonl has none)")
+    cpu = run.load_stats.cpu_max_percent if run.load_stats else None
+    if cpu is not None and cpu >= CPU_LIMIT_PERCENT:
+        reasons.append(
+            f"the load generator saturated: its CPU peaked at {cpu:.0f} % (limit "
+            f"{CPU_LIMIT_PERCENT:.0f} %), so its timings measure itself; add --workers"
+        )
+    reasons.extend(_prometheus_reasons(run.prom, windows, t0=run.start))
+    return reasons
+
+
+def _prometheus_reasons(
+    prom: PromData | None, windows: Sequence[WindowSli], *, t0: float
+) -> list[str]:
+    if prom is None or prom.scrapes is None:
+        return []
+    reasons: list[str] = []
+    expected = prom.scrapes.expected
+    for target in prom.scrapes.targets:
+        name = f"{target.instance} ({target.job})"
+        if expected >= 3 and target.scrapes < SCRAPE_SHARE * expected:
+            reasons.append(
+                f"Prometheus missed scrapes of {name}: {target.scrapes} of {expected} expected"
+            )
+        for t in target.down:
+            offset = t - t0
+            if not any(w.start <= offset <= w.end + DOWN_GRACE_S for w in windows):
+                reasons.append(f"{name} was down at +{offset:.0f} s, outside every fault window")
+                break
+    return reasons
+
+
+def status_of(verdicts: Sequence[TargetVerdict], invalid: Sequence[str]) -> Status:
+    if invalid:
+        return "invalid"
+    if any(v.verdict == "fail" for v in verdicts):
+        return "breached"
+    if any(v.verdict == "inconclusive" for v in verdicts):
+        return "inconclusive"
+    return "met"
+
+
+def exit_code(status: Status, *, gate: bool, refused_overrides: bool = False) -> int:
+    """0 met (inconclusive too without --gate), 1 breached, 2 refused overrides under
+    --gate, 3 inconclusive under --gate, 4 invalid."""
+    if status == "invalid":
+        return EXIT_INVALID
+    if refused_overrides:
+        return EXIT_BAD_INPUT
+    if status == "breached":
+        return EXIT_BREACHED
+    if status == "inconclusive" and gate:
+        return EXIT_INCONCLUSIVE
+    return EXIT_MET

@@ -1,0 +1,200 @@
+"""Build run directories by hand: stack.json, events, requests, load stats, prom files.
+
+The reports read only files, so every report test starts from one of these, with known
+requests and known fault windows, instead of running the lab.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from lab.rundir import (
+    Component,
+    Event,
+    RequestRecord,
+    Stack,
+    Targets,
+    append_events,
+    write_stack,
+)
+from reports.promdata import (
+    INDEX_FILE,
+    PROM_DIR,
+    SCRAPES_FILE,
+    Index,
+    RangeResult,
+    ScrapeSummary,
+    ScrapeTarget,
+    Series,
+)
+
+__all__ = ["T0", "RunBuilder", "fault"]
+
+T0 = 1_800_000_000.0
+V3_TARGETS = Targets(availability=0.999, latency_p95_s=3.0, ttft_p95_s=1.5)
+
+
+def fault(start: float, end: float | None, *, fault_id: str = "f1") -> dict[str, Any]:
+    return {"id": fault_id, "start": start, "end": end}
+
+
+class RunBuilder:
+    """A run of ``duration`` seconds from ``T0`` with ``rate`` requests per second."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        phase: str = "v3",
+        targets: Targets = V3_TARGETS,
+        duration: float = 60.0,
+        seed: int = 1,
+    ) -> None:
+        self.root = root
+        self.phase = phase
+        self.targets = targets
+        self.duration = duration
+        self.rng = random.Random(seed)
+        self.records: list[RequestRecord] = []
+        self.faults: list[dict[str, Any]] = []
+        self.checks: list[dict[str, Any]] = []
+        self.info: dict[str, Any] = {
+            "scenario": "provider-outage",
+            "hypothesis": "with the primary provider down, the service keeps its SLA",
+            "seed": seed,
+            "command": "chaoslab run --phase v3 --scenario provider-outage",
+        }
+        self.finished = True
+        self.end_detail: dict[str, Any] = {"status": "ok"}
+        self.load_stats: dict[str, Any] | None = {"cpu_max_percent": 40.0}
+        self.prom: dict[str, list[Series]] | None = None
+        self.scrapes: ScrapeSummary | None = None
+        self.components: tuple[Component, ...] = ()
+
+    def requests(
+        self,
+        *,
+        rate: float = 20.0,
+        fails: Callable[[float], bool] = lambda t: False,
+        latency: Callable[[float], float] | None = None,
+        stream_every: int = 0,
+        ttft: float = 0.3,
+        start: float = 0.0,
+        end: float | None = None,
+    ) -> RunBuilder:
+        """Evenly spaced requests; ``fails(offset)`` marks failures, ``latency(offset)``
+        gives seconds (default: uniform 0.1 .. 0.5 s)."""
+        stop = self.duration if end is None else end
+        count = round((stop - start) * rate)
+        for i in range(count):
+            offset = start + i / rate
+            failed = fails(offset)
+            seconds = latency(offset) if latency else self.rng.uniform(0.1, 0.5)
+            stream = bool(stream_every) and i % stream_every == 0
+            self.records.append(
+                RequestRecord(
+                    t=T0 + offset,
+                    user="stream" if stream else "chat",
+                    name="/v1/chat",
+                    outcome="failure" if failed else "good",
+                    reason="http_503" if failed else "ok",
+                    status=503 if failed else 200,
+                    latency_s=seconds,
+                    ttft_s=ttft if stream and not failed else None,
+                    stream=stream,
+                )
+            )
+        return self
+
+    def excluded(self, count: int) -> RunBuilder:
+        for i in range(count):
+            self.records.append(
+                RequestRecord(t=T0 + i * 0.1, user="abusive", name="/v1/chat",
+                              outcome="excluded", reason="http_400", status=400, latency_s=0.01)
+            )  # fmt: skip
+        return self
+
+    def fault(self, start: float, end: float | None, *, fault_id: str = "f1") -> RunBuilder:
+        self.faults.append(fault(start, end, fault_id=fault_id))
+        return self
+
+    def check(self, stage: str, name: str, passed: bool | None, value: object = None) -> RunBuilder:
+        self.checks.append({"stage": stage, "name": name, "passed": passed, "value": value})
+        return self
+
+    def series(
+        self, metric: str, labels: dict[str, str], points: Iterable[tuple[float, float]]
+    ) -> RunBuilder:
+        """A saved Prometheus series; offsets in seconds from T0."""
+        self.prom = self.prom if self.prom is not None else {}
+        shifted = [(T0 + t, v) for t, v in points]
+        self.prom.setdefault(metric, []).append(Series(labels=labels, points=shifted))
+        return self
+
+    def write(self) -> Path:
+        run = self.root
+        write_stack(
+            run,
+            Stack(
+                phase=self.phase,
+                phase_title="Enterprise",
+                seed=int(self.info.get("seed", 0)),
+                created_at=T0 - 5,
+                run_dir=str(run),
+                front_door="http://127.0.0.1:1",
+                api_key="sk-lab-test",
+                targets=self.targets,
+                components=self.components,
+            ),
+        )
+        events = [Event(t=T0, kind="run_start", detail=self.info)]
+        for f in self.faults:
+            events.append(Event(t=T0 + f["start"], kind="fault_start", id=f["id"],
+                                target="primary-provider", action="outage"))  # fmt: skip
+            if f["end"] is not None:
+                events.append(Event(t=T0 + f["end"], kind="fault_end", id=f["id"]))
+        for c in self.checks:
+            events.append(Event(t=T0 + 1, kind="check", detail=c))
+        if self.finished:
+            events.append(Event(t=T0 + self.duration, kind="run_end", detail=self.end_detail))
+        append_events(run, sorted(events, key=lambda e: e.t))
+        load = run / "load"
+        load.mkdir(parents=True, exist_ok=True)
+        encoder = msgspec.json.Encoder()
+        (load / "requests.jsonl").write_bytes(
+            b"".join(encoder.encode(r) + b"\n" for r in self.records)
+        )
+        if self.load_stats is not None:
+            (load / "stats.json").write_bytes(encoder.encode(self.load_stats))
+        if self.prom is not None or self.scrapes is not None:
+            self._write_prom(run / PROM_DIR, encoder)
+        return run
+
+    def _write_prom(self, folder: Path, encoder: msgspec.json.Encoder) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for metric, series in (self.prom or {}).items():
+            result = RangeResult(metric=metric, query=metric, start=T0,
+                                 end=T0 + self.duration, step=1.0, series=series)  # fmt: skip
+            (folder / f"{metric}.json").write_bytes(encoder.encode(result))
+        if self.scrapes is not None:
+            (folder / SCRAPES_FILE).write_bytes(encoder.encode(self.scrapes))
+        index = Index(prometheus_url="http://127.0.0.1:9", start=T0, end=T0 + self.duration,
+                      step=1.0, metrics=sorted(self.prom or {}))  # fmt: skip
+        (folder / INDEX_FILE).write_bytes(encoder.encode(index))
+
+    def scrape(self, expected: int, **targets: tuple[int, list[float]]) -> RunBuilder:
+        """Scrape counts per target name: ``name=(scrapes, [down offsets])``."""
+        self.scrapes = ScrapeSummary(
+            scrape_interval=1.0,
+            expected=expected,
+            targets=[
+                ScrapeTarget(job="replica", instance=name, scrapes=n, down=[T0 + d for d in down])
+                for name, (n, down) in targets.items()
+            ],
+        )
+        return self

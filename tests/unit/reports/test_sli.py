@@ -1,0 +1,194 @@
+"""SLIs from constructed per-request logs: availability, quantiles, windows, budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reports.build import build_report
+from reports.rundata import load_run
+from tests.unit.reports.builder import RunBuilder
+
+
+def test_availability_counts_good_over_valid(tmp_path: Path) -> None:
+    """Excluded requests count in neither good nor valid."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, fails=lambda t: t < 1)
+    report = build_report(load_run(builder.excluded(50).write()))
+    assert (report.sli.good, report.sli.failure, report.sli.excluded) == (90, 10, 50)
+    assert report.sli.availability == pytest.approx(0.9)
+
+
+def test_exact_quantiles_from_the_log(tmp_path: Path) -> None:
+    """Latencies 0.01 .. 1.00 s give p50 0.50 s, p95 0.95 s, p99 0.99 s exactly."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, latency=lambda t: t / 10 + 0.01)
+    report = build_report(load_run(builder.write()))
+    assert report.sli.latency["p50"] == pytest.approx(0.50)
+    assert report.sli.latency["p95"] == pytest.approx(0.95)
+    assert report.sli.latency["p99"] == pytest.approx(0.99)
+
+
+def test_configurable_quantiles(tmp_path: Path) -> None:
+    """Asking for p90 and p99.9 labels them so."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+    report = build_report(load_run(builder.write()), quantiles=(0.9, 0.999))
+    assert set(report.sli.latency) == {"p90", "p99.9"}
+
+
+def test_error_budget_consumed(tmp_path: Path) -> None:
+    """2 failures in 1000 requests at 99.9 % use twice the budget."""
+    builder = RunBuilder(tmp_path, duration=50).requests(rate=20, fails=lambda t: t in (10.0, 20.0))
+    report = build_report(load_run(builder.write()))
+    assert report.sli.failure == 2
+    assert report.error_budget_consumed == pytest.approx(2.0)
+
+
+def test_window_sli_counts_only_requests_inside(tmp_path: Path) -> None:
+    """A fault from 20 to 30 s holds the 200 requests sent then and their failures."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 22 <= t < 25).fault(20, 30)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.sli.requests == 200
+    assert window.sli.failure == 60
+    assert window.sli.availability == pytest.approx(0.7)
+    assert (window.start, window.end) == (20, 30)
+
+
+def test_impact_is_the_first_failure_after_the_start(tmp_path: Path) -> None:
+    """Failures from +22 s in a fault starting at +20 s: impact 2 s."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 22 <= t < 25).fault(20, 30)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.impact_s == pytest.approx(2.0)
+
+
+def test_recovery_waits_for_the_rolling_window(tmp_path: Path) -> None:
+    """Failures until +33 s after a fault ending at +30 s, 10 s window: recovered at +13 s."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 22 <= t < 33).fault(20, 30)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.recovered
+    assert window.recovery_s == pytest.approx(13.0, abs=0.1)
+
+
+def test_recovery_is_zero_when_nothing_failed_after(tmp_path: Path) -> None:
+    """Failures only inside the window that age out by its end: recovery 0."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 20 <= t < 21).fault(20, 35)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.recovery_s == 0.0
+
+
+def test_no_recovery_when_failures_last_to_the_end(tmp_path: Path) -> None:
+    """Failing until the run ends: not recovered."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: t >= 20).fault(20, 30)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert not window.recovered
+    assert window.recovery_s is None
+
+
+def test_mitigation_is_the_first_breaker_opening(tmp_path: Path) -> None:
+    """A breaker opening counted at +23 s in a fault from +20 s: mitigation 3 s."""
+    builder = RunBuilder(tmp_path).requests(rate=20).fault(20, 30)
+    builder.series(
+        "chat_breaker_transitions_total",
+        {"provider": "openai", "state": "open", "instance": "replica-1"},
+        [(t, 0.0 if t < 23 else 1.0) for t in range(61)],
+    )
+    builder.series(
+        "chat_provider_failovers_total",
+        {"from_provider": "openai", "to_provider": "anthropic", "reason": "error"},
+        [(t, 0.0 if t < 25 else 5.0) for t in range(61)],
+    )
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.mitigation_s == pytest.approx(3.0)
+    assert window.mitigation_kind == "breaker opened"
+
+
+def test_failover_counts_as_mitigation_when_no_breaker(tmp_path: Path) -> None:
+    """A failover counter born at +21 s (a new series) is the mitigation."""
+    builder = RunBuilder(tmp_path).requests(rate=20).fault(20, 30)
+    builder.series(
+        "chat_provider_failovers_total",
+        {"from_provider": "openai", "to_provider": "anthropic", "reason": "error"},
+        [(t, 2.0 + t) for t in range(21, 61)],
+    )
+    window = build_report(load_run(builder.write())).windows[0]
+    assert window.mitigation_s == pytest.approx(1.0)
+    assert window.mitigation_kind == "failover"
+
+
+def test_no_prometheus_data_means_no_mitigation(tmp_path: Path) -> None:
+    """Without prom/ the mitigation is unknown and a warning says why."""
+    builder = RunBuilder(tmp_path).requests(rate=20).fault(20, 30)
+    report = build_report(load_run(builder.write()))
+    assert report.windows[0].mitigation_s is None
+    assert any("no Prometheus data" in w for w in report.warnings)
+
+
+def test_open_fault_runs_to_the_end(tmp_path: Path) -> None:
+    """A fault with no end counts to the run's end and is flagged."""
+    builder = RunBuilder(tmp_path).requests(rate=20).fault(40, None)
+    report = build_report(load_run(builder.write()))
+    assert report.windows[0].end == 60
+    assert not report.windows[0].closed
+    assert any("never ended" in w for w in report.warnings)
+
+
+def test_provider_view_and_server_count(tmp_path: Path) -> None:
+    """Attempts, errors, retries, failovers and the service's own count come from prom."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+
+    def grow(rate: float) -> list[tuple[float, float]]:
+        return [(t, rate * t) for t in range(11)]
+
+    builder.series(
+        "chat_provider_attempts_total",
+        {"provider": "openai", "outcome": "success", "kind": ""},
+        grow(9),
+    )
+    builder.series(
+        "chat_provider_attempts_total",
+        {"provider": "openai", "outcome": "error", "kind": "http_5xx"},
+        grow(1),
+    )
+    builder.series("chat_provider_retries_total", {"provider": "openai", "reason": "x"}, grow(0.5))
+    builder.series(
+        "chat_http_requests_total",
+        {"route": "/v1/chat", "method": "POST", "status": "200"},
+        grow(10),
+    )
+    builder.series(
+        "chat_http_requests_total",
+        {"route": "/v1/health", "method": "GET", "status": "200"},
+        grow(3),
+    )
+    builder.series("chat_upstream_attempts_per_request_sum", {}, grow(11))
+    builder.series("chat_upstream_attempts_per_request_count", {}, grow(10))
+    report = build_report(load_run(builder.write()))
+    (openai,) = report.providers
+    assert (openai.attempts, openai.errors, openai.retries) == (100, 10, 5)
+    assert report.server is not None
+    assert report.server.requests == 100
+    assert report.server.difference == 0
+    assert report.attempts_per_request == pytest.approx(1.1)
+
+
+def test_counter_reset_is_not_a_negative_increase(tmp_path: Path) -> None:
+    """A restart resets a counter: 100->150, reset to 10, ->60 is an increase of 110."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+    builder.series(
+        "chat_http_requests_total",
+        {"route": "/v1/chat", "method": "POST", "status": "200"},
+        [(0, 100.0), (5, 150.0), (6, 10.0), (10, 60.0)],
+    )
+    report = build_report(load_run(builder.write()))
+    assert report.server is not None
+    assert report.server.requests == 110
+
+
+def test_timeline_bins_the_run(tmp_path: Path) -> None:
+    """A 60 s run gets 1 s bins; failures land in their bins."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 22 <= t < 25)
+    timeline = build_report(load_run(builder.write())).timeline
+    assert timeline.bin_s == 1
+    assert len(timeline.t) == 60
+    assert timeline.failures[22] == 20
+    assert timeline.availability[23] == 0.0
+    assert timeline.availability[10] == 1.0

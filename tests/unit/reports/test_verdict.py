@@ -1,0 +1,143 @@
+"""The verdict rule, not exercised, invalid runs and overrides, on constructed run dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.build import build_report
+from reports.model import Report
+from reports.rundata import load_run
+from tests.unit.reports.builder import RunBuilder
+
+
+def _report(builder: RunBuilder, *, gate: bool = False, allow: bool = False) -> Report:
+    return build_report(load_run(builder.write()), gate=gate, allow_overrides=allow)
+
+
+def _verdict(report: Report, name: str) -> str:
+    return next(v.verdict for v in report.verdicts if v.name == name)
+
+
+def test_many_good_requests_pass(tmp_path: Path) -> None:
+    """6000 good requests under 0.5 s pass availability 99.9 % and p95 3 s."""
+    report = _report(RunBuilder(tmp_path, duration=300).requests(rate=20, stream_every=5))
+    assert _verdict(report, "availability") == "pass"
+    assert _verdict(report, "latency_p95") == "pass"
+    assert _verdict(report, "ttft_p95") == "pass"
+    assert report.status == "met"
+    assert report.exit_code == 0
+
+
+def test_too_few_requests_is_inconclusive_with_a_count(tmp_path: Path) -> None:
+    """1200 perfect requests cannot show 99.9 %: inconclusive, needing 3838."""
+    report = _report(RunBuilder(tmp_path).requests(rate=20))
+    verdict = next(v for v in report.verdicts if v.name == "availability")
+    assert verdict.verdict == "inconclusive"
+    assert verdict.requests_needed == 3838
+    assert report.exit_code == 0
+    assert any("inconclusive" in w for w in report.warnings)
+
+
+def test_inconclusive_under_gate_exits_3(tmp_path: Path) -> None:
+    """The same run under --gate exits 3."""
+    report = _report(RunBuilder(tmp_path).requests(rate=20), gate=True)
+    assert report.status == "inconclusive"
+    assert report.exit_code == 3
+
+
+def test_clear_breach_fails_and_exits_1(tmp_path: Path) -> None:
+    """5 % failures against 99.9 % is a breach whatever the interval: exit 1."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: round(t * 20) % 20 == 0)
+    report = _report(builder)
+    assert _verdict(report, "availability") == "fail"
+    assert report.status == "breached"
+    assert report.exit_code == 1
+
+
+def test_slow_requests_fail_latency(tmp_path: Path) -> None:
+    """Every request at 4 s against p95 3 s fails the latency target."""
+    report = _report(RunBuilder(tmp_path).requests(rate=20, latency=lambda t: 4.0))
+    assert _verdict(report, "latency_p95") == "fail"
+
+
+def test_ttft_without_streams_is_not_exercised(tmp_path: Path) -> None:
+    """No stream in the run: TTFT is not exercised, never a pass, and said so."""
+    report = _report(RunBuilder(tmp_path, duration=300).requests(rate=20))
+    assert _verdict(report, "ttft_p95") == "not_exercised"
+    assert report.status == "met"
+    assert any("ttft_p95" in w for w in report.warnings)
+
+
+def test_failed_check_breaches(tmp_path: Path) -> None:
+    """A steady-state check that failed during the fault is a breach."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).check("during", "ready", False)
+    report = _report(builder)
+    assert _verdict(report, "check:during:ready") == "fail"
+    assert report.exit_code == 1
+
+
+def test_check_that_never_ran_is_not_exercised(tmp_path: Path) -> None:
+    """A check without a result is not exercised."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).check("after", "p", None)
+    assert _verdict(_report(builder), "check:after:p") == "not_exercised"
+
+
+def test_unfinished_run_is_invalid(tmp_path: Path) -> None:
+    """No run_end event: invalid, exit 4, the reason says so."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.finished = False
+    report = _report(builder)
+    assert report.status == "invalid"
+    assert report.exit_code == 4
+    assert "did not finish" in report.invalid_reasons[0]
+
+
+def test_saturated_load_generator_is_invalid(tmp_path: Path) -> None:
+    """A load generator at 97 % CPU makes the run invalid, naming the CPU."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.load_stats = {"cpu_max_percent": 97.0}
+    report = _report(builder)
+    assert report.exit_code == 4
+    assert any("97 %" in r for r in report.invalid_reasons)
+
+
+def test_missed_scrapes_are_invalid(tmp_path: Path) -> None:
+    """A target scraped 30 of 60 times makes the run invalid."""
+    builder = RunBuilder(tmp_path).requests(rate=20).scrape(60, **{"replica-1": (30, [])})
+    report = _report(builder)
+    assert any("missed scrapes of replica-1" in r for r in report.invalid_reasons)
+
+
+def test_part_down_outside_faults_is_invalid(tmp_path: Path) -> None:
+    """A replica down at +5 s with no fault then is invalid; down inside a fault is not."""
+    builder = RunBuilder(tmp_path).requests(rate=20).fault(20, 30)
+    builder.scrape(60, **{"replica-1": (60, [25.0, 40.0]), "replica-2": (60, [5.0])})
+    reasons = _report(builder).invalid_reasons
+    assert reasons == ["replica-2 (replica) was down at +5 s, outside every fault window"]
+
+
+def test_no_requests_is_invalid(tmp_path: Path) -> None:
+    """A run without valid requests is invalid rather than passing."""
+    report = _report(RunBuilder(tmp_path).excluded(10))
+    assert report.status == "invalid"
+
+
+def test_overrides_are_shown_and_loosening_ones_refused_under_gate(tmp_path: Path) -> None:
+    """A scenario lowering availability to 95 % is listed; --gate refuses it (exit 2)."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.info["overrides"] = {"availability": 0.95}
+    report = _report(builder, gate=True)
+    assert [(o.name, o.loosens) for o in report.overrides] == [("availability", True)]
+    assert report.targets["availability"] == 0.95
+    assert report.exit_code == 2
+    assert "--allow-overrides" in report.warnings[0]
+    assert _report(builder, gate=True, allow=True).exit_code == 0
+
+
+def test_tightening_override_is_accepted_under_gate(tmp_path: Path) -> None:
+    """A stricter latency target is not refused."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.info["overrides"] = {"latency_p95_s": 1.0}
+    report = _report(builder, gate=True)
+    assert report.overrides[0].loosens is False
+    assert report.exit_code == 0
