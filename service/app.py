@@ -26,7 +26,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.routes import HTTPRoute
 
 from service.adapters.providers import build_provider
 from service.adapters.redis import (
@@ -41,7 +40,7 @@ from service.api import CONTROLLERS
 from service.api.auth import Authenticator, AuthMiddleware
 from service.api.body import BodyRequest
 from service.api.deps import DEPENDENCIES
-from service.api.errors import problem_handler, problem_responses
+from service.api.errors import problem_handler
 from service.domain.admission import Admission
 from service.domain.chat import ChatConfig, ChatService
 from service.domain.health import Lifecycle, Probe, ReadinessChecker
@@ -63,8 +62,6 @@ __all__ = ["Overrides", "build_router", "create_app", "create_app_from_env"]
 
 _PROBE_INTERVAL = 5.0
 _NEVER = 2**31 - 1
-_ROUTE_PROBLEMS = {"create_chat_completion": (400, 401, 413, 422, 429, 502, 503)}
-"""Problem statuses of handlers declared without ``responses=`` (see ``_document_problems``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,7 +205,7 @@ def create_app(settings: Settings, *, overrides: Overrides | None = None) -> Lit
         # process: keep it out of the cyclic GC's scans (large with two vendor SDKs).
         gc.freeze()
 
-    app = Litestar(
+    return Litestar(
         route_handlers=[*CONTROLLERS, metrics_handler(metrics)],
         dependencies=DEPENDENCIES,
         middleware=[
@@ -225,8 +222,6 @@ def create_app(settings: Settings, *, overrides: Overrides | None = None) -> Lit
         logging_config=None,
         state=State({"lifecycle": lifecycle, "metrics": metrics, "settings": settings}),
     )
-    _document_problems(app)
-    return app
 
 
 def create_app_from_env() -> Litestar:
@@ -266,19 +261,6 @@ def _openapi() -> OpenAPIConfig:
         ),
         security=[{"bearer": []}],
     )
-
-
-def _document_problems(app: Litestar) -> None:
-    """Give handlers listed in ``_ROUTE_PROBLEMS`` their problem+json responses in the
-    OpenAPI document (instead of Litestar's default 400 shape, which the service never
-    sends). The document is built on first request, so this runs before it."""
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
-        for handler in route.route_handlers:
-            statuses = _ROUTE_PROBLEMS.get(str(handler.operation_id))
-            if statuses is not None and not handler.responses:
-                handler.responses = problem_responses(*statuses)
 
 
 async def _probe_forever(readiness: ReadinessChecker) -> None:

@@ -6,7 +6,8 @@ configured hashes; the raw key is never stored or logged. The caller's ``User`` 
 ``scope["user"]`` (Litestar's ``request.user``). Then ``Admission`` counts the request;
 an admitted response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
 ``RateLimit-Reset``. A refusal (401, 429, or 503 when the limiter is down under
-fail-closed) is answered right here as problem+json, before the body is read.
+fail-closed) is answered right here as problem+json (OpenAI's error shape on a route with
+``opt={"errors": "openai"}``), before the body is read.
 
 A route with ``opt={"admission": "deferred"}`` (the stateless completions) gets its
 admission as a ``PendingAdmission`` in ``scope["state"][ADMISSION_KEY]`` instead, and
@@ -26,6 +27,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import rate_limit_headers, send_problem
+from service.api.openai_errors import OPENAI_DIALECT, send_openai_error
 from service.domain.admission import Admission, PendingAdmission
 from service.domain.errors import ServiceError, Unauthorized
 from service.domain.types import RateLimitDecision, User
@@ -86,7 +88,7 @@ class AuthMiddleware:
         try:
             user, key_id = self.authenticator.authenticate(_header(scope, b"authorization"))
         except ServiceError as exc:
-            await send_problem(send, exc)
+            await _send_error(scope, send, exc)
             return
         scope["user"] = user
         if _defers_admission(scope):
@@ -97,7 +99,7 @@ class AuthMiddleware:
         try:
             decision = await self.admission.admit(key_id, user)
         except ServiceError as exc:
-            await send_problem(send, exc)
+            await _send_error(scope, send, exc)
             return
         if decision is None:
             await self.app(scope, receive, send)
@@ -133,7 +135,7 @@ class AuthMiddleware:
                         await send(message)
                         return
                     refused = True
-                    await send_problem(send, exc)
+                    await _send_error(scope, send, exc)
                     return
                 if decision is not None:
                     message["headers"] = [*message.get("headers", ()), *_headers(decision)]
@@ -149,6 +151,15 @@ def _headers(decision: RateLimitDecision) -> list[tuple[bytes, bytes]]:
             limit=decision.limit, remaining=decision.remaining, reset_after=decision.reset_after
         ).items()
     ]
+
+
+async def _send_error(scope: Scope, send: Send, exc: BaseException) -> None:
+    """Answer ``exc`` in the route's error dialect: problem+json, or OpenAI's."""
+    handler: Any = scope.get("route_handler")
+    if handler is not None and handler.opt.get("errors") == OPENAI_DIALECT:
+        await send_openai_error(send, exc)
+    else:
+        await send_problem(send, exc)
 
 
 def _defers_admission(scope: Scope) -> bool:

@@ -3,9 +3,10 @@
 Stateless: nothing is stored. The caller's rate-limit admission is decided with the
 response-cache lookup, in one Redis round trip (``opt={"admission": "deferred"}``).
 Non-streaming answers are ``chat.completion`` objects;
-``stream: true`` gives ``chat.completion.chunk`` events and ``data: [DONE]``. A provider
-failure after the first chunk ends the stream with an OpenAI-style ``{"error": ...}``
-event and no ``[DONE]``, which the official SDKs raise as an error.
+``stream: true`` gives ``chat.completion.chunk`` events and ``data: [DONE]``. Errors are
+OpenAI's ``{"error": {"message", "type", "param", "code"}}`` with OpenAI's statuses (see
+``service.api.openai_errors``); a provider failure after the first chunk ends the stream
+with that body as an event and no ``[DONE]``, which the official SDKs raise as an error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from litestar.response import Stream
 from litestar.types import Scope
 
 from service.api.auth import ADMISSION_KEY
-from service.api.errors import to_problem
+from service.api.openai_errors import (
+    OPENAI_DIALECT,
+    encode_openai_error,
+    openai_error_handler,
+    openai_error_responses,
+    to_openai_error,
+)
 from service.api.openai_schemas import (
     ChunkChoice,
     ChunkDelta,
@@ -50,33 +57,26 @@ _ROLES = {
 }
 
 
-class _ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
-    message: str
-    type: str
-    code: int
-
-
-class _StreamError(msgspec.Struct, frozen=True):
-    error: _ErrorBody
-
-
 class CompletionsController(Controller):
     path = "/v1/chat/completions"
     tags = ("openai",)
+    exception_handlers = {Exception: openai_error_handler}  # noqa: RUF012 - Litestar's way
 
     @post(
         "/",
         operation_id="create_chat_completion",
         status_code=200,
         summary="OpenAI-compatible chat completion",
-        opt={"admission": "deferred"},
+        opt={"admission": "deferred", "errors": OPENAI_DIALECT},
+        responses=openai_error_responses(400, 401, 404, 413, 429, 502, 503),
         description=(
             "The OpenAI Chat Completions API (text content). Point any OpenAI SDK at "
             "`<service>/v1`. Non-streaming responses carry `x-chat-provider` and "
             "`x-chat-cached` headers and the provider's model name; a stream's chunks all "
             "carry the requested model name (the provider is chosen after the headers are "
             "sent). `stream_options.include_usage` adds a usage chunk before `[DONE]`. "
-            "Tools, functions and response formats are refused with a 400."
+            "Tools, functions and response formats are refused with a 400. Errors are "
+            "OpenAI's `{\"error\": {message, type, param, code}}` with OpenAI's statuses."
         ),
     )
     async def create_chat_completion(
@@ -191,8 +191,7 @@ async def _chunks(
     except StopAsyncIteration:
         return
     except ServiceError as exc:
-        problem, _ = to_problem(exc)
-        error = _ErrorBody(message=problem.detail, type=problem.title, code=problem.status)
-        yield sse_data(_ENCODER.encode(_StreamError(error)))
+        _, error, _ = to_openai_error(exc)
+        yield sse_data(encode_openai_error(error))
     finally:
         await events.aclose()  # type: ignore[attr-defined]

@@ -40,12 +40,14 @@ from service.domain.errors import (
     StreamInterrupted,
     Unauthorized,
 )
+from service.telemetry.logging import get_logger
 
 __all__ = [
     "PROBLEM_JSON",
     "FieldError",
     "Problem",
     "encode_problem",
+    "log_unexpected",
     "problem_handler",
     "problem_responses",
     "rate_limit_headers",
@@ -270,7 +272,7 @@ def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response
     """Litestar exception handler: every error becomes problem+json."""
     problem, headers = to_problem(exc)
     if problem.status >= 500 and not isinstance(exc, ServiceError):
-        _log_unexpected(request, exc)
+        log_unexpected(request, exc)
     return Response(
         encode_problem(problem),
         status_code=problem.status,
@@ -290,10 +292,9 @@ async def send_problem(send: Send, exc: BaseException) -> int:
     return problem.status
 
 
-def _log_unexpected(request: Request[Any, Any, Any], exc: Exception) -> None:
-    import structlog
-
-    structlog.get_logger("service.api").error(
+def log_unexpected(request: Request[Any, Any, Any], exc: Exception) -> None:
+    """Log an error no mapping expected (a 500), with its traceback, once."""
+    get_logger("service.api").error(
         "unhandled_error",
         route=request.scope.get("path_template", ""),
         error=type(exc).__name__,

@@ -8,7 +8,7 @@ instead of an answer that silently ignored them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -65,11 +65,12 @@ class CompletionsIn(msgspec.Struct, frozen=True, kw_only=True):
     max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
     stop: str | list[str] | None = None
     n: int | None = None
-    tools: msgspec.Raw | None = None
-    tool_choice: msgspec.Raw | None = None
-    functions: msgspec.Raw | None = None
-    function_call: msgspec.Raw | None = None
-    response_format: msgspec.Raw | None = None
+    # Any value: Litestar converts the decoded body (msgspec.Raw cannot come from a list)
+    tools: Any = None
+    tool_choice: Any = None
+    functions: Any = None
+    function_call: Any = None
+    response_format: Any = None
 
     def unsupported(self) -> str | None:
         """The first field given that the service does not support, if any."""

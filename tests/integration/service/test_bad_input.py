@@ -1,4 +1,5 @@
-"""Bad input never gives a 500: each case is a 4xx problem+json naming field and reason."""
+"""Bad input never gives a 500: each case is a 4xx problem+json naming field and reason
+(the OpenAI-compatible route's cases, in OpenAI's dialect, are in ``test_openai_errors``)."""
 
 from __future__ import annotations
 
@@ -36,27 +37,6 @@ CASES: list[tuple[str, str, bytes, int, str, str]] = [
      "temperature", "<= 2.0"),
     ("unknown model", "/v1/chat", b'{"message": "x", "model": "gpt-99"}', 422, "model",
      "unknown model"),
-    ("too many turns", "/v1/chat/completions",
-     b'{"model": "chat-small", "messages": ['
-     + b", ".join([b'{"role": "user", "content": "x"}'] * 5) + b"]}",
-     422, "messages", "too many turns"),
-    ("no messages", "/v1/chat/completions", b'{"model": "chat-small", "messages": []}', 422,
-     "messages", "at least one"),
-    ("bad role", "/v1/chat/completions",
-     b'{"model": "chat-small", "messages": [{"role": "tool", "content": "x"}]}', 422,
-     "messages[0].role", "unsupported role"),
-    ("empty content", "/v1/chat/completions",
-     b'{"model": "chat-small", "messages": [{"role": "user", "content": ""}]}', 422,
-     "messages[0].content", "empty"),
-    ("wrong nested type", "/v1/chat/completions",
-     b'{"model": "chat-small", "messages": [{"role": "user", "content": 5}]}', 400,
-     "messages[0].content", "Expected"),
-    ("unknown completions model", "/v1/chat/completions",
-     b'{"model": "gpt-99", "messages": [{"role": "user", "content": "x"}]}', 422, "model",
-     "unknown model"),
-    ("n above one", "/v1/chat/completions",
-     b'{"model": "chat-small", "n": 2, "messages": [{"role": "user", "content": "x"}]}', 422,
-     "n", "n=1"),
 ]  # fmt: skip
 
 

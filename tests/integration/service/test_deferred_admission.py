@@ -42,7 +42,7 @@ async def test_completions_are_limited_with_headers(
     assert remaining == [2, 1, 0]
     limited = await client.post(COMPLETIONS, json=_body("one too many"), headers=tight)
     assert limited.status_code == 429
-    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.json()["error"]["code"] == "rate_limit_exceeded"  # OpenAI's dialect
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert limited.headers["ratelimit-remaining"] == "0"
     text = await metrics_text(client)
@@ -69,15 +69,14 @@ async def test_invalid_completions_count_and_are_refused_over_the_limit(
     client = await chat_client(full_settings)
     bad = {"model": MODEL, "messages": []}
     first = await client.post(COMPLETIONS, json=bad, headers=tight)
-    assert first.status_code in (400, 422)
+    assert first.status_code == 400
     assert first.headers["ratelimit-remaining"] == "2"
     for n in range(2):
         ok = await client.post(COMPLETIONS, json=_body(f"valid {n}"), headers=tight)
         assert ok.status_code == 200
     limited = await client.post(COMPLETIONS, json=bad, headers=tight)
     assert limited.status_code == 429
-    assert limited.headers["content-type"] == "application/problem+json"
-    assert limited.json()["status"] == 429
+    assert limited.json()["error"]["type"] == "requests"  # OpenAI's dialect
 
 
 async def test_streamed_completions_carry_ratelimit_headers(
@@ -121,7 +120,7 @@ async def test_completions_with_redis_down_fail_closed_answer_503(
     client = await chat_client(settings)
     response = await client.post(COMPLETIONS, json=_body("anyone?"), headers=alice)
     assert response.status_code == 503
-    assert response.json()["dependency"] == "redis"
+    assert "redis" in response.json()["error"]["message"]
     text = await metrics_text(client)
     assert metric_value(text, "chat_rate_limit_decisions_total", outcome="fail_closed") == 1
     assert metric_value(text, "chat_provider_attempts_total") == 0

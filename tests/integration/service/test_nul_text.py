@@ -21,10 +21,11 @@ async def test_chat_message_with_nul_is_422_naming_message(
     assert listed.json()["items"] == []
 
 
-async def test_completions_message_with_nul_is_422_naming_the_content(
+async def test_completions_message_with_nul_is_400_naming_the_content(
     chat_client: MakeClient, postgres_settings: Settings, alice: dict[str, str]
 ) -> None:
-    """POST /v1/chat/completions with a NUL in a message content answers 422 naming it."""
+    """POST /v1/chat/completions with a NUL in a message content answers 400 (OpenAI's
+    status for an invalid body) naming it as ``param``."""
     client = await chat_client(postgres_settings)
     body = {
         "model": MODEL,
@@ -34,8 +35,8 @@ async def test_completions_message_with_nul_is_422_naming_the_content(
         ],
     }
     response = await client.post("/v1/chat/completions", json=body, headers=alice)
-    assert response.status_code == 422, response.text
-    assert response.json()["field"] == "messages[1].content"
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "messages[1].content"
 
 
 async def test_chat_message_without_nul_is_stored_in_postgres(

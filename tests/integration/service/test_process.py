@@ -128,7 +128,8 @@ async def test_official_openai_sdk_gets_the_usage_chunk(
 
 
 async def test_tools_are_refused_not_ignored(running: tuple[ServiceProcess, str]) -> None:
-    """Asking for tools is a 400 naming the field, not an answer that ignored them."""
+    """Asking for tools is a 400 naming ``tools`` as its ``param``, not an answer that
+    ignored them."""
     service, key = running
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     async with openai.AsyncOpenAI(
@@ -138,26 +139,31 @@ async def test_tools_are_refused_not_ignored(running: tuple[ServiceProcess, str]
             await client.chat.completions.create(
                 model=MODEL, messages=[{"role": "user", "content": "x"}], tools=[tool]
             )
-    assert refused.value.response.json()["field"] == "tools"
+    assert refused.value.param == "tools"
+    assert refused.value.type == "invalid_request_error"
 
 
 async def test_official_openai_sdk_sees_typed_errors(running: tuple[ServiceProcess, str]) -> None:
-    """A bad key and an unknown model reach the SDK as its typed errors."""
+    """A bad key and an unknown model reach the SDK as its typed errors, with OpenAI's
+    codes (``invalid_api_key``, ``model_not_found``)."""
     service, key = running
     async with openai.AsyncOpenAI(
         base_url=f"{service.url}/v1", api_key="wrong", max_retries=0
     ) as client:
-        with pytest.raises(openai.AuthenticationError):
+        with pytest.raises(openai.AuthenticationError) as unauthenticated:
             await client.chat.completions.create(
                 model=MODEL, messages=[{"role": "user", "content": "x"}]
             )
+    assert unauthenticated.value.code == "invalid_api_key"
     async with openai.AsyncOpenAI(
         base_url=f"{service.url}/v1", api_key=key, max_retries=0
     ) as client:
-        with pytest.raises(openai.UnprocessableEntityError):
+        with pytest.raises(openai.NotFoundError) as unknown:
             await client.chat.completions.create(
                 model="gpt-99", messages=[{"role": "user", "content": "x"}]
             )
+    assert unknown.value.code == "model_not_found"
+    assert "gpt-99" in unknown.value.message
 
 
 def test_bad_configuration_exits_2_naming_the_variable(

@@ -12,7 +12,6 @@ from service.settings import Settings
 
 ROUTES = [
     ("/v1/chat", "post", {400, 401, 404, 413, 422, 429, 502, 503}),
-    ("/v1/chat/completions", "post", {400, 401, 413, 422, 429, 502, 503}),
     ("/v1/conversations", "get", {400, 401, 429, 503}),
     ("/v1/conversations/{conversation_id}", "get", {400, 401, 404, 429, 503}),
     ("/v1/conversations/{conversation_id}", "delete", {400, 401, 404, 429, 503}),
@@ -48,6 +47,19 @@ def test_each_route_lists_its_problem_statuses(
         content = responses[str(code)]["content"]
         assert list(content) == ["application/problem+json"]
         assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+
+
+def test_completions_lists_openai_errors(openapi: dict[str, Any]) -> None:
+    """The OpenAI-compatible route documents OpenAI's statuses and error body, no 422."""
+    responses = openapi["paths"]["/v1/chat/completions"]["post"]["responses"]
+    errors = {int(code) for code in responses if int(code) >= 400}
+    assert errors == {400, 401, 404, 413, 429, 502, 503}
+    for code in errors:
+        content = responses[str(code)]["content"]
+        assert list(content) == ["application/json"]
+        assert content["application/json"]["schema"]["$ref"].endswith("/OpenAIError")
+    body = openapi["components"]["schemas"]["OpenAIErrorBody"]
+    assert set(body["properties"]) == {"message", "type", "param", "code"}
 
 
 @pytest.mark.parametrize("schema", ["ChatIn", "CompletionsIn"])
