@@ -14,7 +14,7 @@ import msgspec
 
 from fakes.llm.engine import FaultEngine
 from fakes.llm.faults import decode_config
-from fakes.llm.wire import describe_utf8_error
+from fakes.llm.wire import NESTED_TOO_DEEPLY, describe_utf8_error
 
 __all__ = ["PREFIX", "AdminResponse", "handle_admin", "problem"]
 
@@ -76,11 +76,9 @@ def handle_admin(
                 return _invalid(exc)
             except UnicodeDecodeError as exc:
                 return problem(400, "Invalid fault configuration", describe_utf8_error(exc))
-            except (
-                ValueError,
-                RecursionError,
-                MemoryError,
-            ) as exc:  # anything else decoding raises
+            except RecursionError:
+                return problem(400, "Invalid fault configuration", NESTED_TOO_DEEPLY)
+            except (ValueError, MemoryError) as exc:  # anything else decoding raises
                 detail = f"the body does not decode: {type(exc).__name__}: {exc}"
                 return problem(400, "Invalid fault configuration", detail)
             engine.configure(config)

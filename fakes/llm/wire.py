@@ -20,6 +20,7 @@ from fakes.llm.quota import QuotaStatus
 from fakes.llm.text import Answer, count_tokens
 
 __all__ = [
+    "NESTED_TOO_DEEPLY",
     "Frames",
     "Headers",
     "Parsed",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 Headers = list[tuple[str, str]]
+NESTED_TOO_DEEPLY = "the JSON is nested too deeply"
 _encode = msgspec.json.encode
 _MARKER = "\x00"
 _ENCODED_MARKER = _encode(_MARKER)
@@ -87,7 +89,8 @@ def decode_chat(
     """Decode a chat request, or say why it is not one.
 
     A body that does not decode is ``Invalid request body: ...`` (the vendors' wording is the
-    same), whatever the decoder raised (bad JSON, wrong types, invalid UTF-8 in a string);
+    same), whatever the decoder raised (bad JSON, wrong types, invalid UTF-8 in a string,
+    nesting too deep to decode);
     one without messages is ``no_messages``, the vendor's wording, about ``messages``.
     """
     try:
@@ -96,7 +99,9 @@ def decode_chat(
         return WireError(f"Invalid request body: {exc}")
     except UnicodeDecodeError as exc:
         return WireError(f"Invalid request body: {describe_utf8_error(exc)}")
-    except (ValueError, RecursionError, MemoryError) as exc:  # anything else decoding raises
+    except RecursionError:  # msgspec skips an unknown field's value by recursing into it
+        return WireError(f"Invalid request body: {NESTED_TOO_DEEPLY}")
+    except (ValueError, MemoryError) as exc:  # anything else decoding raises
         return WireError(f"Invalid request body: {type(exc).__name__}: {exc}")
     if not request.messages:
         return WireError(no_messages, param="messages")

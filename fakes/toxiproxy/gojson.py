@@ -10,7 +10,10 @@ Toxiproxy reads each body with ``json.NewDecoder(body).Decode(&v)`` into a Go st
   sets the field); unknown keys are ignored;
 - a value of the wrong JSON kind fails with Go's ``UnmarshalTypeError`` text
   (``json: cannot unmarshal string into Go struct field Proxy.enabled of type bool``),
-  reporting the first such error in document order.
+  reporting the first such error in document order;
+- nesting past the limit is Go's ``invalid character '[' exceeded max depth``. Go's limit is
+  10000 levels; ours is ``MAX_DEPTH`` (128), because Python's decoder recurses per level and
+  would raise ``RecursionError`` long before 10000 (no Toxiproxy body nests more than 3).
 
 ``decode`` parses a body; ``decode_struct`` checks one object against a field table.
 """
@@ -24,8 +27,10 @@ from collections.abc import Mapping
 from typing import Final, Literal, cast
 
 from fakes.toxiproxy.errors import BAD_REQUEST_BODY, ApiError
+from fakes.toxiproxy.nesting import too_deep
 
 __all__ = [
+    "MAX_DEPTH",
     "GoType",
     "decode",
     "decode_struct",
@@ -36,6 +41,7 @@ __all__ = [
 
 GoType = Literal["string", "bool", "float32", "int64", "int", "struct"]
 
+MAX_DEPTH: Final = 128
 _INT64: Final = (-(1 << 63), (1 << 63) - 1)
 _FLOAT32_MAX: Final = 3.4028234663852886e38
 
@@ -287,9 +293,15 @@ def _clean(value: object) -> object:
     if isinstance(value, _Constant):
         raise BAD_REQUEST_BODY.joined(value.message())
     if isinstance(value, list):
-        return [_clean(item) for item in value]
+        items: list[object] = []
+        for item in value:  # a loop, not a comprehension: one stack frame per level
+            items.append(_clean(item))
+        return items
     if isinstance(value, dict):
-        return {_SURROGATES.sub("\ufffd", key): _clean(item) for key, item in value.items()}
+        members: dict[str, object] = {}
+        for key, item in value.items():
+            members[_SURROGATES.sub("\ufffd", key)] = _clean(item)
+        return members
     return value
 
 
@@ -303,6 +315,9 @@ def decode(raw: bytes) -> object:
     start = len(text) - len(text.lstrip(" \t\r\n"))
     if start == len(text):
         raise BAD_REQUEST_BODY.joined("EOF")
+    deep = too_deep(text, start, limit=MAX_DEPTH)
+    if deep is not None:
+        _refuse_deep(text, start, deep)
     try:
         value, end = _DECODER.raw_decode(text, start)
     except json.JSONDecodeError as error:
@@ -312,3 +327,15 @@ def decode(raw: bytes) -> object:
         if tail is not None:
             raise BAD_REQUEST_BODY.joined(tail)
     return _clean(value)
+
+
+def _refuse_deep(text: str, start: int, deep: int) -> None:
+    """Raise Go's max-depth error for the bracket at ``deep``, or the syntax error Go's scanner
+    meets before it (it reads in order); the text before ``deep`` nests ``MAX_DEPTH`` levels
+    at most, so decoding it cannot exhaust the stack."""
+    try:
+        _DECODER.raw_decode(text[:deep], start)
+    except json.JSONDecodeError as error:
+        if error.pos < deep:
+            raise BAD_REQUEST_BODY.joined(_syntax_message(error, text)) from None
+    raise BAD_REQUEST_BODY.joined(f"invalid character {_quote_char(text[deep])} exceeded max depth")

@@ -88,3 +88,49 @@ def test_admin_wrong_method_has_allow(fake_openai: FakeLLMServer) -> None:
     r = httpx.get(f"{fake_openai.admin_url}/_fake/reset")
     assert r.status_code == 405
     assert r.headers["allow"] == "POST"
+
+
+def _deep_chat(model: str) -> bytes:
+    """A valid chat body whose unknown ``junk`` field holds 999 nested '[' (2 KB)."""
+    deep = b"[" * 999 + b"]" * 999
+    return (
+        b'{"model": "' + model.encode() + b'", "max_tokens": 5, "junk": ' + deep + b","
+        b' "messages": [{"role": "user", "content": "hi"}]}'
+    )
+
+
+def test_openai_deep_json_is_400(fake_openai: FakeLLMServer) -> None:
+    """999 nested '[' is OpenAI's 400 invalid_request_error naming the nesting, no traceback."""
+    r = httpx.post(
+        f"{fake_openai.base_url}/chat/completions", content=_deep_chat("gpt-4o-mini"), headers=AUTH
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] == {
+        "message": "Invalid request body: the JSON is nested too deeply",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    assert "Traceback" not in fake_openai.log_tail(200)
+
+
+def test_anthropic_deep_json_is_400(fake_anthropic: FakeLLMServer) -> None:
+    """999 nested '[' is Anthropic's 400 invalid_request_error, no traceback."""
+    body = _deep_chat("claude-3-5-haiku-latest")
+    r = httpx.post(f"{fake_anthropic.base_url}/v1/messages", content=body, headers=AUTH)
+    assert r.status_code == 400
+    assert r.json() == {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": "Invalid request body: the JSON is nested too deeply",
+        },
+    }
+    assert "Traceback" not in fake_anthropic.log_tail(200)
+
+
+def test_admin_deep_json_is_problem_json(fake_openai: FakeLLMServer) -> None:
+    """PUT /_fake/faults with 999 nested '[' is a 400 problem+json."""
+    r = httpx.put(f"{fake_openai.admin_url}/_fake/faults", content=b"[" * 999 + b"]" * 999)
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"

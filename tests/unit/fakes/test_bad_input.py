@@ -77,3 +77,13 @@ def test_anthropic_method_not_allowed_body() -> None:
     """Anthropic's 405 is an invalid_request_error, not an api_error."""
     body = json.loads(AnthropicWire().error(Problem(405, "not_allowed", detail="use POST")))
     assert body["error"] == {"type": "invalid_request_error", "message": "use POST"}
+
+
+def test_deeply_nested_body_is_a_wire_error_for_both_vendors() -> None:
+    """999 nested '[' in an unknown field is a bad request saying so, not a RecursionError."""
+    deep = b"[" * 999 + b"]" * 999
+    body = b'{"model": "m", "max_tokens": 5, "x": ' + deep + b', "messages": []}'
+    for wire in (OpenAIWire(), AnthropicWire()):
+        parsed = wire.parse(body)
+        assert isinstance(parsed, WireError)
+        assert parsed.message == "Invalid request body: the JSON is nested too deeply"
