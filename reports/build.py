@@ -55,7 +55,7 @@ def build_report(
             stage=str(e.detail.get("stage", "")),
             name=str(e.detail.get("name", e.id or "check")),
             passed=_bool_or_none(e.detail.get("passed")),
-            value=e.detail.get("value"),
+            value=_scalar(e.detail.get("value")),
         )
         for e in run.events
         if e.kind == "check"
@@ -124,6 +124,14 @@ def build_report(
 
 def _mapping(value: object) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def _scalar(value: object) -> str | float | bool | None:
+    if value is None or isinstance(value, str | float | bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    return str(value)
 
 
 def _bool_or_none(value: object) -> bool | None:

@@ -152,7 +152,8 @@ class Check(msgspec.Struct, frozen=True, kw_only=True):
     stage: str
     name: str
     passed: bool | None
-    value: object = None
+    value: str | float | bool | None = None
+    """What the check measured, as the runner recorded it (other shapes become text)."""
 
 
 class Timeline(msgspec.Struct, frozen=True, kw_only=True):

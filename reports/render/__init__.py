@@ -1,0 +1,27 @@
+"""Renderers: a ``Report`` in, text out. Each is a pure function of the report."""
+
+from __future__ import annotations
+
+from reports.render.html import render_html
+from reports.render.junit import render_junit
+from reports.render.markdown import render_markdown
+from reports.render.report_json import read_report, render_json
+from reports.render.text import render_text
+
+__all__ = [
+    "FORMATS",
+    "read_report",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "render_text",
+]
+
+FORMATS = {
+    "html": ("report.html", render_html),
+    "md": ("report.md", render_markdown),
+    "json": ("report.json", render_json),
+    "xml": ("report.xml", render_junit),
+}
+"""Format name -> (file name in the run directory, renderer)."""

@@ -1,0 +1,70 @@
+"""JUnit XML: one test case per target, the way CI systems show test results.
+
+pass: a plain test case; fail: ``<failure>``; inconclusive: ``<skipped>`` with its reason,
+or ``<failure>`` under ``--gate``; not exercised: ``<skipped>``; an invalid run: every
+case is an ``<error>`` naming why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+from reports.model import Report
+from reports.render.format import interval, measured, target
+
+__all__ = ["render_junit"]
+
+
+def render_junit(report: Report) -> str:
+    run = report.run
+    suite_name = ".".join(p for p in ("chaoslab", run.scenario or "run", run.phase) if p)
+    suite = ET.Element("testsuite", name=suite_name, timestamp=_iso(run.t0))
+    failures = errors = skipped = 0
+    for v in report.verdicts:
+        case = ET.SubElement(
+            suite, "testcase", classname=suite_name, name=v.name, time=f"{run.duration_s:.3f}"
+        )
+        text = f"{v.title}: measured {measured(v)} {interval(v)} target {target(v)}".strip()
+        if report.invalid_reasons:
+            errors += 1
+            ET.SubElement(
+                case, "error", message="invalid run: " + "; ".join(report.invalid_reasons)
+            )
+        elif v.verdict == "fail":
+            failures += 1
+            ET.SubElement(case, "failure", message=v.reason or "target missed").text = text
+        elif v.verdict == "inconclusive" and report.gate:
+            failures += 1
+            ET.SubElement(
+                case, "failure", message="inconclusive under --gate: " + v.reason
+            ).text = text
+        elif v.verdict in {"inconclusive", "not_exercised"}:
+            skipped += 1
+            label = "inconclusive" if v.verdict == "inconclusive" else "not exercised"
+            ET.SubElement(case, "skipped", message=f"{label}: {v.reason}")
+        ET.SubElement(case, "system-out").text = text
+    suite.set("tests", str(len(report.verdicts)))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", str(skipped))
+    suite.set("time", f"{run.duration_s:.3f}")
+    properties = ET.Element("properties")
+    for name, value in (
+        ("phase", run.phase),
+        ("scenario", run.scenario),
+        ("seed", "" if run.seed is None else str(run.seed)),
+        ("git_commit", run.git_commit),
+        ("status", report.status),
+        ("exit_code", str(report.exit_code)),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
+    suite.insert(0, properties)
+    root = ET.Element("testsuites", name="chaoslab")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,89 @@
+"""Markdown for a pull-request comment or ``$GITHUB_STEP_SUMMARY``."""
+
+from __future__ import annotations
+
+from reports.model import Report
+from reports.render.format import VERDICT_MARK, duration, interval, measured, percent, seconds
+
+__all__ = ["render_markdown"]
+
+_BADGE = {
+    "met": "✅ SLA met",
+    "breached": "❌ SLA breached",
+    "inconclusive": "⚠️ inconclusive",
+    "invalid": "⛔ invalid run",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    run = report.run
+    what = " on ".join(p for p in (run.scenario, run.phase.upper()) if p)
+    out = [f"## {_BADGE[report.status]}: {_cell(what)}", ""]
+    out.append(f"**{_cell(report.summary)}** (exit {report.exit_code})")
+    out.append("")
+    if run.hypothesis:
+        out += [f"> {_cell(run.hypothesis)}", ""]
+    if report.invalid_reasons:
+        out += ["**No verdict: the run is invalid.**", ""]
+        out += [f"- {_cell(r)}" for r in report.invalid_reasons]
+        out.append("")
+    out += [
+        "| target | measured | 95 % interval | verdict | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for v in report.verdicts:
+        note = v.reason
+        if v.verdict == "inconclusive" and v.requests_needed is not None:
+            note = f"need ≥ {v.requests_needed:,} requests (have {v.requests:,})"
+        name = v.title + (" *(override)*" if v.overridden else "")
+        out.append(
+            f"| {_cell(name)} | {measured(v)} | {interval(v)} | {VERDICT_MARK[v.verdict]} "
+            f"| {_cell(note)} |"
+        )
+    out.append("")
+    sli = report.sli
+    quantiles = ", ".join(f"{k} {seconds(v)}" for k, v in sli.latency.items())
+    out.append(
+        f"{sli.requests:,} requests ({sli.good:,} good, {sli.failure:,} failed, "
+        f"{sli.excluded:,} excluded) · latency {quantiles} · error budget used "
+        f"{percent(report.error_budget_consumed, 0)}"
+    )
+    out.append("")
+    if report.windows:
+        out += [
+            "| fault window | target | availability | failed | impact | mitigation | recovery |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for w in report.windows:
+            recovery = duration(w.recovery_s) if w.recovered else "not within the run"
+            mitigation = duration(w.mitigation_s)
+            if w.mitigation_kind:
+                mitigation += f" ({w.mitigation_kind})"
+            out.append(
+                f"| {w.start:.0f}-{w.end:.0f} s | {_cell(w.target)} {_cell(w.action)} | "
+                f"{percent(w.sli.availability)} | {w.sli.failure} | {duration(w.impact_s)} | "
+                f"{mitigation} | {recovery} |"
+            )
+        out.append("")
+    if report.overrides:
+        out.append("**Scenario overrides of the phase's targets:**")
+        for o in report.overrides:
+            loosens = " (loosens)" if o.loosens else ""
+            out.append(f"- {o.name}: {o.phase_value:g} → {o.scenario_value:g}{loosens}")
+        out.append("")
+    if report.warnings:
+        out += [f"- ⚠️ {_cell(w)}" for w in report.warnings]
+        out.append("")
+    facts = [f"phase {run.phase}", f"backend {run.backend}"]
+    if run.seed is not None:
+        facts.append(f"seed {run.seed}")
+    if run.git_commit:
+        facts.append(f"commit `{run.git_commit[:12]}`")
+    out.append("<sub>" + " · ".join(facts) + "</sub>")
+    if run.command:
+        out += ["", "```sh", run.command, "```"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,62 @@
+"""The terminal summary ``chaoslab report`` and ``chaoslab run`` print: the answer first."""
+
+from __future__ import annotations
+
+from reports.model import Report
+from reports.render.format import VERDICT_MARK, duration, interval, measured, percent
+
+__all__ = ["render_text"]
+
+
+def render_text(report: Report) -> str:
+    run = report.run
+    what = " on ".join(p for p in (run.scenario, run.phase.upper()) if p)
+    lines = [
+        f"{what} · {run.duration_s:.0f} s · {report.sli.requests:,} requests"
+        + (f" · seed {run.seed}" if run.seed is not None else "")
+    ]
+    if run.hypothesis:
+        lines.append(f"hypothesis: {run.hypothesis}")
+    lines.append("")
+    if report.invalid_reasons:
+        lines.append("INVALID RUN: no verdict")
+        lines.extend(f"  - {reason}" for reason in report.invalid_reasons)
+    else:
+        rows = [("target", "measured", "95 % interval", "verdict")]
+        for v in report.verdicts:
+            mark = VERDICT_MARK[v.verdict]
+            if v.verdict == "inconclusive" and v.requests_needed is not None:
+                mark += f" · need ≥ {v.requests_needed:,} requests"
+            elif v.verdict in {"fail", "not_exercised"} and v.reason:
+                mark += f" · {v.reason}"
+            name = v.title + (" (override)" if v.overridden else "")
+            rows.append((name, measured(v), interval(v), mark))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            cells = [row[i].ljust(widths[i]) for i in range(3)]
+            lines.append("  " + "   ".join([*cells, row[3]]).rstrip())
+    lines.append("")
+    for w in report.windows:
+        lines.append(
+            f"  fault window {w.start:.0f}-{w.end:.0f} s ({w.target} {w.action}): "
+            f"availability {percent(w.sli.availability)}, {w.sli.failure} failed, "
+            f"impact {_after(w.impact_s)}, mitigation {_after(w.mitigation_s)}, "
+            f"recovered {_after(w.recovery_s) + ' after end' if w.recovered else 'never'}"
+        )
+    facts = [f"error budget used: {percent(report.error_budget_consumed, 0)}"]
+    if report.attempts_per_request is not None:
+        facts.append(f"upstream attempts per request: {report.attempts_per_request:.2f}")
+    if report.server is not None and report.server.availability is not None:
+        facts.append(f"service's own count: {percent(report.server.availability)}")
+    lines.append("  " + "   ".join(facts))
+    for o in report.overrides:
+        lines.append(
+            f"  override: {o.name} {o.phase_value:g} -> {o.scenario_value:g}"
+            + (" (loosens the phase's target)" if o.loosens else "")
+        )
+    lines.extend(f"warning: {w}" for w in report.warnings)
+    return "\n".join(lines)
+
+
+def _after(value: float | None) -> str:
+    return "—" if value is None else f"+{duration(value)}"
