@@ -39,8 +39,13 @@ __all__ = [
 
 MetricType = Literal["counter", "gauge", "histogram"]
 
+# Around every phase's latency and time-to-first-token target (lab/phases.toml: 0.5 .. 5 s)
+# neighbouring bounds differ by a ratio of about 1.1, so a target never falls between
+# coarse buckets and a histogram quantile near it is off by at most ~10 %.
 LATENCY_BUCKETS = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.36, 1.5, 1.65, 1.8,
+    2.0, 2.2, 2.5, 2.75, 3.0, 3.3, 3.6, 4.1, 4.5, 5.0, 5.5, 6.0, 7.5, 10.0, 30.0, 60.0,
 )  # fmt: skip
 ATTEMPT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15)
 
