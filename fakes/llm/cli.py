@@ -40,6 +40,15 @@ __all__ = ["fake"]
     help="granian worker processes (each keeps its own fault state and metrics).",
 )
 @click.option(
+    "--header-timeout",
+    type=click.FloatRange(0.001, 3600.0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request head is not complete within this time "
+    "(one that sends nothing, stops mid-head, or idles between requests).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -53,6 +62,7 @@ def fake(
     faults_arg: str | None,
     seed: int,
     workers: int,
+    header_timeout: float,
     log_level: str,
 ) -> None:
     """Serve a fake OpenAI- or Anthropic-compatible LLM API with a runtime fault API.
@@ -106,4 +116,5 @@ def fake(
         faults=config,
         workers=workers,
         log_level=log_level,
+        header_timeout_s=header_timeout,
     )

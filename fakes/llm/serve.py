@@ -4,6 +4,13 @@ The app's settings reach granian's worker processes through environment variable
 (``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS``), read by ``app.from_env``.
 Each worker keeps its own fault state, RNG and metrics: use one worker when you need
 seeded reproducibility or exact counts; admin calls reach one worker per call.
+
+granian serves HTTP/1.1 only: in its ``auto`` mode it first waits, with no time limit, for
+the bytes that tell HTTP/1 from HTTP/2, so a connection that never sends a byte would hold
+a file descriptor forever. In HTTP/1 mode its header read timeout closes a connection whose
+request head is not complete ``header_timeout_s`` after it opened or after the last answer
+(a silent connection, a half-sent head, an idle keep-alive connection). The vendors' SDKs
+speak HTTP/1.1.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ import yaml
 from fakes.llm.app import ENV_FAULTS, ENV_SEED, ENV_VENDOR, Vendor
 from fakes.llm.faults import FaultConfig, load_config
 
-__all__ = ["read_faults", "serve"]
+__all__ = ["HEADER_TIMEOUT_S", "read_faults", "serve"]
+
+HEADER_TIMEOUT_S = 30.0
+"""Seconds a connection may take to send a whole request head (granian's default)."""
 
 
 def read_faults(path: Path) -> FaultConfig:
@@ -58,9 +68,11 @@ def serve(
     faults: FaultConfig | None = None,
     workers: int = 1,
     log_level: str = "warning",
+    header_timeout_s: float = HEADER_TIMEOUT_S,
 ) -> None:
     """Serve the fake until interrupted (blocks)."""
-    from granian.constants import Interfaces, Loops  # heavy: only when serving
+    from granian.constants import HTTPModes, Interfaces, Loops  # heavy: only when serving
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -75,6 +87,8 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.RSGI,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(header_timeout_s * 1000))),
         workers=workers,
         loop=Loops.auto,
         factory=True,

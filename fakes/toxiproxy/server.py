@@ -22,10 +22,20 @@ from fakes.toxiproxy.gojson import decode
 from fakes.toxiproxy.metrics import ProxyMetrics
 from fakes.toxiproxy.proxy import Proxy
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ConfigError", "ToxiproxyServer", "serve"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "IDLE_TIMEOUT_S",
+    "ConfigError",
+    "ToxiproxyServer",
+    "serve",
+]
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8474
+IDLE_TIMEOUT_S: Final = 60.0
+"""An API connection silent this long is closed: one that never sent a request, one stuck
+in the middle of its request head, or an idle keep-alive one (Toxiproxy's ``IdleTimeout``)."""
 
 
 class ConfigError(Exception):
@@ -34,13 +44,23 @@ class ConfigError(Exception):
 
 class ToxiproxyServer:
     """A Toxiproxy-compatible server. ``port=0`` picks a free port (see ``port`` after
-    ``start``); ``seed`` makes toxicity draws, jitter and slicing reproducible."""
+    ``start``); ``seed`` makes toxicity draws, jitter and slicing reproducible;
+    ``idle_timeout_s`` bounds how long an API connection may stay silent (proxied
+    connections are never timed out: a proxy carries idle links)."""
 
     def __init__(
-        self, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, seed: int | None = None
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        seed: int | None = None,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
+        if not idle_timeout_s > 0:
+            raise ValueError(f"idle_timeout_s must be more than 0, not {idle_timeout_s}")
         self.host = host
         self.port = port
+        self.idle_timeout_s = idle_timeout_s
         self.metrics = ProxyMetrics()
         self.proxies = ProxyCollection(rng=random.Random(seed), metrics=self.metrics)
         self._runner: web.AppRunner | None = None
@@ -56,7 +76,13 @@ class ToxiproxyServer:
 
     async def start(self) -> None:
         """Serve the API; returns once it is listening."""
-        runner = web.AppRunner(build_app(self.proxies, self.metrics), access_log=None)
+        # aiohttp's keep-alive timer starts when a connection opens and again after each
+        # answer, and closes the connection if no whole request head arrived by then.
+        runner = web.AppRunner(
+            build_app(self.proxies, self.metrics),
+            access_log=None,
+            keepalive_timeout=self.idle_timeout_s,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         await site.start()

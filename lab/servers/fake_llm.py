@@ -22,7 +22,8 @@ class FakeLLMServer(ManagedServer):
     """One fake OpenAI or Anthropic API served by granian in a child process.
 
     ``faults`` is a fault configuration (written to a JSON file in the workdir) or the path of
-    a JSON/YAML file; ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
+    a JSON/YAML file; ``header_timeout_s`` closes connections that send no whole request head
+    in that time (default: the fake's, 30 s); ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
     Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
     """
 
@@ -36,6 +37,7 @@ class FakeLLMServer(ManagedServer):
         seed: int = 0,
         faults: Mapping[str, Any] | Path | None = None,
         workers: int = 1,
+        header_timeout_s: float | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -48,6 +50,7 @@ class FakeLLMServer(ManagedServer):
             faults if isinstance(faults, Path) or faults is None else dict(faults)
         )
         self.workers = workers
+        self.header_timeout_s = header_timeout_s
         self._admin: FakeAdmin | None = None
 
     @property
@@ -71,6 +74,8 @@ class FakeLLMServer(ManagedServer):
         command = [sys.executable, "-m", "fakes.llm", self.vendor, "--host", self.host]
         command += ["--port", str(self.port), "--seed", str(self.seed)]
         command += ["--workers", str(self.workers)]
+        if self.header_timeout_s is not None:
+            command += ["--header-timeout", str(self.header_timeout_s)]
         if isinstance(self.faults, Path):
             command += ["--faults", str(self.faults)]
         elif self.faults is not None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from fakes.toxiproxy import ToxiproxyServer
-from tests.fixtures.proxy import ToxiproxyUnderTest
+from tests.fixtures.proxy import EchoServer, ToxiproxyUnderTest
+
+_IDLE_S = 1.0
+# generous: a loaded 2-core machine may be slow to run the timer and to notice the close
+_CLOSED_WITHIN_S = 15.0
 
 _DEPTH_ERROR = {
     "error": "bad request body: invalid character '[' exceeded max depth",
@@ -24,7 +30,7 @@ def _nested(depth: int) -> bytes:
 @pytest.fixture
 async def embedded() -> AsyncIterator[ToxiproxyServer]:
     """Our server in this event loop, so its log records reach ``caplog``."""
-    server = ToxiproxyServer(port=0)
+    server = ToxiproxyServer(port=0, idle_timeout_s=_IDLE_S)
     await server.start()
     try:
         yield server
@@ -61,3 +67,71 @@ async def test_deep_json_is_a_clean_400_without_traceback(
     assert error["error"] == _DEPTH_ERROR["error"]
     assert error["status"] == 400
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def _closed_after(reader: asyncio.StreamReader) -> float:
+    """Seconds until the server closes the connection (reads everything it sends)."""
+    started = time.monotonic()
+    async with asyncio.timeout(_CLOSED_WITHIN_S):
+        while await reader.read(65536):
+            pass
+    return time.monotonic() - started
+
+
+async def test_silent_api_connections_are_closed(embedded: ToxiproxyServer) -> None:
+    """40 connections that never send a byte are all closed after the idle timeout."""
+    opened = [await asyncio.open_connection(embedded.host, embedded.port) for _ in range(40)]
+    try:
+        waits = await asyncio.gather(*(_closed_after(reader) for reader, _ in opened))
+    finally:
+        for _, writer in opened:
+            writer.close()
+    assert all(_IDLE_S * 0.5 <= wait < _CLOSED_WITHIN_S for wait in waits)
+
+
+async def test_half_sent_request_head_is_closed(embedded: ToxiproxyServer) -> None:
+    """A client that stops in the middle of its request head (slowloris) is closed too."""
+    reader, writer = await asyncio.open_connection(embedded.host, embedded.port)
+    try:
+        writer.write(b"GET /version HTTP/1.1\r\nHost: x\r\n")
+        await writer.drain()
+        assert await _closed_after(reader) < _CLOSED_WITHIN_S
+    finally:
+        writer.close()
+
+
+async def test_idle_keep_alive_connection_is_closed(embedded: ToxiproxyServer) -> None:
+    """After an answer, a keep-alive connection that stays silent is closed."""
+    reader, writer = await asyncio.open_connection(embedded.host, embedded.port)
+    try:
+        writer.write(b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        assert await _closed_after(reader) < _CLOSED_WITHIN_S
+    finally:
+        writer.close()
+
+
+async def test_idle_proxied_connections_stay_open(
+    embedded: ToxiproxyServer, echo_server: EchoServer
+) -> None:
+    """A proxied link silent for three API idle timeouts still carries data afterwards."""
+    body = {"name": "idle", "listen": "127.0.0.1:0", "upstream": echo_server.address}
+    async with httpx.AsyncClient(base_url=embedded.api_url) as api:
+        assert (await api.post("/proxies", json=body)).status_code == 201
+    host, _, port = embedded.proxy("idle").listen.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        await asyncio.sleep(_IDLE_S * 3)
+        writer.write(b"still here")
+        await writer.drain()
+        async with asyncio.timeout(5):
+            assert await reader.readexactly(10) == b"still here"
+    finally:
+        writer.close()
+
+
+def test_idle_timeout_must_be_positive() -> None:
+    """An idle timeout of 0 or less is refused when the server is built."""
+    with pytest.raises(ValueError, match="idle_timeout_s must be more than 0"):
+        ToxiproxyServer(idle_timeout_s=0)

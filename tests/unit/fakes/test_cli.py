@@ -69,3 +69,10 @@ def test_host_that_is_not_an_address_is_usage_error() -> None:
     assert "--host" in result.output
     assert "not an IP address" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_header_timeout_must_be_positive() -> None:
+    """``--header-timeout 0`` exits 2 with one line naming the option."""
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--header-timeout", "0"])
+    assert result.exit_code == 2
+    assert "--header-timeout" in result.output
