@@ -18,6 +18,9 @@ def _check_config(path: Path) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise click.BadParameter(f"cannot read {path}: {error}", param_hint="--config") from None
+    except RecursionError:
+        message = f"cannot read {path}: its JSON is nested too deeply"
+        raise click.BadParameter(message, param_hint="--config") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise click.BadParameter(f"{path} must hold a JSON list of proxies", param_hint="--config")
 

@@ -63,3 +63,13 @@ def test_module_prints_version_like_toxiproxy_server(capsys: pytest.CaptureFixtu
         fakes_main(["-version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out == f"toxiproxy-server version {VERSION}\n"
+
+
+def test_deeply_nested_config_is_one_line(tmp_path: Path) -> None:
+    """A config nested 100 000 levels deep exits 2 with one line, not a RecursionError."""
+    config = tmp_path / "proxies.json"
+    config.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = CliRunner().invoke(toxiproxy, ["--config", str(config)])
+    assert result.exit_code == 2
+    assert "nested too deeply" in result.output
+    assert not isinstance(result.exception, RecursionError)
