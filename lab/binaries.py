@@ -92,6 +92,7 @@ BINARIES: tuple[Binary, ...] = (
     _postgres("initdb", "creates throwaway PostgreSQL clusters"),
     _postgres("pg_ctl", "PostgreSQL cluster control"),
     _postgres("postgres", "conversation store (PostgreSQL)"),
+    _postgres("pg_basebackup", "PostgreSQL standby for the V4 phase"),
     _package(
         "prometheus", "scrapes every component; reports query it", "--version",
         apt="apt-get install -y prometheus", brew="brew install prometheus",

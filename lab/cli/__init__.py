@@ -19,9 +19,13 @@ __all__ = ["main"]
 
 _COMMANDS: dict[str, str] = {
     "doctor": "lab.cli.doctor:doctor",
+    "down": "lab.cli.down:down",
     "fake": "lab.cli.fake:fake",
+    "phases": "lab.cli.phases:phases",
     "scenarios": "lab.cli.scenarios:scenarios",
+    "status": "lab.cli.status:status",
     "toxiproxy": "lab.cli.toxiproxy:toxiproxy",
+    "up": "lab.cli.up:up",
 }
 
 

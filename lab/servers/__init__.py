@@ -6,6 +6,7 @@ from lab.servers.haproxy import HAProxyServer
 from lab.servers.postgres import PostgresServer
 from lab.servers.prometheus import PrometheusServer
 from lab.servers.redis import RedisServer
+from lab.servers.service import ServiceReplica
 from lab.servers.toxiproxy import ToxiproxyServer
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "PrometheusServer",
     "RedisServer",
     "ServerStartError",
+    "ServiceReplica",
     "ToxiproxyServer",
 ]

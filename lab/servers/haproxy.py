@@ -8,43 +8,73 @@ from lab.binaries import find
 from lab.net import free_port, is_listening
 from lab.servers.base import ManagedServer
 
-__all__ = ["HAProxyServer"]
+__all__ = ["Backend", "HAProxyServer"]
+
+
+class Backend:
+    """One server of the backend: ``backup`` servers take traffic only when every
+    non-backup server is down (region failover at the front door)."""
+
+    __slots__ = ("address", "backup", "name")
+
+    def __init__(self, name: str, address: str, *, backup: bool = False) -> None:
+        self.name = name
+        self.address = address
+        self.backup = backup
 
 
 class HAProxyServer(ManagedServer):
-    """Round-robin HTTP balancing over ``backends`` (``host:port``), with active health
-    checks on ``health_path`` so a killed or frozen replica leaves the rotation.
-    ``stats_port`` serves HAProxy's own Prometheus metrics at ``/metrics``."""
+    """Round-robin HTTP balancing over ``backends`` (``host:port`` strings or ``Backend``),
+    with active health checks on ``health_path`` so a killed or frozen replica leaves the
+    rotation. ``stats_port`` serves HAProxy's own Prometheus metrics at ``/metrics``.
+
+    Retries: only connection failures are retried (``retry-on conn-failure``), on another
+    server (``option redispatch``); a request that reached a replica is never sent twice,
+    so a replica killed mid-request loses that request visibly."""
 
     name = "haproxy"
 
     def __init__(
         self,
         *,
-        backends: Sequence[str],
+        backends: Sequence[str | Backend],
         health_path: str = "/v1/ready",
         stats_port: int | None = None,
+        check_interval_ms: int = 500,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.backends = list(backends)
+        self.backends = [
+            b if isinstance(b, Backend) else Backend(f"r{i}", b) for i, b in enumerate(backends)
+        ]
         self.health_path = health_path
         self.stats_port = stats_port if stats_port is not None else free_port()
+        self.check_interval_ms = check_interval_ms
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.host}:{self.stats_port}/metrics"
 
     def config(self) -> str:
+        check = f"check inter {self.check_interval_ms}ms fall 2 rise 2"
         servers = "\n".join(
-            f"    server r{i} {address} check inter 500ms fall 2 rise 2"
-            for i, address in enumerate(self.backends)
+            f"    server {b.name} {b.address} {check}{' backup' if b.backup else ''}"
+            for b in self.backends
         )
         return f"""global
     maxconn 4000
 defaults
     mode http
-    timeout connect 2s
+    timeout connect 1s
     timeout client 120s
     timeout server 120s
-    option redispatch
-    retries 1
+    retries 3
+    retry-on conn-failure
+    option redispatch 1
 frontend chat
     bind {self.host}:{self.port}
     default_backend replicas

@@ -13,11 +13,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from lab.binaries import find
 from lab.servers.base import ManagedServer, ServerStartError
 
-__all__ = ["PostgresServer"]
+__all__ = ["PostgresServer", "ensure_template"]
 
 _SUPERUSER = "postgres"
 _FAST_SETTINGS = (
@@ -40,11 +43,68 @@ def _run_as() -> pwd.struct_passwd | None:
     raise ServerStartError("running as root and neither a 'postgres' nor a 'nobody' user exists")
 
 
+def ensure_template(path: Path) -> Path:
+    """An ``initdb``-ed data directory at ``path`` (made once, atomically), for
+    ``PostgresServer(template=...)`` to copy instead of running ``initdb`` each time."""
+    if (path / "PG_VERSION").exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="pg-template-", dir=path.parent))
+    try:
+        user = _run_as()
+        if user is not None:
+            os.chown(staging, user.pw_uid, user.pw_gid)
+        _initdb(staging / "data")
+        try:
+            (staging / "data").rename(path)
+        except OSError:  # another process made it first
+            if not (path / "PG_VERSION").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def _initdb(datadir: Path) -> None:
+    done = subprocess.run(
+        [*_prefix(), str(find("initdb")), "-D", str(datadir), "-U", _SUPERUSER,
+         "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ServerStartError(f"initdb failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+
+
+def _prefix() -> list[str]:
+    user = _run_as()
+    if user is None:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise ServerStartError("running as root needs `setpriv` (util-linux) to drop privileges")
+    return [setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+
+
 class PostgresServer(ManagedServer):
-    """A cluster with trust auth on loopback; ``dsn`` connects as superuser ``postgres``."""
+    """A cluster with trust auth on loopback; ``dsn`` connects as superuser ``postgres``.
+
+    ``template``: a data directory made by ``ensure_template`` to copy instead of running
+    ``initdb`` (faster). ``primary``: make this cluster a streaming-replication standby of
+    that running server (``pg_basebackup -R``); ``promote()`` turns it into a primary."""
 
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: does not wait for clients to leave
+
+    def __init__(
+        self,
+        *,
+        template: Path | None = None,
+        primary: PostgresServer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.template = template
+        self.primary = primary
 
     @property
     def dsn(self) -> str:
@@ -55,15 +115,7 @@ class PostgresServer(ManagedServer):
         return str(self.workdir / "data")
 
     def _prefix(self) -> list[str]:
-        user = _run_as()
-        if user is None:
-            return []
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            raise ServerStartError(
-                "running as root needs `setpriv` (util-linux) to drop privileges"
-            )
-        return [setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+        return _prefix()
 
     def prepare(self) -> None:
         if (self.workdir / "data" / "PG_VERSION").exists():
@@ -71,15 +123,38 @@ class PostgresServer(ManagedServer):
         user = _run_as()
         if user is not None:
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
+        if self.primary is not None:
+            self._basebackup(self.primary)
+        elif self.template is not None and (self.template / "PG_VERSION").exists():
+            # cp -a keeps owner and modes (PostgreSQL insists on 0700, owned by its user)
+            subprocess.run(
+                ["cp", "-a", str(self.template), self._datadir],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+        else:
+            _initdb(Path(self._datadir))
+
+    def _basebackup(self, primary: PostgresServer) -> None:
         done = subprocess.run(
-            [*self._prefix(), str(find("initdb")), "-D", self._datadir, "-U", _SUPERUSER,
-             "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+            [*self._prefix(), str(find("pg_basebackup")), "-h", primary.host,
+             "-p", str(primary.port), "-U", _SUPERUSER, "-D", self._datadir,
+             "-R", "-X", "stream", "--no-sync", "-c", "fast"],
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
         if done.returncode != 0:
             raise ServerStartError(
-                f"initdb failed ({done.returncode}): {done.stderr.strip()[-800:]}"
+                f"pg_basebackup failed ({done.returncode}): {done.stderr.strip()[-800:]}"
             )
+
+    def promote(self) -> None:
+        """Promote a standby to a primary (``pg_ctl promote``, waits until done)."""
+        done = subprocess.run(
+            [*self._prefix(), str(find("pg_ctl")), "promote", "-w", "-t", "30",
+             "-D", self._datadir],
+            capture_output=True, text=True, check=False, timeout=40,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise ServerStartError(f"promote failed: {done.stderr.strip()[-400:]}")
 
     def command(self) -> list[str]:
         settings = [arg for setting in _FAST_SETTINGS for arg in ("-c", setting)]

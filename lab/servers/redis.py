@@ -1,8 +1,9 @@
-"""A throwaway ``redis-server``: no persistence, loopback only."""
+"""A throwaway ``redis-server`` on loopback, persistence off (default) or append-only."""
 
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from lab.binaries import find
 from lab.servers.base import ManagedServer
@@ -11,10 +12,15 @@ __all__ = ["RedisServer"]
 
 
 class RedisServer(ManagedServer):
-    """``redis-server`` in the foreground with persistence off (the seed's V1 cache:
-    a restart loses everything)."""
+    """``redis-server`` in the foreground. ``persistence=False`` (the seed's V1 cache: a
+    restart loses everything); ``True`` turns the append-only file on (``appendfsync
+    everysec``) in the workdir, so a restart keeps the data."""
 
     name = "redis"
+
+    def __init__(self, *, persistence: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.persistence = persistence
 
     @property
     def url(self) -> str:
@@ -26,7 +32,7 @@ class RedisServer(ManagedServer):
             "--port", str(self.port),
             "--bind", self.host,
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if self.persistence else "no",
             "--protected-mode", "no",
             "--dir", str(self.workdir),
             "--daemonize", "no",

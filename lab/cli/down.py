@@ -1,0 +1,42 @@
+"""``chaoslab down``: stop the current stack."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["down"]
+
+
+@click.command()
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Run directory (default: .chaoslab/current).",
+)
+def down(*, run_dir: Path | None) -> None:
+    """Stop everything the stack started (frozen processes are resumed first), free every
+    port, remove its data; logs and stack.json stay for reports. Idempotent.
+
+    \b
+    Example:
+      chaoslab down
+      chaoslab down --run-dir .chaoslab/runs/2026-12-01T10-02-11-v3
+    """
+    from lab.stack import StackError
+    from lab.stack import down as stack_down
+    from lab.stack.rundirs import current_run_dir
+
+    try:
+        where = current_run_dir(run_dir)
+    except StackError as error:
+        if run_dir is None:
+            click.echo("chaoslab down: no stack here; nothing to stop")
+            return
+        click.echo(f"chaoslab down: {error}", err=True)
+        sys.exit(2)
+    stack_down(where)
+    click.echo(f"stopped: {where}")

@@ -1,0 +1,95 @@
+"""``chaoslab status``: the components of the current stack, up or down."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lab.rundir import Stack
+
+__all__ = ["print_stack", "status"]
+
+
+def print_stack(console: Console, stack: Stack) -> None:
+    """The table ``up`` prints: every component, its URL and how to reach it."""
+    from rich.table import Table
+
+    routes: dict[str, list[str]] = {}
+    for route in stack.proxies:
+        routes.setdefault(route.component, []).append(route.listen.rsplit(":", 1)[-1])
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    for column in ("component", "kind", "url", "notes"):
+        table.add_column(column)
+    for part in stack.components:
+        notes = []
+        if part.name in routes:
+            ports = routes[part.name]
+            notes.append(
+                f"via proxy :{ports[0]}" + (f" (+{len(ports) - 1})" if len(ports) > 1 else "")
+            )
+        if part.kind == "provider" and part.admin_url:
+            notes.append(f"faults: {part.admin_url}/faults")
+        if part.region:
+            notes.append(f"region {part.region}")
+        table.add_row(part.name, part.kind, part.url or "-", " ".join(notes))
+    console.print(table)
+    console.print(f"front door   {stack.front_door}", markup=False)
+    if stack.prometheus_url:
+        console.print(f"prometheus   {stack.prometheus_url}", markup=False)
+    if stack.proxy_api:
+        console.print(
+            f"proxy API    {stack.proxy_api}  ({len(stack.proxies)} proxies)", markup=False
+        )
+
+
+@click.command()
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Run directory (default: .chaoslab/current).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def status(*, run_dir: Path | None, as_json: bool) -> None:
+    """Show every component of the stack: state (up, down, frozen), pid, URL.
+
+    Exit 0 when every component is up, 1 otherwise.
+
+    \b
+    Example:
+      chaoslab status
+      chaoslab status --run-dir .chaoslab/runs/2026-12-01T10-02-11-v3 --json
+    """
+    import msgspec
+    from rich.console import Console
+    from rich.table import Table
+
+    from lab.rundir import RunDirError
+    from lab.stack import StackError
+    from lab.stack import status as stack_status
+    from lab.stack.rundirs import current_run_dir
+
+    try:
+        where = current_run_dir(run_dir)
+        rows = stack_status(where)
+    except (StackError, RunDirError) as error:
+        click.echo(f"chaoslab status: {error}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(msgspec.json.encode(rows).decode())
+    else:
+        table = Table(title=f"stack in {where}", title_justify="left", box=None)
+        for column in ("component", "kind", "state", "pid", "url"):
+            table.add_column(column)
+        colour = {"up": "green", "frozen": "yellow", "down": "red", "unknown": "dim"}
+        for row in rows:
+            state = f"[{colour[row.state]}]{row.state}[/]"
+            table.add_row(row.name, row.kind, state, str(row.pid or "-"), row.url or "-")
+        Console(soft_wrap=True).print(table)
+    sys.exit(0 if all(row.state == "up" for row in rows) else 1)

@@ -1,0 +1,147 @@
+"""``chaoslab up``: start a phase's stack and print where everything is."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+__all__ = ["up"]
+
+
+def _headline(phase_id: str) -> str:
+    from lab.phases import get_phase
+
+    phase = get_phase(phase_id)
+    total = phase.total_replicas
+    topology = (
+        f"{len(phase.regions)} regions x {phase.replicas} replicas behind HAProxy"
+        if phase.multi_region
+        else f"{total} replicas behind HAProxy"
+        if total > 1
+        else "1 replica, no load balancer"
+    )
+    flags = phase.service_env()
+    features = [
+        name
+        for name, variable in (
+            ("retries", "CHAT_RETRY_ENABLED"),
+            ("breakers", "CHAT_BREAKER_ENABLED"),
+            ("failover", "CHAT_FAILOVER_ENABLED"),
+        )
+        if flags.get(variable, "true") == "true"
+    ]
+    if flags.get("CHAT_HEDGE_AFTER_MS", "0") != "0":
+        features.append("hedging")
+    providers = f"{len(phase.providers)} provider{'s' if len(phase.providers) > 1 else ''}"
+    if features:
+        providers += f" ({', '.join(features)})"
+    target = f"target {phase.targets.availability * 100:g} %"
+    return f"phase {phase.title} · {topology} · {providers} · {target}"
+
+
+@click.command()
+@click.option("--phase", default="v1", show_default=True, help="Phase id from lab/phases.toml.")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "compose", "external"]),
+    default="local",
+    show_default=True,
+    help="local: processes here; compose: files for Docker Compose; external: a file of URLs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the fake providers.")
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Run directory (default: a new .chaoslab/runs/<time>-<phase>, linked as current).",
+)
+@click.option("--foreground", is_flag=True, help="Stay attached; Ctrl-C stops the stack.")
+@click.option(
+    "--targets",
+    "targets_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="external backend: TOML or JSON file of the stack's URLs.",
+)
+@click.option(
+    "--allow-remote", is_flag=True, help="external backend: accept targets outside loopback."
+)
+def up(
+    *,
+    phase: str,
+    backend: str,
+    seed: int,
+    run_dir: Path | None,
+    foreground: bool,
+    targets_file: Path | None,
+    allow_remote: bool,
+) -> None:
+    """Start the stack of one phase, wait until every part is ready, print its URLs.
+
+    Without --foreground one supervisor process owns the stack and this command returns
+    once it is ready; `chaoslab status` and `chaoslab down` find it again (from
+    .chaoslab/current, or --run-dir).
+
+    \b
+    Example:
+      chaoslab up --phase v3 --seed 7
+      chaoslab up --phase v1 --foreground
+      chaoslab up --backend external --targets staging.toml --phase v2
+    """
+    from rich.console import Console
+
+    from lab.phases import PhaseError
+    from lab.stack import StackError, Step, serve
+    from lab.stack import up as stack_up
+    from lab.stack.rundirs import new_run_dir
+
+    console = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        headline = _headline(phase)
+    except PhaseError as error:
+        err.print(f"chaoslab up: {error}", markup=False)
+        sys.exit(2)
+    console.print(headline, markup=False)
+    started = time.monotonic()
+
+    def show(step: Step) -> None:
+        if step.state == "ready":
+            console.print(f"  [green]✔[/] {step.name:<18} {step.detail}")
+        elif step.state == "failed":
+            console.print(f"  [red]✖[/] {step.name:<18} {step.detail}", markup=True)
+        elif step.state == "info":
+            console.print(f"  [dim]·[/] {step.name:<18} {step.detail}")
+
+    target_dir = run_dir if run_dir is not None else new_run_dir(phase)
+    try:
+        with console.status("starting...", spinner="dots"):
+            stack = stack_up(
+                phase, backend=backend, seed=seed, run_dir=target_dir, foreground=foreground,  # type: ignore[arg-type]
+                progress=show, external_file=targets_file, allow_remote=allow_remote,
+            )  # fmt: skip
+    except (PhaseError, StackError) as error:
+        err.print(f"chaoslab up: {error}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("chaoslab up: interrupted; the stack was stopped", markup=False)
+        sys.exit(130)
+    from lab.cli.status import print_stack
+
+    print_stack(console, stack)
+    elapsed = time.monotonic() - started
+    console.print(f"ready in {elapsed:.1f} s · run dir {target_dir}", markup=False)
+    console.print(
+        f"try:  curl -s {stack.front_door}/v1/chat -H 'authorization: Bearer {stack.api_key}'"
+        ' -d \'{"message":"hi"}\'',
+        markup=False,
+    )
+    where = "" if run_dir is None else f" --run-dir {run_dir}"
+    if foreground:
+        console.print("stop: Ctrl-C (or `chaoslab down` from another shell)", markup=False)
+        serve(target_dir)
+    elif backend == "local":
+        console.print(f"stop: chaoslab down{where}", markup=False)

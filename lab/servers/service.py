@@ -1,0 +1,58 @@
+"""One chat service replica (``python -m service``) as a supervised server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lab.servers.base import ManagedServer
+
+__all__ = ["ServiceReplica"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServiceReplica(ManagedServer):
+    """The chat service on one granian worker, configured by ``env`` (``CHAT_*``; the lab
+    sets ``CHAT_HOST`` and ``CHAT_PORT``). Ready when ``/v1/ready`` answers 200, i.e. its
+    required dependencies answer too."""
+
+    name = "replica"
+    start_timeout = 40.0
+
+    def __init__(self, *, env: Mapping[str, str], name: str = "replica", **kwargs: Any) -> None:
+        self.name = name
+        super().__init__(**kwargs)
+        self.service_env = dict(env)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "service"]
+
+    def env(self) -> dict[str, str]:
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "PROMETHEUS_"))
+        }
+        python_path = os.pathsep.join(filter(None, [str(_ROOT), inherited.get("PYTHONPATH")]))
+        return {
+            **inherited,
+            "PYTHONPATH": python_path,
+            **self.service_env,
+            "CHAT_HOST": self.host,
+            "CHAT_PORT": str(self.port),
+            "CHAT_WORKERS": "1",
+        }
+
+    def probe(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/v1/ready", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False

@@ -1,0 +1,298 @@
+"""``up``, ``down`` and ``status``: the stack's life, backend by backend.
+
+``up(..., foreground=False)`` on the local backend spawns ONE supervisor process
+(``python -m lab.stack.supervisor``, its own session, output in ``RUN/supervisor.log``)
+that owns every server, follows its progress through ``RUN/progress.jsonl`` and returns
+the ``Stack`` once ``RUN/stack.json`` is written (everything ready). ``down`` from any
+process asks that supervisor to stop (its control channel), then makes sure: every
+process group in ``stack.json`` is resumed, terminated, killed if need be, and every
+port it listened on is free. ``down`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+import httpx
+import msgspec
+
+from lab.net import is_listening
+from lab.phases import get_phase
+from lab.rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
+from lab.stack.errors import StackError
+from lab.stack.processes import alive, signal_group, state, stop_group, wait_gone
+from lab.stack.progress import Progress, read_steps
+
+__all__ = ["ComponentStatus", "down", "serve", "status", "up"]
+
+Backend = Literal["local", "compose", "external"]
+_ROOT = Path(__file__).resolve().parents[2]
+_PID_FILE = "supervisor.pid"
+_children: dict[Path, subprocess.Popen[bytes]] = {}
+_foreground: dict[Path, object] = {}
+
+
+class ComponentStatus(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    kind: str
+    state: Literal["up", "down", "frozen", "unknown"]
+    pid: int | None = None
+    url: str | None = None
+    region: str | None = None
+
+
+def up(
+    phase: str,
+    *,
+    backend: Backend = "local",
+    seed: int = 0,
+    run_dir: Path,
+    foreground: bool = False,
+    progress: Progress | None = None,
+    timeout: float = 120.0,
+    external_file: Path | None = None,
+    allow_remote: bool = False,
+) -> Stack:
+    """Start (or, on ``external``, describe) the stack of ``phase``; ``StackError``."""
+    run_dir = run_dir.resolve()
+    if backend == "external":
+        from lab.stack.external import describe
+
+        if external_file is None:
+            raise StackError("the external backend needs --targets FILE (a TOML or JSON of URLs)")
+        return describe(phase, external_file, run_dir=run_dir, seed=seed, allow_remote=allow_remote)
+    if backend == "compose":
+        from lab.stack.compose import up_compose
+
+        return up_compose(phase, run_dir=run_dir, seed=seed)
+    get_phase(phase)  # PhaseError early, before any process
+    _refuse_running(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (STACK_FILE, "progress.jsonl", "error.txt"):
+        (run_dir / stale).unlink(missing_ok=True)
+    if foreground:
+        return _up_here(phase, seed=seed, run_dir=run_dir, progress=progress)
+    return _spawn(phase, seed=seed, run_dir=run_dir, progress=progress, timeout=timeout)
+
+
+def _refuse_running(run_dir: Path) -> None:
+    try:
+        stack = read_stack(run_dir)
+    except RunDirError:
+        return
+    if alive(stack.supervisor_pid):
+        raise StackError(f"a stack already runs in {run_dir}; stop it with `chaoslab down`")
+
+
+def _up_here(phase: str, *, seed: int, run_dir: Path, progress: Progress | None) -> Stack:
+    from lab.stack.local import LocalStack
+    from lab.stack.progress import StepWriter
+    from lab.stack.supervisor import Supervisor
+
+    writer = StepWriter(run_dir, forward=progress)
+    spec = get_phase(phase)
+    supervisor = Supervisor(
+        lambda me: LocalStack(spec, run_dir=run_dir, seed=seed, progress=writer, supervisor=me),
+        run_dir=run_dir,
+    )
+    supervisor.start()
+    _foreground[run_dir] = supervisor
+    return read_stack(run_dir)
+
+
+def serve(run_dir: Path) -> None:
+    """Block while the foreground stack of ``run_dir`` runs (until ``down``, from here or
+    another shell); Ctrl-C stops it."""
+    from lab.stack.supervisor import Supervisor
+
+    supervisor = _foreground.get(run_dir.resolve())
+    if not isinstance(supervisor, Supervisor):
+        return
+    try:
+        while not supervisor.stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        down(run_dir)
+
+
+def _spawn(
+    phase: str, *, seed: int, run_dir: Path, progress: Progress | None, timeout: float
+) -> Stack:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "lab.stack.supervisor", "--run-dir", str(run_dir),
+               "--phase", phase, "--seed", str(seed)]  # fmt: skip
+    with (run_dir / "supervisor.log").open("ab") as log:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, env=env,
+        )  # fmt: skip
+    _children[run_dir] = child
+    (run_dir / _PID_FILE).write_text(f"{child.pid}\n", encoding="ascii")
+    offset = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            steps, offset = read_steps(run_dir, offset=offset)
+            for step in steps:
+                if progress is not None:
+                    progress(step)
+                if step.state == "done":
+                    return read_stack(run_dir)
+            if child.poll() is not None:
+                raise StackError(_failure(run_dir, child.returncode))
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"the stack was not ready in {timeout:g}s; see {run_dir / 'supervisor.log'}"
+                )
+            time.sleep(0.05)
+    except BaseException:
+        down(run_dir)
+        raise
+
+
+def _failure(run_dir: Path, code: int) -> str:
+    with contextlib.suppress(OSError):
+        line = (run_dir / "error.txt").read_text(encoding="utf-8").strip()
+        if line:
+            return line
+    return f"the supervisor exited with code {code}; see {run_dir / 'supervisor.log'}"
+
+
+def down(run_dir: Path, *, timeout: float = 40.0) -> None:
+    """Stop everything the stack in ``run_dir`` started; idempotent, never raises for a
+    stack already gone. Frozen processes are resumed first."""
+    run_dir = run_dir.resolve()
+    supervisor = _foreground.pop(run_dir, None)
+    if supervisor is not None:
+        supervisor.stop()  # type: ignore[attr-defined]
+    try:
+        stack: Stack | None = read_stack(run_dir)
+    except RunDirError:
+        stack = None
+    supervisor_pid = _supervisor_pid(run_dir, stack)
+    processes = [
+        c.control
+        for c in (stack.components if stack else ())
+        if isinstance(c.control, ProcessControl)
+    ]
+    for control in processes:
+        if alive(control.pid):
+            signal_group(control.pgid, signal.SIGCONT)
+    if supervisor_pid is not None and supervisor_pid != os.getpid() and alive(supervisor_pid):
+        _ask_stop(stack)
+        if not wait_gone([supervisor_pid], timeout):
+            stop_group(
+                supervisor_pid,
+                os.getpgid(supervisor_pid) if alive(supervisor_pid) else supervisor_pid,
+            )
+    child = _children.pop(run_dir, None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(5)
+    for control in processes:
+        if control.pid != os.getpid():
+            stop_group(control.pid, control.pgid)
+    if stack is not None:
+        _wait_ports_free(stack)
+    _remove_data(run_dir)
+
+
+def _supervisor_pid(run_dir: Path, stack: Stack | None) -> int | None:
+    if stack is not None and stack.supervisor_pid is not None:
+        return stack.supervisor_pid
+    with contextlib.suppress(OSError, ValueError):
+        return int((run_dir / _PID_FILE).read_text(encoding="ascii").strip())
+    return None
+
+
+def _ask_stop(stack: Stack | None) -> None:
+    if stack is None:
+        return
+    for part in stack.of_kind("supervisor"):
+        if part.admin_url:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{part.admin_url}/stop", timeout=2.0)
+
+
+def _addresses(stack: Stack) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    urls = [c.url for c in stack.components] + [c.metrics_url for c in stack.components]
+    urls += [f"tcp://{r.listen}" for r in stack.proxies]
+    for url in urls:
+        if not url:
+            continue
+        rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        host, _, port = rest.rpartition(":")
+        if port.isdigit() and host in ("127.0.0.1", "localhost"):
+            found.append((host, int(port)))
+    return found
+
+
+def _wait_ports_free(stack: Stack, timeout: float = 10.0) -> None:
+    if stack.backend != "local":
+        return
+    pending = set(_addresses(stack))
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        pending = {a for a in pending if is_listening(*a, timeout=0.2)}
+        if pending:
+            time.sleep(0.1)
+
+
+def _remove_data(run_dir: Path) -> None:
+    import shutil
+
+    for part_dir in (run_dir / "parts").glob("*"):
+        for child in part_dir.glob("*"):
+            if child.suffix == ".log":
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+
+def status(run_dir: Path) -> list[ComponentStatus]:
+    """Every component of the stack in ``run_dir`` with its state now."""
+    stack = read_stack(run_dir.resolve())
+    rows: list[ComponentStatus] = []
+    for part in stack.components:
+        control = part.control
+        pid: int | None = None
+        if isinstance(control, ProcessControl):
+            pid = control.pid
+            now = state(pid)
+            label: Literal["up", "down", "frozen", "unknown"] = (
+                "up" if now == "running" else "frozen" if now == "frozen" else "down"
+            )
+        else:
+            label = _probe(part.url)
+        rows.append(
+            ComponentStatus(
+                name=part.name,
+                kind=part.kind,
+                state=label,
+                pid=pid,
+                url=part.url,
+                region=part.region,
+            )
+        )
+    return rows
+
+
+def _probe(url: str | None) -> Literal["up", "down", "unknown"]:
+    if not url:
+        return "unknown"
+    rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = rest.rpartition(":")
+    if not port.isdigit():
+        return "unknown"
+    return "up" if is_listening(host.strip("[]"), int(port), timeout=0.5) else "down"

@@ -1,0 +1,401 @@
+"""The local backend: every component a process on a free loopback port.
+
+``LocalStack`` owns the servers (``lab.servers``) of one phase: it starts them in waves
+(dependencies, fakes, the fault proxy and Prometheus at once; then the replicas and
+HAProxy), routes each dependency of each replica through its own fault-proxy proxy
+(``replica-1.redis``, ``replica-1.store``, ``replica-1.openai``), writes ``stack.json``
+and keeps it true (new pids after a restart, the store after a failover). The supervisor
+(``lab.stack.supervisor``) runs it and watches it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from lab.binaries import BinaryNotFound, find
+from lab.net import LOOPBACK, free_port
+from lab.phases import Phase
+from lab.rundir import Component, NoControl, ProcessControl, ProxyRoute, Stack, write_stack
+from lab.servers import (
+    FakeLLMServer,
+    HAProxyServer,
+    ManagedServer,
+    PostgresServer,
+    PrometheusServer,
+    RedisServer,
+    ServerStartError,
+    ToxiproxyServer,
+)
+from lab.servers.haproxy import Backend
+from lab.servers.postgres import ensure_template
+from lab.servers.service import ServiceReplica
+from lab.stack.config import Keys, make_keys, replica_env, scrape_config
+from lab.stack.errors import StackError
+from lab.stack.progress import Progress, Step
+from lab.stack.rules import rule_files_for
+
+__all__ = ["LocalStack", "Part", "template_cache"]
+
+
+def template_cache() -> Path:
+    """Where the initdb template lives: ``$XDG_CACHE_HOME/chaoslab``; as root (PostgreSQL
+    then runs as an unprivileged user, who cannot enter root's home) under the temp dir."""
+    if os.geteuid() == 0:
+        return Path(tempfile.gettempdir()) / "chaoslab-cache" / "pg-template"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chaoslab" / "pg-template"
+
+
+def _store_dir(run_dir: Path, name: str) -> Path | None:
+    """PostgreSQL's workdir: in the run dir, or (as root) a temp dir the unprivileged
+    server user can enter (``None``: the server makes and removes its own)."""
+    return None if os.geteuid() == 0 else run_dir / "parts" / name
+
+
+@dataclass
+class Part:
+    """One supervised server and how it appears in ``stack.json``."""
+
+    name: str
+    kind: str
+    server: ManagedServer
+    url: str | None = None
+    region: str | None = None
+    index: int | None = None
+    admin_url: str | None = None
+    metrics_url: str | None = None
+    vendor: str | None = None
+    provider: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def component(self) -> Component:
+        pid = self.server.pid
+        control = ProcessControl(pid=pid, pgid=pid) if pid is not None else NoControl()
+        return Component(
+            name=self.name, kind=self.kind, url=self.url, control=control, region=self.region,
+            index=self.index, admin_url=self.admin_url, metrics_url=self.metrics_url,
+            log=str(self.server.log_path), vendor=self.vendor, provider=self.provider,
+            extra=dict(self.extra),
+        )  # fmt: skip
+
+
+class _StackPrometheus(PrometheusServer):
+    def __init__(self, *, components: Callable[[], list[Component]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._components = components
+        self.rule_files: list[str] = []
+
+    def config(self) -> dict[str, object]:
+        interval = self.scrape_interval
+        return scrape_config(self._components(), interval_s=interval, rule_files=self.rule_files)
+
+    def prepare(self) -> None:
+        (self.workdir / "prometheus.yml").write_text(
+            yaml.safe_dump(self.config(), sort_keys=False), encoding="utf-8"
+        )
+
+
+class LocalStack:
+    """The servers of one phase under one run directory (``RUN/parts/<name>/``)."""
+
+    def __init__(
+        self,
+        phase: Phase,
+        *,
+        run_dir: Path,
+        seed: int = 0,
+        progress: Progress | None = None,
+        supervisor: Component | None = None,
+    ) -> None:
+        self.phase = phase
+        self.run_dir = run_dir.resolve()
+        self.seed = seed
+        self.progress = progress or (lambda step: None)
+        self.supervisor = supervisor
+        self.keys: Keys = make_keys()
+        self.parts: dict[str, Part] = {}
+        self.routes: list[ProxyRoute] = []
+        self.created_at = time.time()
+        self.lock = threading.RLock()
+        self.promoted = False
+        self._plan()
+
+    # -- planning ------------------------------------------------------------------------
+    def _dir(self, name: str) -> Path:
+        return self.run_dir / "parts" / name
+
+    def _add(self, part: Part) -> Part:
+        self.parts[part.name] = part
+        return part
+
+    def _plan(self) -> None:
+        phase = self.phase
+        regional = phase.multi_region
+        proxy = ToxiproxyServer(workdir=self._dir("toxiproxy"))
+        self._add(Part("toxiproxy", "proxy", proxy, url=proxy.api_url, admin_url=proxy.api_url,
+                       metrics_url=f"{proxy.api_url}/metrics"))  # fmt: skip
+        redis_regions = phase.regions if phase.redis.per_region else phase.regions[:1]
+        for region in redis_regions:
+            name = f"redis-{region}" if phase.redis.per_region else "redis"
+            redis = RedisServer(persistence=phase.redis.persistence, workdir=self._dir(name))
+            self._add(Part(name, "redis", redis, url=redis.url,
+                           region=region if regional else None))  # fmt: skip
+        if phase.store.kind == "postgres":
+            store = PostgresServer(
+                template=template_cache(), workdir=_store_dir(self.run_dir, "postgres")
+            )
+            self._add(Part("postgres", "store", store, url=store.dsn,
+                           region=phase.regions[0] if regional else None))  # fmt: skip
+            if phase.store.standby:
+                standby = PostgresServer(
+                    primary=store, workdir=_store_dir(self.run_dir, "postgres-standby")
+                )
+                self._add(Part("postgres-standby", "standby-store", standby, url=standby.dsn,
+                               region=phase.regions[1]))  # fmt: skip
+        for index, spec in enumerate(phase.providers, start=1):
+            fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index,
+                                 workdir=self._dir(f"fake-{spec.name}"))  # fmt: skip
+            self._add(Part(f"fake-{spec.name}", "provider", fake, url=fake.admin_url,
+                           index=index, admin_url=f"{fake.admin_url}/_fake",
+                           metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
+                           provider=spec.name, extra={"base_url": fake.base_url}))  # fmt: skip
+        keys_file = self.keys.write(self.run_dir / "keys.txt")
+        number = 0
+        for region in phase.regions:
+            for _ in range(phase.replicas):
+                number += 1
+                self._plan_replica(number, region, keys_file)
+        replicas = [p for p in self.parts.values() if p.kind == "replica"]
+        if len(replicas) > 1:
+            backends = [
+                Backend(p.name, p.server.address, backup=p.region not in (None, phase.regions[0]))
+                for p in replicas
+            ]
+            haproxy = HAProxyServer(backends=backends, workdir=self._dir("haproxy"),
+                                    check_interval_ms=300)  # fmt: skip
+            self._add(Part("haproxy", "haproxy", haproxy, url=haproxy.url,
+                           metrics_url=haproxy.metrics_url))  # fmt: skip
+        prometheus = _StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
+        prometheus.rule_files = [str(p) for p in rule_files_for(phase, self.run_dir / "rules")]
+        self._add(Part("prometheus", "prometheus", prometheus, url=prometheus.url,
+                       metrics_url=f"{prometheus.url}/metrics"))  # fmt: skip
+
+    def _plan_replica(self, number: int, region: str, keys_file: Path) -> None:
+        name = f"replica-{number}"
+        phase = self.phase
+        redis_name = f"redis-{region}" if phase.redis.per_region else "redis"
+        addresses: dict[str, str] = {}
+
+        def route(dependency: str, role: str, component: str) -> str:
+            listen = f"{LOOPBACK}:{free_port()}"
+            upstream = self.parts[component].server.address
+            self.routes.append(ProxyRoute(name=f"{name}.{dependency}", listen=listen,
+                                          upstream=upstream, role=role, component=component,
+                                          replica=name))  # fmt: skip
+            return listen
+
+        redis = route("redis", "cache", redis_name)
+        store = route("store", "store", "postgres") if "postgres" in self.parts else None
+        for spec in phase.providers:
+            addresses[spec.name] = route(spec.name, f"provider:{spec.name}", f"fake-{spec.name}")
+        env = replica_env(phase, keys_file=keys_file, redis=redis, store=store,
+                          providers=addresses)  # fmt: skip
+        server = ServiceReplica(env=env, name=name, workdir=self._dir(name))
+        self._add(Part(name, "replica", server, url=server.url,
+                       region=region if phase.multi_region else None, index=number,
+                       metrics_url=f"{server.url}/metrics"))  # fmt: skip
+
+    # -- the stack as data ---------------------------------------------------------------
+    @property
+    def front_door(self) -> str:
+        part = self.parts.get("haproxy") or self.parts["replica-1"]
+        return str(part.url)
+
+    def components(self) -> list[Component]:
+        with self.lock:
+            parts = [p.component() for p in self.parts.values()]
+        return [self.supervisor, *parts] if self.supervisor is not None else parts
+
+    def snapshot(self) -> Stack:
+        with self.lock:
+            return Stack(
+                phase=self.phase.id, phase_title=self.phase.title, backend="local",
+                seed=self.seed, created_at=self.created_at, run_dir=str(self.run_dir),
+                front_door=self.front_door, api_key=self.keys.dev, load_api_keys=self.keys.load,
+                prometheus_url=self.parts["prometheus"].url,
+                proxy_api=self.parts["toxiproxy"].url, targets=self.phase.sla(),
+                phase_config=self.phase.as_config(), components=tuple(self.components()),
+                proxies=tuple(self.routes),
+                supervisor_pid=self._supervisor_pid(),
+            )  # fmt: skip
+
+    def _supervisor_pid(self) -> int | None:
+        control = self.supervisor.control if self.supervisor is not None else None
+        return control.pid if isinstance(control, ProcessControl) else None
+
+    def write(self) -> Stack:
+        stack = self.snapshot()
+        with self.lock:
+            write_stack(self.run_dir, stack)
+        return stack
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def check_binaries(self) -> None:
+        needed = ["redis-server", "prometheus"]
+        if "postgres" in self.parts:
+            needed += ["postgres", "initdb"]
+        if "postgres-standby" in self.parts:
+            needed += ["pg_basebackup", "pg_ctl"]
+        if "haproxy" in self.parts:
+            needed.append("haproxy")
+        for name in needed:
+            try:
+                find(name)
+            except BinaryNotFound as missing:
+                raise StackError(str(missing)) from None
+
+    def start(self) -> Stack:
+        """Start every part, in waves; ``StackError`` (one line) when one fails."""
+        self.check_binaries()
+        if "postgres" in self.parts:
+            ensure_template(template_cache())
+        try:
+            kinds_first = ("proxy", "redis", "store", "provider", "prometheus")
+            self._wave([p for p in self.parts.values() if p.kind in kinds_first])
+            self._populate_proxies()
+            rest = [p for p in self.parts.values() if p.kind in ("standby-store",)]
+            self._wave(rest)
+            self._wave([p for p in self.parts.values() if p.kind in ("replica", "haproxy")])
+            self._wait_front_door()
+        except BaseException:
+            self.stop()
+            raise
+        return self.write()
+
+    def _start_one(self, part: Part) -> None:
+        self.progress(Step(name=part.name, state="starting"))
+        try:
+            part.server.start()
+        except ServerStartError as error:
+            first = str(error).splitlines()[0]
+            self.progress(Step(name=part.name, state="failed", detail=first))
+            raise StackError(f"{first} (log: {part.server.log_path})") from None
+        detail = part.url or part.server.address
+        self.progress(Step(name=part.name, state="ready", detail=detail))
+
+    def _wave(self, parts: Iterable[Part]) -> None:
+        todo = list(parts)
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+            futures = [pool.submit(self._start_one, part) for part in todo]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
+    def _populate_proxies(self) -> None:
+        proxy = self.parts["toxiproxy"].server
+        assert isinstance(proxy, ToxiproxyServer)
+        with proxy.client() as client:
+            client.populate(
+                [{"name": r.name, "listen": r.listen, "upstream": r.upstream, "enabled": True}
+                 for r in self.routes]
+            )  # fmt: skip
+        self.progress(Step(name="toxiproxy", state="info", detail=f"{len(self.routes)} proxies"))
+
+    def _wait_front_door(self, timeout: float = 30.0) -> None:
+        if "haproxy" not in self.parts:
+            return
+        url = f"{self.front_door}/v1/ready"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise StackError(f"the front door {self.front_door} did not become ready in {timeout}s")
+
+    def restart(self, name: str) -> Component:
+        """Kill (if alive) and start one part again on the same port; rewrite stack.json."""
+        part = self.parts.get(name)
+        if part is None:
+            raise StackError(f"no component {name!r} in this stack")
+        part.server.kill()
+        self._start_one(part)
+        self.write()
+        return part.component()
+
+    def failover_store(self) -> None:
+        """Promote the standby and point every replica's store proxy at it."""
+        standby = self.parts["postgres-standby"]
+        assert isinstance(standby.server, PostgresServer)
+        standby.server.promote()
+        proxy = self.parts["toxiproxy"].server
+        assert isinstance(proxy, ToxiproxyServer)
+        with proxy.client() as client, self.lock:
+            for index, route in enumerate(self.routes):
+                if route.role != "store":
+                    continue
+                handle = client.get_proxy(route.name)
+                if handle is not None:
+                    handle.update(upstream=standby.server.address)
+                self.routes[index] = ProxyRoute(
+                    name=route.name, listen=route.listen, upstream=standby.server.address,
+                    role=route.role, component=standby.name, replica=route.replica,
+                )  # fmt: skip
+            standby.kind = "store"
+            standby.extra["promoted_at"] = time.time()
+            self.parts["postgres"].kind = "standby-store"
+            self.parts["postgres"].extra["failed_at"] = time.time()
+            self.promoted = True
+        self.progress(Step(name="postgres-standby", state="info", detail="promoted"))
+        self.write()
+
+    def stop(self) -> None:
+        """Stop every part (replicas first), resuming frozen ones; idempotent."""
+        order = [
+            ("prometheus", "haproxy"),
+            ("replica",),
+            ("provider", "proxy"),
+            ("redis", "store", "standby-store"),
+        ]
+        for kinds in order:
+            parts = [p for p in self.parts.values() if p.kind in kinds]
+            for part in parts:
+                _resume(part.server.pid)
+            if parts:
+                with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+                    list(pool.map(lambda p: p.server.stop(), parts))
+
+    def remove_data(self) -> None:
+        """Remove what the parts stored (data directories); keep the logs."""
+        for name in self.parts:
+            for child in self._dir(name).glob("*"):
+                if child.suffix == ".log":
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+
+
+def _resume(pid: int | None) -> None:
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGCONT)
