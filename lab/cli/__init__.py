@@ -18,10 +18,13 @@ from lab import __version__
 __all__ = ["main"]
 
 _COMMANDS: dict[str, str] = {
+    "compare": "lab.cli.compare:compare",
     "doctor": "lab.cli.doctor:doctor",
     "down": "lab.cli.down:down",
     "fake": "lab.cli.fake:fake",
     "phases": "lab.cli.phases:phases",
+    "report": "lab.cli.report:report",
+    "runs": "lab.cli.runs:runs",
     "scenarios": "lab.cli.scenarios:scenarios",
     "status": "lab.cli.status:status",
     "toxiproxy": "lab.cli.toxiproxy:toxiproxy",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from reports.model import Report
 from reports.render.html import render_html
 from reports.render.junit import render_junit
 from reports.render.markdown import render_markdown
@@ -18,7 +21,7 @@ __all__ = [
     "render_text",
 ]
 
-FORMATS = {
+FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
     "html": ("report.html", render_html),
     "md": ("report.md", render_markdown),
     "json": ("report.json", render_json),

@@ -1,0 +1,130 @@
+"""Run directories on disk: list them (phase, scenario, verdict, date) and prune old ones.
+
+A run directory is any folder under ``.chaoslab/runs/`` holding a ``stack.json``. Its
+verdict is the ``status`` of its ``report.json`` when one was rendered, else ``-``.
+Pruning never removes the run ``.chaoslab/current`` points at, nor one whose stack
+supervisor is still alive (``chaoslab down`` it first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from lab.rundir import EVENTS_FILE, STACK_FILE, RunDirError, read_stack
+
+__all__ = ["RunEntry", "find_runs", "prune_runs", "runs_root"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEntry:
+    path: Path
+    phase: str
+    scenario: str
+    verdict: str
+    created: float
+    alive: bool
+    """Its stack's supervisor process still runs."""
+    current: bool
+
+
+class _Status(msgspec.Struct):
+    status: str = "-"
+
+
+class _Start(msgspec.Struct):
+    kind: str
+    detail: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+def runs_root(lab_dir: Path) -> Path:
+    return lab_dir / "runs"
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _scenario(run_dir: Path) -> str:
+    try:
+        first = (run_dir / EVENTS_FILE).read_bytes().split(b"\n", 1)[0]
+        start = msgspec.json.decode(first, type=_Start)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return "-"
+    if start.kind != "run_start":
+        return "-"
+    return str(start.detail.get("scenario") or "-")
+
+
+def _verdict(run_dir: Path) -> str:
+    try:
+        return msgspec.json.decode((run_dir / "report.json").read_bytes(), type=_Status).status
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return "-"
+
+
+def find_runs(lab_dir: Path) -> list[RunEntry]:
+    """Every run directory under ``lab_dir/runs``, newest first."""
+    root = runs_root(lab_dir)
+    if not root.is_dir():
+        return []
+    link = lab_dir / "current"
+    current = link.resolve() if link.exists() else None
+    entries: list[RunEntry] = []
+    for path in root.iterdir():
+        if not (path / STACK_FILE).is_file():
+            continue
+        try:
+            stack = read_stack(path)
+        except RunDirError:
+            continue
+        entries.append(
+            RunEntry(
+                path=path,
+                phase=stack.phase,
+                scenario=_scenario(path),
+                verdict=_verdict(path),
+                created=stack.created_at or path.stat().st_mtime,
+                alive=_alive(stack.supervisor_pid),
+                current=current is not None and path.resolve() == current,
+            )
+        )
+    return sorted(entries, key=lambda e: e.created, reverse=True)
+
+
+def prune_runs(
+    entries: Sequence[RunEntry],
+    *,
+    keep: int,
+    older_than_s: float | None = None,
+    now: float | None = None,
+    dry_run: bool = False,
+) -> list[RunEntry]:
+    """Remove all but the newest ``keep`` runs (and, with ``older_than_s``, only those
+    older than that); returns what was (or, with ``dry_run``, would be) removed."""
+    clock = time.time() if now is None else now
+    doomed: list[RunEntry] = []
+    for index, entry in enumerate(sorted(entries, key=lambda e: e.created, reverse=True)):
+        if index < keep or entry.current or entry.alive:
+            continue
+        if older_than_s is not None and clock - entry.created < older_than_s:
+            continue
+        doomed.append(entry)
+    if not dry_run:
+        for entry in doomed:
+            shutil.rmtree(entry.path, ignore_errors=True)
+    return doomed

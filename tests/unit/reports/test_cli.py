@@ -1,0 +1,175 @@
+"""`chaoslab report`, `runs` and `compare` on constructed run directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lab.cli import main
+from lab.rundir import Targets
+from tests.unit.reports.builder import RunBuilder
+
+V1 = Targets(availability=0.95, latency_p95_s=5.0, ttft_p95_s=2.0)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _good(path: Path, **kwargs: object) -> Path:
+    return RunBuilder(path, duration=300, **kwargs).requests(rate=20).write()  # type: ignore[arg-type]
+
+
+def test_report_breach_exits_1_and_names_the_files(tmp_path: Path) -> None:
+    """A breached run: the verdict table, the report path, exit 1."""
+    run = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: t >= 30).write()
+    code, out, _ = _run("report", str(run))
+    assert code == 1
+    assert "FAIL" in out
+    assert f"report: {run / 'report.html'}" in out
+    assert (run / "report.xml").is_file()
+
+
+def test_report_met_exits_0(tmp_path: Path) -> None:
+    """A run that meets its targets exits 0."""
+    code, out, _ = _run("report", str(_good(tmp_path)))
+    assert code == 0, out
+
+
+def test_report_inconclusive_under_gate_exits_3(tmp_path: Path) -> None:
+    """Too few requests under --gate: exit 3; without --gate: 0 and a warning line."""
+    run = RunBuilder(tmp_path).requests(rate=20).write()
+    code, out, _ = _run("report", str(run))
+    assert code == 0
+    assert "warning: inconclusive targets count as met without --gate" in out
+    assert _run("report", str(run), "--gate")[0] == 3
+
+
+def test_report_invalid_run_exits_4(tmp_path: Path) -> None:
+    """A run that never finished exits 4 and says why."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.finished = False
+    code, out, _ = _run("report", str(builder.write()))
+    assert code == 4
+    assert "INVALID RUN" in out
+
+
+def test_report_missing_dir_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A directory that is not a run: exit 2, one line on stderr."""
+    code, _, err = _run("report", str(tmp_path / "nope"))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("chaoslab report: ")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--quantiles", "50,abc"), ("--quantiles", "0,100"), ("--format", "pdf")]
+)
+def test_report_bad_options_are_one_line_exit_2(tmp_path: Path, option: str, value: str) -> None:
+    """Bad --quantiles or --format: exit 2, one line naming the option."""
+    code, _, err = _run("report", str(_good(tmp_path)), option, value)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert option in err
+
+
+def test_report_writes_only_the_asked_formats(tmp_path: Path) -> None:
+    """--format md,xml writes those two files only, into --out."""
+    out = tmp_path / "out"
+    _run("report", str(_good(tmp_path / "run")), "--format", "md,xml", "--out", str(out))
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "report.xml"]
+
+
+def test_report_appends_to_the_github_step_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With GITHUB_STEP_SUMMARY set, the Markdown is appended to it."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    _run("report", str(_good(tmp_path / "run")))
+    assert summary.read_text().startswith("## ✅ SLA met")
+
+
+def _lab(tmp_path: Path) -> Path:
+    lab = tmp_path / ".chaoslab"
+    for name, phase, fails in (("a-v1", "v1", True), ("b-v3", "v3", False), ("c-v3", "v3", False)):
+        builder = RunBuilder(lab / "runs" / name, phase=phase, duration=300)
+        builder.requests(rate=20, fails=(lambda t: 100 <= t < 130) if fails else (lambda t: False))
+        builder.fault(100, 130)
+        _run("report", str(builder.write()), "--format", "json")
+    (lab / "current").symlink_to(Path("runs") / "c-v3")
+    return lab
+
+
+def test_runs_lists_phase_scenario_and_verdict(tmp_path: Path) -> None:
+    """Each run directory is a line with its phase, scenario and verdict."""
+    code, out, _ = _run("runs", "--lab-dir", str(_lab(tmp_path)))
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert any("v1" in line and "provider-outage" in line and "breached" in line for line in lines)
+    assert any("(current)" in line for line in lines)
+
+
+def test_runs_prune_keeps_the_newest_and_the_current(tmp_path: Path) -> None:
+    """--prune --keep 0 deletes every run but the current one."""
+    lab = _lab(tmp_path)
+    code, out, _ = _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0")
+    assert code == 0
+    assert sorted(p.name for p in (lab / "runs").iterdir()) == ["c-v3"]
+    assert "deleted 2 of 3" in out
+
+
+def test_runs_prune_dry_run_deletes_nothing(tmp_path: Path) -> None:
+    """--dry-run only says what would go."""
+    lab = _lab(tmp_path)
+    _, out, _ = _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0", "--dry-run")
+    assert "would delete 2 of 3" in out
+    assert len(list((lab / "runs").iterdir())) == 3
+
+
+def test_runs_bad_age_is_exit_2(tmp_path: Path) -> None:
+    """--older-than 7 weeks is refused with the accepted forms."""
+    code, _, err = _run("runs", "--lab-dir", str(tmp_path), "--prune", "--older-than", "7w")
+    assert code == 2
+    assert "7d" in err
+
+
+def test_compare_two_runs_flags_a_regression(tmp_path: Path) -> None:
+    """RUN_B with an outage the RUN_A rode out: exit 1 and the regression named."""
+    lab = _lab(tmp_path)
+    code, out, _ = _run("compare", str(lab / "runs" / "b-v3"), str(lab / "runs" / "a-v1"),
+                        "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 1
+    assert "regression: availability fell" in out
+    assert (tmp_path / "cmp" / "compare.html").is_file()
+
+
+def test_compare_two_equal_runs_is_no_regression(tmp_path: Path) -> None:
+    """Two runs alike: exit 0."""
+    lab = _lab(tmp_path)
+    code, out, _ = _run("compare", str(lab / "runs" / "b-v3"), str(lab / "runs" / "c-v3"),
+                        "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 0
+    assert "no regression" in out
+
+
+def test_compare_scenario_takes_the_latest_run_per_phase(tmp_path: Path) -> None:
+    """--scenario picks v1's run and the newest v3 run, and notes the missing phases."""
+    lab = _lab(tmp_path)
+    code, out, err = _run("compare", "--scenario", "provider-outage", "--lab-dir", str(lab),
+                          "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 0
+    assert "a-v1" in out
+    assert "b-v3" in out or "c-v3" in out
+    assert "no v2 run of provider-outage" in err
+
+
+def test_compare_without_runs_is_exit_2(tmp_path: Path) -> None:
+    """No run of the scenario: one line naming the command that makes one."""
+    code, _, err = _run("compare", "--scenario", "x", "--lab-dir", str(tmp_path))
+    assert code == 2
+    assert "chaoslab run --phase v1 --scenario x" in err
