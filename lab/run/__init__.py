@@ -1,0 +1,1 @@
+"""Running an experiment: Locust processes, the fault timeline, live stats, the run directory."""

@@ -1,0 +1,175 @@
+"""Locust in its own processes: standalone, or a master and N workers on loopback.
+
+Locust's gevent patching does not mix with the lab's own code, so the runner never imports
+it: it writes ``RUN/load/config.json`` and starts ``python -m locust -f
+loadtests/locustfile.py`` with it. Output goes to ``RUN/load/locust-*.log``; Locust's CSV
+stats to ``RUN/load/locust_*.csv`` and its final JSON to ``RUN/load/locust.json``. Every
+process gets its own process group, so ``stop()`` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab.net import LOOPBACK, free_port
+
+__all__ = ["LOCUSTFILE", "LocustRun"]
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
+
+
+class LocustRun:
+    """The Locust processes of one run (whoever starts them stops them)."""
+
+    def __init__(
+        self,
+        *,
+        run_dir: Path,
+        config_path: Path,
+        duration: float,
+        workers: int = 0,
+        ui_port: int | None = None,
+    ) -> None:
+        self.run_dir = run_dir
+        self.load_dir = run_dir / "load"
+        self.config_path = config_path
+        self.duration = duration
+        self.workers = workers
+        self.ui_port = ui_port
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.started_at: float | None = None
+
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://{LOOPBACK}:{self.ui_port}" if self.ui_port else None
+
+    def _command(self, *extra: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--lab-config",
+            str(self.config_path),
+            "--loglevel",
+            "WARNING",
+            "--stop-timeout",
+            "5",
+            *extra,
+        ]
+
+    def _main_options(self) -> list[str]:
+        runtime = f"{int(self.duration + 30)}s"  # a safety net: the shape stops the run first
+        options = [
+            "--csv",
+            str(self.load_dir / "locust"),
+            "--json-file",
+            str(self.load_dir / "locust"),
+            "--run-time",
+            runtime,
+            "--exit-code-on-error",
+            "0",
+        ]
+        if self.ui_port:
+            options += [
+                "--web-host",
+                LOOPBACK,
+                "--web-port",
+                str(self.ui_port),
+                "--autostart",
+                "--autoquit",
+                "2",
+            ]
+        else:
+            options += ["--headless", "--only-summary"]
+        return options
+
+    def _spawn(self, command: list[str], log_name: str) -> subprocess.Popen[bytes]:
+        self.load_dir.mkdir(parents=True, exist_ok=True)
+        with (self.load_dir / log_name).open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self.processes.append(process)
+        return process
+
+    def start(self) -> LocustRun:
+        self.started_at = time.time()
+        if self.workers <= 0:
+            self._spawn(self._command(*self._main_options()), "locust.log")
+            return self
+        port = free_port()
+        self._spawn(
+            self._command(
+                "--master",
+                "--master-bind-host",
+                LOOPBACK,
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                str(self.workers),
+                "--expect-workers-max-wait",
+                "60",
+                *self._main_options(),
+            ),
+            "locust-master.log",
+        )
+        for number in range(1, self.workers + 1):
+            self._spawn(
+                self._command("--worker", "--master-host", LOOPBACK, "--master-port", str(port)),
+                f"locust-worker-{number}.log",
+            )
+        return self
+
+    def running(self) -> bool:
+        return bool(self.processes) and self.processes[0].poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait for the main process (standalone or master); None on timeout."""
+        if not self.processes:
+            return None
+        try:
+            return self.processes[0].wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        """SIGTERM every Locust process group (the master first), SIGKILL after ``grace``."""
+        for process in self.processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        # workers whose master is gone: make sure no group outlives the run
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def log_tail(self, lines: int = 15) -> str:
+        name = "locust.log" if self.workers <= 0 else "locust-master.log"
+        try:
+            text = (self.load_dir / name).read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,225 @@
+"""One simulated request, measured by the client: status, latency, TTFT, stream completion.
+
+Plain ``requests`` under Locust's gevent (its own processes). Every request runs inside a
+``gevent.Timeout`` of the client timeout, so a frozen service turns into ``timeout``
+failures instead of a stuck user. The result is classified with the one outcome table.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import gevent  # type: ignore[import-untyped]  # gevent ships no type information
+import requests
+import requests.adapters
+
+from lab.rundir import RequestRecord
+from loadtests.outcomes import classify
+
+__all__ = ["PROMPTS", "Exchange", "LabClient"]
+
+PROMPTS = (
+    "What is a circuit breaker?",
+    "Explain retries with jitter in one paragraph.",
+    "Summarise the CAP theorem.",
+    "Why do caches go cold after a restart?",
+    "How does a load balancer pick a replica?",
+    "Give me three tips for writing good tests.",
+)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What the client saw of one request."""
+
+    status: int = 0
+    error: str | None = None
+    ttft_s: float | None = None
+    done: bool = False
+    stream_error: bool = False
+    provider: str | None = None
+    conversation_id: str | None = None
+    request_id: str | None = None
+    size: int = 0
+
+
+_JSON = {"content-type": "application/json"}
+_CLOSE = {**_JSON, "connection": "close"}
+"""Bad requests close their connection: a server may answer a 413 before reading the body,
+and a kept-alive connection would then fail the user's next request."""
+
+
+def _sse(response: requests.Response) -> Iterator[tuple[str, str]]:
+    """(event, data) pairs of an event stream ("" event for unnamed ``data:`` frames)."""
+    event = ""
+    for raw in response.iter_lines(chunk_size=512):
+        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            yield event, line[5:].strip()
+            event = ""
+
+
+class LabClient:
+    """Requests against the front door with one user's key."""
+
+    def __init__(
+        self, *, base_url: str, key: str, timeout: float, model: str | None, pool: int = 4
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.key = key
+        self.timeout = timeout
+        self.model = model
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool)
+        self.session.mount("http://", adapter)
+        self.session.headers["authorization"] = f"Bearer {key}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _post(
+        self,
+        path: str,
+        body: object,
+        *,
+        stream: bool,
+        raw: bytes | None = None,
+        close: bool = False,
+    ) -> Exchange:
+        seen = Exchange()
+        started = time.perf_counter()
+        try:
+            with gevent.Timeout(self.timeout):
+                data = raw if raw is not None else json.dumps(body).encode()
+                response = self.session.post(
+                    self.base_url + path,
+                    data=data,
+                    headers=_CLOSE if close else _JSON,
+                    stream=stream,
+                    timeout=(min(5.0, self.timeout), self.timeout),
+                )
+                with response:
+                    seen.status = response.status_code
+                    seen.request_id = response.headers.get("x-request-id")
+                    seen.provider = response.headers.get("x-chat-provider")
+                    if stream and response.status_code == 200:
+                        self._read_stream(response, seen, started)
+                    else:
+                        content = response.content
+                        seen.size = len(content)
+                        if response.status_code == 200 and content:
+                            self._read_json(content, seen)
+        except gevent.Timeout:
+            seen.error = "timeout"
+        except (requests.Timeout, TimeoutError):
+            seen.error = "timeout"
+        except (requests.RequestException, OSError):
+            if not (seen.status and stream):
+                seen.error = "connection_error"
+            # a 200 stream cut mid-way is stream_incomplete (done stays False)
+        return seen
+
+    @staticmethod
+    def _read_json(content: bytes, seen: Exchange) -> None:
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            return
+        if isinstance(answer, dict):
+            seen.provider = answer.get("provider", seen.provider)
+            seen.conversation_id = answer.get("conversation_id")
+
+    @staticmethod
+    def _read_stream(response: requests.Response, seen: Exchange, started: float) -> None:
+        for event, data in _sse(response):
+            seen.size += len(data)
+            if event == "token" or (event == "" and '"content"' in data and seen.ttft_s is None):
+                if seen.ttft_s is None:
+                    seen.ttft_s = time.perf_counter() - started
+            elif event == "start":
+                seen.conversation_id = json.loads(data).get("conversation_id")
+            elif event == "done" or data == "[DONE]":
+                seen.done = True
+                if event == "done":
+                    seen.provider = json.loads(data).get("provider")
+            elif event == "error" or (event == "" and data.startswith('{"error"')):
+                seen.stream_error = True
+
+    # -- the request kinds ------------------------------------------------------------------
+    def chat(self, message: str, *, conversation_id: str | None, temperature: float) -> Exchange:
+        body: dict[str, object] = {"message": message, "temperature": temperature}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        if self.model:
+            body["model"] = self.model
+        return self._post("/v1/chat", body, stream=False)
+
+    def chat_stream(self, message: str, *, temperature: float) -> Exchange:
+        body: dict[str, object] = {"message": message, "stream": True, "temperature": temperature}
+        if self.model:
+            body["model"] = self.model
+        return self._post("/v1/chat", body, stream=True)
+
+    def completion(self, message: str, *, stream: bool) -> Exchange:
+        body: dict[str, object] = {
+            "model": self.model or "chat-small",
+            "messages": [{"role": "user", "content": message}],
+            "stream": stream,
+        }
+        return self._post("/v1/chat/completions", body, stream=stream)
+
+    def abusive(self, rng: random.Random) -> tuple[str, Exchange]:
+        """One bad request: malformed JSON, an oversized body, no auth, or an empty message."""
+        kind = rng.choice(("malformed", "oversized", "empty", "burst"))
+        if kind == "malformed":
+            return kind, self._post("/v1/chat", None, stream=False, raw=b'{"message": ', close=True)
+        if kind == "oversized":
+            return kind, self._post(
+                "/v1/chat", {"message": "x" * 300_000}, stream=False, close=True
+            )
+        if kind == "empty":
+            return kind, self._post("/v1/chat", {"message": ""}, stream=False, close=True)
+        return kind, self._post("/v1/chat", {"message": "again"}, stream=False)
+
+
+def to_record(
+    seen: Exchange,
+    *,
+    t: float,
+    latency_s: float,
+    user: str,
+    name: str,
+    stream: bool,
+    expected: tuple[int, ...],
+    worker: str,
+) -> RequestRecord:
+    """The log line of one exchange, classified by the outcome table."""
+    outcome, reason = classify(
+        user=user,
+        status=seen.status,
+        error=seen.error,
+        stream=stream,
+        stream_done=seen.done,
+        stream_error=seen.stream_error,
+        expected=expected,
+    )
+    return RequestRecord(
+        t=t,
+        user=user,
+        name=name,
+        outcome=outcome,
+        reason=reason,
+        status=seen.status,
+        latency_s=round(latency_s, 6),
+        ttft_s=None if seen.ttft_s is None else round(seen.ttft_s, 6),
+        stream=stream,
+        provider=seen.provider,
+        request_id=seen.request_id,
+        worker=worker,
+    )

@@ -1,0 +1,66 @@
+"""What the runner tells the Locust processes: one JSON file, ``RUN/load/config.json``.
+
+The runner writes it; the locustfile reads it (``--lab-config PATH`` or the environment
+variable ``CHAOSLAB_LOAD_CONFIG``). Locust runs in its own processes, so this file is the
+whole interface between the lab's asyncio side and Locust's gevent side.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+__all__ = ["CONFIG_ENV", "LoadConfig", "read_config", "write_config"]
+
+CONFIG_ENV = "CHAOSLAB_LOAD_CONFIG"
+
+
+class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the load needs (times are seconds)."""
+
+    front_door: str
+    api_keys: tuple[str, ...]
+    run_dir: str
+    duration: float
+    users: int = 10
+    spawn_rate: float = 5.0
+    shape: str = "steady"
+    peak_users: int | None = None
+    steps: int = 4
+    arrival_rate: float | None = None
+    max_in_flight: int = 200
+    mix: dict[str, int] = msgspec.field(default_factory=lambda: {"chat": 1})
+    think_time: float = 1.0
+    timeout: float = 30.0
+    expected_statuses: tuple[int, ...] = ()
+    seed: int = 0
+    workers: int = 1
+    """Locust worker processes (the open model's rate is split among them)."""
+    model: str | None = None
+    latency_targets: tuple[float, ...] = (1.0, 2.5, 3.0, 5.0)
+    """Every phase's p95 latency target: histogram buckets straddle each one."""
+    ttft_targets: tuple[float, ...] = (1.0, 1.5, 2.0)
+    exporter: bool = True
+    """Serve client-side SLIs to Prometheus from each Locust process."""
+
+
+def write_config(path: Path, config: LoadConfig) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(config), indent=2))
+    return path
+
+
+def read_config(path: str | Path | None = None) -> LoadConfig:
+    """The config at ``path`` or at ``$CHAOSLAB_LOAD_CONFIG``; ``ValueError`` (one line)
+    when neither names a readable, valid file."""
+    where = path or os.environ.get(CONFIG_ENV)
+    if not where:
+        raise ValueError(f"no load config: pass --lab-config PATH or set {CONFIG_ENV}")
+    try:
+        return msgspec.json.decode(Path(where).read_bytes(), type=LoadConfig)
+    except OSError as error:
+        raise ValueError(f"{where}: cannot read the load config ({error.strerror})") from None
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise ValueError(f"{where}: invalid load config: {error}") from None

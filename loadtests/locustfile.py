@@ -1,0 +1,131 @@
+"""The lab's locustfile (thin: the parts live in ``loadtests.*``).
+
+``chaoslab run`` starts it for you; by hand::
+
+    locust -f loadtests/locustfile.py --headless --lab-config RUN/load/config.json
+
+``--lab-config`` (or ``CHAOSLAB_LOAD_CONFIG``) names the ``LoadConfig`` JSON the runner writes:
+front door, API keys, shape, mix, duration, seed. Every Locust process but a master writes
+``RUN/load/requests-<worker>.jsonl`` and serves client SLIs to Prometheus.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from locust import LoadTestShape, events
+
+from loadtests.config import CONFIG_ENV, read_config
+from loadtests.exporter import ClientMetrics, write_scrape_target
+from loadtests.requestlog import RequestLog
+from loadtests.shapes import users_at
+from loadtests.users import (
+    AbusiveUser,
+    ChatUser,
+    OpenAIUser,
+    OpenModelUser,
+    StreamUser,
+    lab,
+)
+
+__all__ = ["AbusiveUser", "ChatUser", "LabShape", "OpenAIUser", "OpenModelUser", "StreamUser"]
+
+_CLASSES = {"chat": ChatUser, "stream": StreamUser, "openai": OpenAIUser, "abusive": AbusiveUser}
+
+
+def _arguments(parser: Any) -> None:
+    parser.add_argument(
+        "--lab-config",
+        type=str,
+        env_var=CONFIG_ENV,
+        default="",
+        help="The LoadConfig JSON written by `chaoslab run` (RUN/load/config.json)",
+    )
+
+
+def _init(environment: Any, **_kwargs: Any) -> None:
+    from locust.runners import MasterRunner, WorkerRunner
+
+    options = environment.parsed_options
+    try:
+        config = read_config(getattr(options, "lab_config", "") or None)
+    except ValueError as error:
+        raise SystemExit(f"chaoslab load: {error}") from None
+    lab.config = config
+    for kind, cls in _CLASSES.items():
+        cls.weight = max(0, config.mix.get(kind, 0))
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        return
+    lab.worker = f"worker-{os.getpid()}" if isinstance(runner, WorkerRunner) else "local"
+    run_dir = Path(config.run_dir)
+    lab.log = RequestLog(run_dir, worker=lab.worker)
+    if config.exporter:
+        lab.metrics = ClientMetrics(
+            latency_targets=config.latency_targets, ttft_targets=config.ttft_targets
+        )
+        port = lab.metrics.serve()
+        write_scrape_target(
+            run_dir / "load" / "scrape", worker=lab.worker, address=f"127.0.0.1:{port}"
+        )
+
+
+def _stopping(environment: Any, **_kwargs: Any) -> None:
+    """No request is recorded once the load stops (the in-flight ones are cut anyway), and a
+    worker reports its stats at once: the master's totals then equal the request logs."""
+    from locust.runners import WorkerRunner
+
+    lab.stopped = True
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner._send_stats()
+
+
+def _flush(**_kwargs: Any) -> None:
+    if lab.log is not None:
+        lab.log.flush()
+
+
+def _close(**_kwargs: Any) -> None:
+    if lab.log is not None:
+        lab.log.close()
+
+
+# Locust's EventHook.add_listener is untyped; registering by call keeps the handlers typed.
+_HOOKS: tuple[tuple[Any, Any], ...] = (
+    (events.init_command_line_parser, _arguments),
+    (events.init, _init),
+    (events.test_stopping, _stopping),
+    (events.test_stop, _flush),
+    (events.quitting, _close),
+)
+for _hook, _handler in _HOOKS:
+    _hook.add_listener(_handler)
+
+
+class LabShape(LoadTestShape):
+    """Plays the configured shape until the duration; the open model keeps one arrival
+    loop per Locust process."""
+
+    def tick(self) -> tuple[int, float, list[type[Any]]] | None:
+        config = lab.config
+        if config is None:
+            return None
+        elapsed = float(self.get_run_time())  # type: ignore[no-untyped-call]
+        if elapsed >= config.duration:
+            return None
+        if config.arrival_rate:
+            workers = max(1, config.workers)
+            return workers, float(workers), [OpenModelUser]
+        classes = [cls for kind, cls in _CLASSES.items() if config.mix.get(kind, 0) > 0]
+        users = users_at(
+            config.shape,
+            elapsed,
+            users=config.users,
+            duration=config.duration,
+            peak_users=config.peak_users,
+            steps=config.steps,
+        )
+        return users, config.spawn_rate, classes or [ChatUser]
