@@ -80,14 +80,20 @@ def load(session: nox.Session) -> None:
 
 @nox.session
 def compare(session: nox.Session) -> None:
-    """The same scenario against every phase (placeholder until the lab lands).
+    """Runs side by side: one scenario across the phases, or RUN_A against RUN_B.
 
     Example: nox -s compare -- --scenario provider-outage
+             nox -s compare -- .chaoslab/runs/main-v3 .chaoslab/runs/fix-v3
     """
-    _not_yet(session, "(one scenario across the four phases)")
+    _sync(session)
+    session.run("chaoslab", "compare", *session.posargs)
 
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Render a report from a finished run (placeholder until the lab lands)."""
-    _not_yet(session, "(an SLA report from Prometheus data)")
+    """Render a finished run's SLA report (HTML, Markdown, JSON, JUnit); exits with its verdict.
+
+    Example: nox -s report -- .chaoslab/runs/2026-12-01T10-02-11-v3 --gate
+    """
+    _sync(session)
+    session.run("chaoslab", "report", *session.posargs)
