@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lab.rundir import Event
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -49,17 +50,7 @@ def build_report(
         quantiles=quantiles,
         window_s=recovery_window_s,
     )
-    checks = [
-        Check(
-            t=e.t - run.start,
-            stage=str(e.detail.get("stage", "")),
-            name=str(e.detail.get("name", e.id or "check")),
-            passed=_bool_or_none(e.detail.get("passed")),
-            value=_scalar(e.detail.get("value")),
-        )
-        for e in run.events
-        if e.kind == "check"
-    ]
+    checks = [_check(e, run.start) for e in run.events if e.kind == "check"]
     good = [r for r in records if r.outcome == "good"]
     verdicts: list[TargetVerdict] = [
         availability_verdict(sli, targets["availability"], overridden="availability" in changed),
@@ -124,6 +115,31 @@ def build_report(
 
 def _mapping(value: object) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def _check(event: Event, t0: float) -> Check:
+    """A ``check`` event as a Check. Two shapes are read: ``{stage, name, passed, value}``
+    and the runner's periodic ``{window, holds, requests, availability, p95_s}`` (a check
+    over no request did not run)."""
+    detail = event.detail
+    passed = _bool_or_none(detail.get("passed", detail.get("holds")))
+    if detail.get("requests") == 0:
+        passed = None
+    value = detail.get("value")
+    if value is None and "availability" in detail:
+        parts = [f"{detail.get('requests', 0)} requests"]
+        if isinstance(detail.get("availability"), int | float):
+            parts.append(f"availability {detail['availability'] * 100:.2f} %")
+        if isinstance(detail.get("p95_s"), int | float):
+            parts.append(f"p95 {detail['p95_s']:.3f} s")
+        value = ", ".join(parts)
+    return Check(
+        t=event.t - t0,
+        stage=str(detail.get("stage", detail.get("window", ""))),
+        name=str(detail.get("name", event.id or "steady state")),
+        passed=passed,
+        value=_scalar(value),
+    )
 
 
 def _scalar(value: object) -> str | float | bool | None:

@@ -182,24 +182,36 @@ def _need_text(needed: int | None, have: int) -> str:
 
 
 def check_verdicts(checks: Sequence[Check]) -> list[TargetVerdict]:
-    """Each steady-state check the runner recorded, as a pass/fail line."""
-    out: list[TargetVerdict] = []
+    """One pass/fail line per steady-state check (stage and name), over all its runs:
+    fail when any run broke it, not exercised when none ran on data, else pass."""
+    grouped: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
-        verdict: Verdict = (
-            "not_exercised" if check.passed is None else ("pass" if check.passed else "fail")
-        )
-        value = None if check.passed is None else float(check.passed)
-        shown = "" if check.value is None else f"measured {check.value}"
+        grouped.setdefault((check.stage, check.name), []).append(check)
+    out: list[TargetVerdict] = []
+    for (stage, name), runs in grouped.items():
+        ran = [c for c in runs if c.passed is not None]
+        broken = [c for c in ran if not c.passed]
+        verdict: Verdict = "not_exercised" if not ran else ("fail" if broken else "pass")
+        if broken:
+            first = broken[0]
+            shown = f" (first at +{first.t:.0f} s: {first.value})" if first.value else ""
+            reason = f"broken in {len(broken)} of {len(ran)} checks{shown}"
+        elif ran:
+            last = ran[-1].value
+            reason = f"held in {len(ran)} of {len(ran)} checks" + (f" ({last})" if last else "")
+        else:
+            reason = "never ran on any request"
         out.append(
             TargetVerdict(
-                name=f"check:{check.stage}:{check.name}",
-                title=f"steady state {check.stage}: {check.name}",
+                name=f"check:{stage}:{name}",
+                title=f"steady state {stage}: {name}",
                 comparison="==",
                 target=1.0,
-                value=value,
+                value=None if not ran else float(not broken),
                 unit="bool",
                 verdict=verdict,
-                reason=shown,
+                requests=len(ran),
+                reason=reason,
             )
         )
     return out

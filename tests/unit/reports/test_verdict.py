@@ -141,3 +141,23 @@ def test_tightening_override_is_accepted_under_gate(tmp_path: Path) -> None:
     report = _report(builder, gate=True)
     assert report.overrides[0].loosens is False
     assert report.exit_code == 0
+
+
+def test_runner_periodic_checks_group_per_stage(tmp_path: Path) -> None:
+    """The runner's {window, holds, requests} checks: one line per stage; a broken one fails
+    it, a check over no request did not run."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.checks += [
+        {"window": "before", "holds": True, "requests": 50, "availability": 1.0, "p95_s": 0.4},
+        {"window": "during", "holds": True, "requests": 50, "availability": 1.0, "p95_s": 0.4},
+        {"window": "during", "holds": False, "requests": 40, "availability": 0.9, "p95_s": 0.4},
+        {"window": "after", "holds": True, "requests": 0, "availability": None, "p95_s": None},
+    ]
+    report = _report(builder)
+    lines = {v.name: v for v in report.verdicts if v.name.startswith("check:")}
+    assert lines["check:before:steady state"].verdict == "pass"
+    during = lines["check:during:steady state"]
+    assert during.verdict == "fail"
+    assert "broken in 1 of 2 checks" in during.reason
+    assert "availability 90.00 %" in during.reason
+    assert lines["check:after:steady state"].verdict == "not_exercised"
