@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -15,7 +16,14 @@ from fakes.llm.wire import Frames, Headers, Parsed, Problem, Wire, WireError
 
 __all__ = ["MODELS", "AnthropicWire"]
 
-MODELS = ("claude-3-5-haiku-latest", "claude-sonnet-4-5", "claude-opus-4-1")
+MODELS = (
+    "claude-3-5-haiku-latest",
+    "claude-3-5-haiku-20241022",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5",
+    "claude-opus-4-1",
+)
+"""The models the fake serves by default (the service's and the lab's defaults among them)."""
 
 
 class _Message(msgspec.Struct):
@@ -82,17 +90,24 @@ class AnthropicWire(Wire):
     request_id_header = "request-id"
     id_prefix = "msg_fake"
     missing_key = "x-api-key header is required"
-    _models = _encode(
-        {
-            "data": [
-                {"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
-                for m in MODELS
-            ],
-            "has_more": False,
-            "first_id": MODELS[0],
-            "last_id": MODELS[-1],
-        }
-    )
+
+    def __init__(self, models: Sequence[str] = MODELS) -> None:
+        self._models = _encode(
+            {
+                "data": [
+                    {
+                        "type": "model",
+                        "id": m,
+                        "display_name": m,
+                        "created_at": "2025-01-01T00:00:00Z",
+                    }
+                    for m in models
+                ],
+                "has_more": False,
+                "first_id": models[0] if models else None,
+                "last_id": models[-1] if models else None,
+            }
+        )
 
     def api_key(self, authorization: str | None, x_api_key: str | None) -> str | None:
         """``x-api-key``, or a bearer token (the SDK's ``auth_token``)."""
@@ -187,6 +202,8 @@ class AnthropicWire(Wire):
                 f"This request would exceed the rate limit for your organization of {cap} "
                 f"{what} per minute. Please retry after the time in the retry-after header."
             )
+        elif reason == "model" and request is not None:
+            message = f"model: {request.model}"
         elif reason in ("auth", "bad_request", "not_found", "not_allowed") and problem.detail:
             message = problem.detail
         return _encode(_error_body(kind, message))
@@ -199,5 +216,5 @@ class AnthropicWire(Wire):
         )
 
     def models(self) -> bytes:
-        """A page of ``model`` objects."""
+        """A page of the ``model`` objects served."""
         return self._models

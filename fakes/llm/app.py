@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import os
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Literal
 
 import prometheus_client
@@ -23,7 +23,7 @@ from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in 
     ProtocolClosed,
 )
 
-from fakes.llm import netreset
+from fakes.llm import anthropic_wire, netreset, openai_wire
 from fakes.llm.admin import PREFIX, handle_admin
 from fakes.llm.anthropic_wire import AnthropicWire
 from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
@@ -33,12 +33,26 @@ from fakes.llm.openai_wire import OpenAIWire
 from fakes.llm.text import Answer, answer
 from fakes.llm.wire import Headers, Parsed, Problem, Wire
 
-__all__ = ["ENV_FAULTS", "ENV_SEED", "ENV_VENDOR", "FakeApp", "Vendor", "from_env", "make_wire"]
+__all__ = [
+    "ANY_MODEL",
+    "ENV_FAULTS",
+    "ENV_MODELS",
+    "ENV_SEED",
+    "ENV_VENDOR",
+    "FakeApp",
+    "Vendor",
+    "default_models",
+    "from_env",
+    "make_wire",
+]
 
 Vendor = Literal["openai", "anthropic"]
 ENV_VENDOR = "FAKE_LLM_VENDOR"
 ENV_SEED = "FAKE_LLM_SEED"
 ENV_FAULTS = "FAKE_LLM_FAULTS"
+ENV_MODELS = "FAKE_LLM_MODELS"  # comma-separated; unset: the vendor's default list
+ANY_MODEL = "*"
+"""In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
 _JSON = ("content-type", "application/json")
 _SSE = ("content-type", "text/event-stream; charset=utf-8")
@@ -51,19 +65,38 @@ _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _Woke = Literal["event", "closing", "timeout"]
 
 
-def make_wire(vendor: Vendor) -> Wire:
-    """The wire format of ``vendor``."""
-    return OpenAIWire() if vendor == "openai" else AnthropicWire()
+def default_models(vendor: Vendor) -> tuple[str, ...]:
+    """The models a fake of ``vendor`` serves unless told otherwise."""
+    return openai_wire.MODELS if vendor == "openai" else anthropic_wire.MODELS
+
+
+def make_wire(vendor: Vendor, models: Sequence[str] | None = None) -> Wire:
+    """The wire format of ``vendor``, listing ``models`` (default: ``default_models``)."""
+    listed = default_models(vendor) if models is None else tuple(models)
+    return OpenAIWire(listed) if vendor == "openai" else AnthropicWire(listed)
 
 
 class FakeApp:
-    """An RSGI application faking one vendor; state lives in the worker process."""
+    """An RSGI application faking one vendor; state lives in the worker process.
 
-    def __init__(self, vendor: Vendor, *, seed: int = 0, faults: FaultConfig | None = None) -> None:
-        self.wire = make_wire(vendor)
+    ``models`` are the model names served (default: ``default_models(vendor)``); a request
+    naming another gets the vendor's 404. ``ANY_MODEL`` among them serves any name.
+    """
+
+    def __init__(
+        self,
+        vendor: Vendor,
+        *,
+        seed: int = 0,
+        faults: FaultConfig | None = None,
+        models: Sequence[str] | None = None,
+    ) -> None:
+        listed = default_models(vendor) if models is None else [m for m in models if m != ANY_MODEL]
+        served = None if models is not None and ANY_MODEL in models else listed
+        self.wire = make_wire(vendor, listed)
         self.vendor = vendor
         self.seed = seed
-        self.engine = engine = FaultEngine(faults, seed=seed)
+        self.engine = engine = FaultEngine(faults, seed=seed, models=served)
         self.metrics = FakeMetrics(vendor, in_flight=lambda: engine.in_flight)
         self._ids = itertools.count(1)
         self._id_prefix = self.wire.id_prefix
@@ -334,7 +367,8 @@ class FakeApp:
 
 
 def from_env() -> FakeApp:
-    """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON).
+    """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON),
+    ``FAKE_LLM_MODELS`` (comma-separated).
 
     This is the factory granian calls in each worker process (it also turns off the
     ``*_created`` series for the whole process, which a fake has no use for).
@@ -346,4 +380,6 @@ def from_env() -> FakeApp:
     seed = int(os.environ.get(ENV_SEED, "0"))
     raw = os.environ.get(ENV_FAULTS)
     faults = decode_config(raw) if raw else None
-    return FakeApp(vendor, seed=seed, faults=faults)  # type: ignore[arg-type]
+    names = os.environ.get(ENV_MODELS)
+    models = None if names is None else [m.strip() for m in names.split(",") if m.strip()]
+    return FakeApp(vendor, seed=seed, faults=faults, models=models)  # type: ignore[arg-type]

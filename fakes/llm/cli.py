@@ -40,6 +40,14 @@ __all__ = ["fake"]
     help="granian worker processes (each keeps its own fault state and metrics).",
 )
 @click.option(
+    "--models",
+    "models_arg",
+    metavar="NAMES",
+    default=None,
+    help="Comma-separated model names served; any other is the vendor's 404 "
+    "(default: the vendor's list, see GET /v1/models). Add '*' to serve any name.",
+)
+@click.option(
     "--header-timeout",
     type=click.FloatRange(0.001, 3600.0),
     default=30.0,
@@ -62,6 +70,7 @@ def fake(
     faults_arg: str | None,
     seed: int,
     workers: int,
+    models_arg: str | None,
     header_timeout: float,
     log_level: str,
 ) -> None:
@@ -76,6 +85,7 @@ def fake(
       chaoslab fake openai --port 9001 --seed 7
       chaoslab fake anthropic --port 9002 --faults faults.yaml
       chaoslab fake openai --port 9003 --faults '{"outage": {"duration_s": 60}}'
+      chaoslab fake openai --port 9004 --models gpt-4o-mini,gpt-4o
       curl -X PUT localhost:9001/_fake/faults -d '{"errors": {"rate": 0.1}}'
     """
     import msgspec  # imported here to keep `--help` fast
@@ -104,6 +114,11 @@ def fake(
         except (msgspec.DecodeError, ValueError) as exc:
             message = " ".join(str(exc).split())  # one line, whatever the parser said
             raise click.BadParameter(f"{faults_path}: {message}", param_hint="--faults") from exc
+    models = None
+    if models_arg is not None:
+        models = [name.strip() for name in models_arg.split(",") if name.strip()]
+        if not models:
+            raise click.BadParameter("name at least one model (or '*')", param_hint="--models")
     problem = listen_problem(host, port)
     if problem is not None:
         raise click.UsageError(problem)
@@ -117,4 +132,5 @@ def fake(
         workers=workers,
         log_level=log_level,
         header_timeout_s=header_timeout,
+        models=models,
     )

@@ -5,6 +5,7 @@ a configuration enables draw from the seeded RNG, so the same configuration, see
 sequence of calls give the same decisions:
 
 1. auth (missing key, or a key not in ``auth.valid_keys``) -> 401
+   then a model the fake does not serve -> 404 (when the engine has a model list)
 2. outage (until cleared or ``duration_s`` after it was set) -> status or reset
 3. context length -> 400
 4. quota -> 429 with the vendor's rate-limit headers
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -50,7 +51,7 @@ class Reject:
     """Answer with an error status. ``reason`` picks the vendor's error body."""
 
     status: int
-    reason: str  # auth | context | quota | error | outage
+    reason: str  # auth | model | context | quota | error | outage
     fault: str  # metrics label of the injected fault
     retry_after_s: int | None = None
     quota: QuotaStatus | None = None
@@ -97,7 +98,10 @@ def _weighted(mix: Mapping[str, float], rng: random.Random) -> str:
 
 
 class FaultEngine:
-    """Holds the configuration, the seeded RNG, outage deadlines, quota windows, in-flight count."""
+    """Holds the configuration, the seeded RNG, outage deadlines, quota windows, in-flight count.
+
+    ``models`` are the model names served (any other is a 404); None serves every name.
+    """
 
     def __init__(
         self,
@@ -105,8 +109,10 @@ class FaultEngine:
         *,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        models: Collection[str] | None = None,
     ) -> None:
         self._clock = clock
+        self.models = None if models is None else frozenset(models)
         self._default_seed = seed
         self.in_flight = 0
         self._quotas = QuotaBook()
@@ -177,6 +183,8 @@ class FaultEngine:
             faults.auth is not None and call.api_key not in faults.auth.valid_keys
         ):
             return Reject(401, "auth", "auth")
+        if self.models is not None and call.model not in self.models:
+            return Reject(404, "model", "unknown_model")
         if faults.outage is not None:
             return _outage(faults.outage)
         if faults.context is not None:

@@ -87,7 +87,7 @@ class FakeMetrics:
             return
         self.fault(decision.fault)
         if isinstance(decision, Reject):
-            self.outcome("rejected" if decision.reason in ("auth", "context") else "error")
+            self.outcome("rejected" if decision.reason in ("auth", "model", "context") else "error")
         elif isinstance(decision, Reset):
             self.outcome("reset")
         elif isinstance(decision, Hang):

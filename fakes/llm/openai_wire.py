@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -14,7 +15,16 @@ from fakes.llm.wire import Frames, Headers, Parsed, Problem, Wire, WireError
 
 __all__ = ["MODELS", "OpenAIWire"]
 
-MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-3.5-turbo")
+MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "o4-mini",
+    "gpt-3.5-turbo",
+)
+"""The models the fake serves by default (the service's and the lab's defaults among them)."""
 _FINGERPRINT = "fp_fake"
 
 
@@ -100,15 +110,17 @@ class OpenAIWire(Wire):
         "You didn't provide an API key. You need to provide your API key in an "
         "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
     )
-    _models = _encode(
-        {
-            "object": "list",
-            "data": [
-                {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
-                for m in MODELS
-            ],
-        }
-    )
+
+    def __init__(self, models: Sequence[str] = MODELS) -> None:
+        self._models = _encode(
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+                    for m in models
+                ],
+            }
+        )
 
     def api_key(self, authorization: str | None, x_api_key: str | None) -> str | None:
         """The bearer token of ``Authorization``."""
@@ -205,6 +217,9 @@ class OpenAIWire(Wire):
             )
         elif reason == "auth" and problem.detail:
             message = problem.detail
+        elif reason == "model" and request is not None:
+            code = "model_not_found"
+            message = f"The model `{request.model}` does not exist or you do not have access to it."
         elif reason in ("bad_request", "not_found", "not_allowed"):
             message = problem.detail or message
         return _encode(_error_body(message, kind, param, code))
@@ -214,5 +229,5 @@ class OpenAIWire(Wire):
         return _rate_limit_headers(quota, _duration(quota.reset_s))
 
     def models(self) -> bytes:
-        """A ``list`` of ``model`` objects."""
+        """A ``list`` of the ``model`` objects served."""
         return self._models

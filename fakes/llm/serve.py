@@ -1,7 +1,8 @@
 """Run one fake with granian (one process per fake; ``workers`` granian workers inside it).
 
 The app's settings reach granian's worker processes through environment variables
-(``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS``), read by ``app.from_env``.
+(``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS``, ``FAKE_LLM_MODELS``), read by
+``app.from_env``.
 Each worker keeps its own fault state, RNG and metrics: use one worker when you need
 seeded reproducibility or exact counts; admin calls reach one worker per call.
 
@@ -16,13 +17,14 @@ speak HTTP/1.1.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import yaml
 
-from fakes.llm.app import ENV_FAULTS, ENV_SEED, ENV_VENDOR, Vendor
+from fakes.llm.app import ENV_FAULTS, ENV_MODELS, ENV_SEED, ENV_VENDOR, Vendor
 from fakes.llm.faults import FaultConfig, load_config
 
 __all__ = ["HEADER_TIMEOUT_S", "read_faults", "serve"]
@@ -69,8 +71,9 @@ def serve(
     workers: int = 1,
     log_level: str = "warning",
     header_timeout_s: float = HEADER_TIMEOUT_S,
+    models: Sequence[str] | None = None,
 ) -> None:
-    """Serve the fake until interrupted (blocks)."""
+    """Serve the fake until interrupted (blocks); ``models`` as ``FakeApp`` takes them."""
     from granian.constants import HTTPModes, Interfaces, Loops  # heavy: only when serving
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -82,6 +85,10 @@ def serve(
         os.environ[ENV_FAULTS] = msgspec.json.encode(faults).decode()
     else:
         os.environ.pop(ENV_FAULTS, None)
+    if models is not None:
+        os.environ[ENV_MODELS] = ",".join(models)
+    else:
+        os.environ.pop(ENV_MODELS, None)
     server = Server(
         "fakes.llm.app:from_env",
         address=host,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,9 @@ class FakeLLMServer(ManagedServer):
 
     ``faults`` is a fault configuration (written to a JSON file in the workdir) or the path of
     a JSON/YAML file; ``header_timeout_s`` closes connections that send no whole request head
-    in that time (default: the fake's, 30 s); ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
+    in that time (default: the fake's, 30 s); ``models`` are the model names served (default:
+    the vendor's list, ``fakes.llm.app.default_models``; ``"*"`` among them serves any name);
+    ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
     Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
     """
 
@@ -38,6 +40,7 @@ class FakeLLMServer(ManagedServer):
         faults: Mapping[str, Any] | Path | None = None,
         workers: int = 1,
         header_timeout_s: float | None = None,
+        models: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -51,6 +54,11 @@ class FakeLLMServer(ManagedServer):
         )
         self.workers = workers
         self.header_timeout_s = header_timeout_s
+        if models is not None and not [m for m in models if m.strip()]:
+            raise ValueError("models: name at least one model (or '*')")
+        if models is not None and any("," in m for m in models):
+            raise ValueError("models: a model name cannot contain ','")
+        self.models: tuple[str, ...] | None = None if models is None else tuple(models)
         self._admin: FakeAdmin | None = None
 
     @property
@@ -74,6 +82,8 @@ class FakeLLMServer(ManagedServer):
         command = [sys.executable, "-m", "fakes.llm", self.vendor, "--host", self.host]
         command += ["--port", str(self.port), "--seed", str(self.seed)]
         command += ["--workers", str(self.workers)]
+        if self.models is not None:
+            command += ["--models", ",".join(self.models)]
         if self.header_timeout_s is not None:
             command += ["--header-timeout", str(self.header_timeout_s)]
         if isinstance(self.faults, Path):

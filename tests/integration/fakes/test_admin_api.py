@@ -94,7 +94,11 @@ def test_yaml_faults_at_start(tmp_path: Path) -> None:
     faults.write_text("errors:\n  rate: 1.0\n  mix: {529: 1}\n", encoding="utf-8")
     with FakeLLMServer("anthropic", port=free_port(), faults=faults, workdir=tmp_path) as fake:
         assert fake.get_faults() == {"errors": {"rate": 1.0, "mix": {"529": 1.0}}}
-        msg = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+        msg = {
+            "model": "claude-3-5-haiku-latest",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x"}],
+        }
         r = httpx.post(f"{fake.base_url}/v1/messages", json=msg, headers={"x-api-key": "k"})
     assert r.status_code == 529
     assert r.json()["error"]["type"] == "overloaded_error"

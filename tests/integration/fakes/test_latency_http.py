@@ -17,7 +17,7 @@ def test_ttft_delays_the_first_token(fake_openai: FakeLLMServer, fake_faults_res
     fake_openai.set_faults({"latency": {"ttft": 300}})
     with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
         started = time.monotonic()
-        stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
         first = next(c for c in stream if c.choices and c.choices[0].delta.content)
         elapsed = time.monotonic() - started
         stream.close()
@@ -32,7 +32,7 @@ def test_per_token_delay_paces_a_completion(
     fake_openai.set_faults({"latency": {"per_token": 10}})
     with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
         started = time.monotonic()
-        completion = client.chat.completions.create(model="m", messages=MESSAGES)
+        completion = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         elapsed = time.monotonic() - started
     assert completion.usage is not None
     assert elapsed >= 0.0099 * (completion.usage.completion_tokens - 1)

@@ -76,3 +76,10 @@ def test_header_timeout_must_be_positive() -> None:
     result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--header-timeout", "0"])
     assert result.exit_code == 2
     assert "--header-timeout" in result.output
+
+
+def test_models_must_name_one() -> None:
+    """``--models ,`` exits 2 with one line naming the option."""
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--models", " , "])
+    assert result.exit_code == 2
+    assert "--models" in result.output

@@ -178,3 +178,22 @@ def test_reset_clears_everything() -> None:
     fe = engine('{"outage": {}}')
     fe.reset()
     assert isinstance(fe.decide(call()), Serve)
+
+
+def test_unknown_model_is_404_after_auth() -> None:
+    """With a model list, another model is a 404 'model' rejection, but a missing key wins."""
+    engine = FaultEngine(None, models=["a", "b"])
+    assert isinstance(engine.decide(call(model="a")), Serve)
+    assert engine.decide(call(model="x")) == Reject(404, "model", "unknown_model")
+    assert engine.decide(call(model="x", key=None)) == Reject(401, "auth", "auth")
+
+
+def test_unknown_model_wins_over_faults() -> None:
+    """A model the fake does not serve is a 404 even during an outage."""
+    engine = FaultEngine(decode_config(b'{"outage": {}}'), models=["a"])
+    assert engine.decide(call(model="x")).status == 404  # type: ignore[union-attr]
+
+
+def test_no_model_list_serves_any_name() -> None:
+    """Without a model list every name is served."""
+    assert isinstance(FaultEngine(None).decide(call(model="anything")), Serve)
