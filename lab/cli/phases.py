@@ -33,38 +33,28 @@ def phases(*, as_json: bool) -> None:
     if as_json:
         click.echo(msgspec.json.encode({k: p.as_config() for k, p in found.items()}).decode())
         return
+    console = Console(soft_wrap=True)
     table = Table(title="phases (lab/phases.toml)", title_justify="left", show_lines=True)
-    table.add_column("")
-    for phase in found.values():
-        table.add_column(f"{phase.id}: {phase.title}")
-    rows: list[tuple[str, list[str]]] = [
-        ("replicas", [
-            f"{len(p.regions)} regions x {p.replicas}" if p.multi_region else str(p.replicas)
-            for p in found.values()
-        ]),
-        ("supervised", ["restarted" if p.supervise else "no" for p in found.values()]),
-        ("providers", [", ".join(s.name for s in p.providers) for p in found.values()]),
-        ("redis", [
-            f"{p.redis.policy}, persistence {'on' if p.redis.persistence else 'off'}"
-            + (", per region" if p.redis.per_region else "")
-            for p in found.values()
-        ]),
-        ("store", [
-            f"{p.store.kind} {p.store.policy}" + (" + standby" if p.store.standby else "")
-            for p in found.values()
-        ]),
-        ("flags", [
-            "\n".join(f"{k.removeprefix('CHAT_').lower()}={v}" for k, v in p.service_env().items())
-            for p in found.values()
-        ]),
-        ("availability", [f"{p.targets.availability * 100:g} %" for p in found.values()]),
-        ("p95 latency", [f"{p.targets.latency_p95_s:g} s" for p in found.values()]),
-        ("p95 TTFT", [f"{p.targets.ttft_p95_s:g} s" for p in found.values()]),
-        ("load", [
-            f"{p.load.users} users ({p.load.seed_users} x {p.load.factor:g})"
-            for p in found.values()
-        ]),
-    ]  # fmt: skip
-    for label, cells in rows:
-        table.add_row(label, *cells)
-    Console(soft_wrap=True).print(table)
+    for column in ("phase", "replicas", "providers", "redis", "store", "targets", "load"):
+        table.add_column(column)
+    for p in found.values():
+        replicas = f"{len(p.regions)} regions x {p.replicas}" if p.multi_region else str(p.replicas)
+        if p.supervise:
+            replicas += ", restarted"
+        redis = f"{p.redis.policy}, aof {'on' if p.redis.persistence else 'off'}"
+        if p.redis.per_region:
+            redis += ", per region"
+        store = p.store.kind + (" + standby" if p.store.standby else "")
+        targets = (
+            f"{p.targets.availability * 100:g} %\np95 {p.targets.latency_p95_s:g} s"
+            f"\nttft {p.targets.ttft_p95_s:g} s"
+        )
+        load = f"{p.load.users} users\n({p.load.seed_users} x {p.load.factor:g})"
+        providers = "\n".join(s.name for s in p.providers)
+        table.add_row(f"{p.id}\n{p.title}", replicas, providers, redis, store, targets, load)
+    console.print(table)
+    for p in found.values():
+        flags = " ".join(
+            f"{k.removeprefix('CHAT_').lower()}={v}" for k, v in p.service_env().items()
+        )
+        console.print(f"{p.id} flags: {flags}", markup=False)

@@ -33,8 +33,6 @@ def print_stack(console: Console, stack: Stack) -> None:
             notes.append(
                 f"via proxy :{ports[0]}" + (f" (+{len(ports) - 1})" if len(ports) > 1 else "")
             )
-        if part.kind == "provider" and part.admin_url:
-            notes.append(f"faults: {part.admin_url}/faults")
         if part.region:
             notes.append(f"region {part.region}")
         table.add_row(part.name, part.kind, part.url or "-", " ".join(notes))
@@ -42,6 +40,9 @@ def print_stack(console: Console, stack: Stack) -> None:
     console.print(f"front door   {stack.front_door}", markup=False)
     if stack.prometheus_url:
         console.print(f"prometheus   {stack.prometheus_url}", markup=False)
+    for part in stack.of_kind("provider"):
+        if part.admin_url:
+            console.print(f"faults       {part.admin_url}/faults  ({part.name})", markup=False)
     if stack.proxy_api:
         console.print(
             f"proxy API    {stack.proxy_api}  ({len(stack.proxies)} proxies)", markup=False

@@ -72,7 +72,9 @@ def up(
         from lab.stack.compose import up_compose
 
         return up_compose(phase, run_dir=run_dir, seed=seed)
-    get_phase(phase)  # PhaseError early, before any process
+    from lab.stack.local import check_binaries
+
+    check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
     _refuse_running(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     for stale in (STACK_FILE, "progress.jsonl", "error.txt"):

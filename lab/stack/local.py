@@ -48,7 +48,7 @@ from lab.stack.errors import StackError
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 
-__all__ = ["LocalStack", "Part", "template_cache"]
+__all__ = ["LocalStack", "Part", "check_binaries", "required_binaries", "template_cache"]
 
 
 def template_cache() -> Path:
@@ -107,6 +107,27 @@ class _StackPrometheus(PrometheusServer):
         (self.workdir / "prometheus.yml").write_text(
             yaml.safe_dump(self.config(), sort_keys=False), encoding="utf-8"
         )
+
+
+def required_binaries(phase: Phase) -> list[str]:
+    """The external programs the local backend needs for ``phase``."""
+    needed = ["redis-server", "prometheus"]
+    if phase.store.kind == "postgres":
+        needed += ["postgres", "initdb"]
+        if phase.store.standby:
+            needed += ["pg_basebackup", "pg_ctl"]
+    if phase.total_replicas > 1:
+        needed.append("haproxy")
+    return needed
+
+
+def check_binaries(phase: Phase) -> None:
+    """``StackError`` naming the first missing program and how to install it."""
+    for name in required_binaries(phase):
+        try:
+            find(name)
+        except BinaryNotFound as missing:
+            raise StackError(str(missing)) from None
 
 
 class LocalStack:
@@ -255,18 +276,7 @@ class LocalStack:
 
     # -- lifecycle -----------------------------------------------------------------------
     def check_binaries(self) -> None:
-        needed = ["redis-server", "prometheus"]
-        if "postgres" in self.parts:
-            needed += ["postgres", "initdb"]
-        if "postgres-standby" in self.parts:
-            needed += ["pg_basebackup", "pg_ctl"]
-        if "haproxy" in self.parts:
-            needed.append("haproxy")
-        for name in needed:
-            try:
-                find(name)
-            except BinaryNotFound as missing:
-                raise StackError(str(missing)) from None
+        check_binaries(self.phase)
 
     def start(self) -> Stack:
         """Start every part, in waves; ``StackError`` (one line) when one fails."""
