@@ -131,12 +131,12 @@ def describe(
                 )
     if targets.max_rps <= 0:
         raise StackError(f"{path}: max_rps must be > 0, got {targets.max_rps:g}")
-    key = targets.api_key
+    api_key = targets.api_key
     if targets.api_key_env:
-        key = os.environ.get(targets.api_key_env)
-        if not key:
+        api_key = os.environ.get(targets.api_key_env)
+        if not api_key:
             raise StackError(f"{path}: api_key_env names {targets.api_key_env}, which is unset")
-    if not key:
+    if not api_key:
         raise StackError(f"{path}: give api_key or api_key_env (a key the service accepts)")
     config = spec.as_config()
     config["external"] = {"max_rps": targets.max_rps, "targets_file": str(path.resolve())}
@@ -158,7 +158,7 @@ def describe(
     stack = Stack(
         phase=spec.id, phase_title=spec.title, backend="external", seed=seed,
         created_at=time.time(), run_dir=str(run_dir), front_door=targets.front_door,
-        api_key=key, load_api_keys=targets.load_api_keys or (key,),
+        api_key=api_key, load_api_keys=targets.load_api_keys or (api_key,),
         prometheus_url=targets.prometheus, proxy_api=targets.proxy_api,
         targets=spec.sla(), phase_config=config, components=tuple(components),
         proxies=tuple(ProxyRoute(**msgspec.structs.asdict(r)) for r in targets.proxies),
