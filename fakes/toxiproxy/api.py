@@ -21,6 +21,8 @@ from fakes.toxiproxy.collection import PopulateResult, ProxyCollection
 from fakes.toxiproxy.errors import ApiError
 from fakes.toxiproxy.gojson import decode
 from fakes.toxiproxy.metrics import ProxyMetrics
+from fakes.toxiproxy.request_id import HEADER as REQUEST_ID
+from fakes.toxiproxy.request_id import new_request_id
 
 __all__ = ["VERSION", "build_app"]
 
@@ -78,8 +80,10 @@ def _clean_path(path: str) -> str:
 
 @web.middleware
 async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Redirect unclean paths and answer unrouted requests as gorilla/mux does, refuse
-    browsers (as Toxiproxy does) and render ``ApiError`` once."""
+    """Redirect unclean paths and answer unrouted requests as gorilla/mux does; give every
+    routed request an ``X-Toxiproxy-Request-Id``, refuse browsers (as Toxiproxy does) and
+    render ``ApiError`` once. mux runs Toxiproxy's middlewares (the request id among them)
+    only on a route match, so its 301, 404 and 405 carry no request id."""
     clean = _clean_path(request.path)
     if clean != request.path:
         _, mark, query = request.raw_path.partition("?")
@@ -97,6 +101,12 @@ async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
                 "X-Content-Type-Options": "nosniff",
             },
         )
+    response = await _routed(request, handler)
+    response.headers[REQUEST_ID] = new_request_id()
+    return response
+
+
+async def _routed(request: web.Request, handler: _Handler) -> web.StreamResponse:
     if request.headers.get("User-Agent", "").startswith("Mozilla/"):
         return web.Response(text="User agent not allowed\n", status=403)
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -135,3 +137,81 @@ def test_idle_timeout_must_be_positive() -> None:
     """An idle timeout of 0 or less is refused when the server is built."""
     with pytest.raises(ValueError, match="idle_timeout_s must be more than 0"):
         ToxiproxyServer(idle_timeout_s=0)
+
+
+_XID = re.compile(r"[0-9a-v]{20}")
+
+
+def _routes(echo: EchoServer) -> list[tuple[str, str, bytes | None]]:
+    """One request per API route (and per outcome: created, 4xx, 403), in an order that works."""
+    proxy = b'{"name": "rid", "listen": "127.0.0.1:0", "upstream": "%s"}' % echo.address.encode()
+    toxic = b'{"name": "lat", "type": "latency", "attributes": {"latency": 1}}'
+    return [
+        ("GET", "/version", None),
+        ("GET", "/metrics", None),
+        ("POST", "/proxies", proxy),
+        ("POST", "/proxies", proxy),  # 409: errors carry the id too
+        ("GET", "/proxies", None),
+        ("POST", "/populate", b"[" + proxy + b"]"),
+        ("GET", "/proxies/rid", None),
+        ("GET", "/proxies/missing", None),  # 404 from the handler, not from the router
+        ("POST", "/proxies/rid", b'{"enabled": true}'),
+        ("PATCH", "/proxies/rid", b'{"enabled": true}'),
+        ("POST", "/proxies/rid/toxics", toxic),
+        ("GET", "/proxies/rid/toxics", None),
+        ("GET", "/proxies/rid/toxics/lat", None),
+        ("POST", "/proxies/rid/toxics/lat", b'{"attributes": {"latency": 2}}'),
+        ("PATCH", "/proxies/rid/toxics/lat", b'{"toxicity": 0.5}'),
+        ("DELETE", "/proxies/rid/toxics/lat", None),
+        ("POST", "/reset", None),
+        ("DELETE", "/proxies/rid", None),
+        ("POST", "/proxies", b"{"),  # 400
+    ]
+
+
+def test_every_route_answers_with_a_request_id(
+    toxiproxy_server: ToxiproxyUnderTest, echo_server: EchoServer
+) -> None:
+    """Each routed answer (2xx, 4xx and a browser's 403) carries a fresh 20-character xid."""
+    seen: set[str] = set()
+    with httpx.Client(base_url=toxiproxy_server.api_url) as api:
+        answers = [
+            (path, api.request(method, path, content=body))
+            for method, path, body in _routes(echo_server)
+        ]
+        answers.append(("403", api.get("/proxies", headers={"User-Agent": "Mozilla/5.0"})))
+    for what, response in answers:
+        request_id = response.headers.get("X-Toxiproxy-Request-Id")
+        assert request_id is not None, f"{what} answered {response.status_code} without an id"
+        assert _XID.fullmatch(request_id), request_id
+        seen.add(request_id)
+    assert len(seen) == len(answers)
+    assert answers[-1][1].status_code == 403
+
+
+def test_a_client_request_id_is_not_echoed(toxiproxy_server: ToxiproxyUnderTest) -> None:
+    """An id the client sends is not reused: the server makes its own."""
+    headers = {"X-Toxiproxy-Request-Id": "c" * 20}
+    response = httpx.get(f"{toxiproxy_server.api_url}/version", headers=headers)
+    assert response.headers["X-Toxiproxy-Request-Id"] != "c" * 20
+
+
+def test_unrouted_answers_have_no_request_id(toxiproxy_server: ToxiproxyUnderTest) -> None:
+    """mux's own 404, 405 and 301 come before Toxiproxy's middlewares: no request id."""
+    api = toxiproxy_server.api_url
+    answers = [
+        httpx.get(f"{api}/nope"),
+        httpx.put(f"{api}/proxies"),
+        httpx.get(f"{api}//proxies", follow_redirects=False),
+    ]
+    assert [r.status_code for r in answers] == [404, 405, 301]
+    assert all("X-Toxiproxy-Request-Id" not in r.headers for r in answers)
+
+
+def test_request_ids_are_xids_of_now() -> None:
+    """An id decodes to 12 bytes whose first 4 are the current Unix time, like an xid."""
+    from fakes.toxiproxy.request_id import new_request_id
+
+    raw = base64.b32hexdecode(new_request_id().upper() + "====")
+    assert len(raw) == 12
+    assert abs(int.from_bytes(raw[:4], "big") - time.time()) < 60
