@@ -9,6 +9,12 @@ in use or an address the host does not have prints ``service: cannot listen on H
 <reason>`` and exits 2 (so does a server that stops before it started: ``cannot serve on``).
 ``listening`` is logged once the server has bound and the app has started.
 
+Connections: HTTP/1.1 only (the lab's clients, HAProxy and the SDKs speak it), and a
+connection that has not sent a complete request head within ``HEADER_READ_TIMEOUT_SECONDS``
+(10 s) is closed, whether it is new and silent or idle between keep-alive requests.
+(granian's default ``auto`` mode sniffs for HTTP/2 first and waits for a first byte
+forever: 40 silent connections held 40 file descriptors for good.)
+
 One worker (the lab's model: one worker per replica process, so each process owns its
 metrics): granian runs embedded in this process on uvloop, and SIGTERM (or SIGINT)
 drains the process:
@@ -19,18 +25,34 @@ drains the process:
 4. the lifespan closes every client (Redis, store, providers); exit 0, or 1 when the
    drain deadline cut work short. A second signal during the drain exits at once.
 
+Why granian's embedded server and not its process manager (``granian.Granian``), for one
+worker: the manager runs the app in a child process under a supervisor, so a replica would
+be two processes, and the drain above, which needs the app's readiness flag, the
+listener and the deadline in one place, could not run as written. Embedded, a replica is
+ONE process: what the lab kills (SIGKILL) or freezes (SIGSTOP) is the whole replica, and
+nothing respawns anything: if the server's worker task dies the process exits. The
+embedded server drives the same Rust worker (``ASGIWorker``) as the manager does, on this
+process's event loop; granian calls that mode experimental and says so in a warning at
+every start, which the service drops from its log (the rest of granian's log lines are
+kept, as JSON lines like the service's own) because this docstring is where that choice
+is explained, and the tests pin what it must do (drain, no respawn, one process).
+
 Several workers (``CHAT_WORKERS>1``): granian's process manager runs
 ``service.app:create_app_from_env`` in each worker. Set ``PROMETHEUS_MULTIPROC_DIR`` to an
 empty directory so ``/metrics`` merges every worker; granian stops workers gracefully on
-SIGTERM but readiness does not turn 503 first. The equivalent command line::
+SIGTERM but readiness does not turn 503 first. A worker that dies is not respawned: the
+manager stops the others and exits 1 (respawn, lifetime and memory recycling are off), so
+the replica's failure is visible to whoever runs it. The equivalent command line::
 
     granian --interface asgi --factory --workers 4 --host 0.0.0.0 --port 8000 \\
+        --http 1 --http1-header-read-timeout 10000 --no-respawn-failed-workers \\
         service.app:create_app_from_env
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 import sys
@@ -38,7 +60,14 @@ from typing import Any
 
 from service.settings import Settings, SettingsError
 
-__all__ = ["listen_error", "main"]
+__all__ = ["HEADER_READ_TIMEOUT_SECONDS", "listen_error", "main"]
+
+HEADER_READ_TIMEOUT_SECONDS = 10
+"""A connection that has not sent a whole request head in this time is closed (new and
+silent, or idle between keep-alive requests). Above HAProxy's 5 s idle-connection purge,
+so the proxy closes its idle connections first."""
+
+_EXPERIMENTAL = "Embedded server is experimental!"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,13 +123,14 @@ def _cannot_listen(host: str, port: int, reason: str, *, verb: str = "listen") -
 
 
 async def _serve(settings: Settings) -> int:
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.log import LogLevels
     from granian.server.embed import Server
 
     from service.app import create_app
     from service.domain.health import Lifecycle
     from service.telemetry.logging import get_logger
+    from service.telemetry.startup import warn_at_start
 
     app = create_app(settings)
     log = get_logger("service.main")
@@ -112,9 +142,13 @@ async def _serve(settings: Settings) -> int:
         address=settings.server.host,
         port=settings.server.port,
         interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        http1_settings=_http1_settings(),
         log_level=LogLevels.warning,
+        log_dictconfig=_GRANIAN_LOGGING,
         backlog=2048,
     )
+    logging.getLogger("_granian").addFilter(_drop_experimental)  # see the module docstring
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -141,7 +175,16 @@ async def _serve(settings: Settings) -> int:
         return _cannot_listen(settings.server.host, settings.server.port, reason, verb="serve")
     if started.is_set():
         log.info("listening", host=settings.server.host, port=settings.server.port)
+        warnings = asyncio.ensure_future(
+            warn_at_start(
+                app.state.readiness,
+                log,
+                has_api_keys=bool(settings.auth.keys),
+                provider_urls={p.name: p.base_url for p in settings.providers},
+            )
+        )
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        warnings.cancel()
     starting.cancel()
     if serving.done():
         stopping.cancel()
@@ -161,18 +204,48 @@ async def _serve(settings: Settings) -> int:
 
 def _serve_workers(settings: Settings) -> int:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
 
+    from service.telemetry.logging import configure_logging
+
+    configure_logging(settings.log.level)  # the manager's own lines, as JSON too
     Granian(
         "service.app:create_app_from_env",
         address=settings.server.host,
         port=settings.server.port,
         interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        http1_settings=_http1_settings(),
         workers=settings.server.workers,
         factory=True,
+        log_dictconfig=_GRANIAN_LOGGING,
         workers_kill_timeout=max(1, round(settings.server.drain_seconds)),
+        # nothing restarts a worker behind the lab's back (these are granian's defaults,
+        # stated so that a change of default cannot turn them on)
+        respawn_failed_workers=False,
+        workers_lifetime=None,
+        workers_max_rss=None,
     ).serve()
     return 0
+
+
+_GRANIAN_LOGGING: dict[str, Any] = {
+    "loggers": {  # granian's lines go to the root logger: the service's JSON lines
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    }
+}
+
+
+def _http1_settings() -> Any:
+    from granian.http import HTTP1Settings
+
+    return HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_SECONDS * 1000)
+
+
+def _drop_experimental(record: logging.LogRecord) -> bool:
+    """A ``logging`` filter: False for granian's embedded-mode warning (explained above)."""
+    return record.getMessage() != _EXPERIMENTAL
 
 
 if __name__ == "__main__":

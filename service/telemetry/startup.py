@@ -1,0 +1,50 @@
+"""Warnings a new user needs at start: no API key configured, a provider not reachable.
+
+``warn_at_start`` runs once after the service listens (``python -m service``). Each
+warning is one JSON line saying what is wrong and how to fix it:
+
+- ``no_api_keys``: ``CHAT_API_KEYS`` and ``CHAT_API_KEYS_FILE`` give no key, so every
+  route but health, readiness, metrics and docs answers 401;
+- ``provider_unreachable``: a provider of the chain did not answer its readiness probe
+  (``GET <base_url>/models``); the line names the provider and its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.domain.health import ReadinessChecker
+
+__all__ = ["warn_at_start"]
+
+_VENDOR_DEFAULT = "(the vendor's default URL)"
+
+
+async def warn_at_start(
+    readiness: ReadinessChecker,
+    log: Any,
+    *,
+    has_api_keys: bool,
+    provider_urls: Mapping[str, str | None],
+) -> None:
+    """Log ``no_api_keys`` and one ``provider_unreachable`` per provider that is down
+    (``provider_urls``: each provider's name and base URL, ``None`` for the vendor's)."""
+    if not has_api_keys:
+        log.warning(
+            "no_api_keys",
+            detail="no API key is configured: every request but /v1/health, /v1/ready, "
+            "/metrics and /docs answers 401",
+            fix="set CHAT_API_KEYS='key:user' or CHAT_API_KEYS_FILE",
+        )
+    urls = {name: url or _VENDOR_DEFAULT for name, url in provider_urls.items()}
+    report = await readiness.check()
+    for dependency in report.dependencies:
+        if dependency.name in urls and dependency.status != "up":
+            log.warning(
+                "provider_unreachable",
+                provider=dependency.name,
+                url=urls[dependency.name],
+                detail="the provider did not answer its probe (GET <url>/models); "
+                "requests fail over to the next provider or answer 503",
+            )
