@@ -44,6 +44,9 @@ class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):
     ttft_targets: tuple[float, ...] = (1.0, 1.5, 2.0)
     exporter: bool = True
     """Serve client-side SLIs to Prometheus from each Locust process."""
+    scrape_dirs: tuple[str, ...] = ()
+    """More ``file_sd`` directories (the stack's) to announce each exporter in, besides
+    ``RUN/load/scrape``."""
 
 
 def write_config(path: Path, config: LoadConfig) -> Path:

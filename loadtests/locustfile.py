@@ -67,9 +67,14 @@ def _init(environment: Any, **_kwargs: Any) -> None:
             latency_targets=config.latency_targets, ttft_targets=config.ttft_targets
         )
         port = lab.metrics.serve()
-        write_scrape_target(
-            run_dir / "load" / "scrape", worker=lab.worker, address=f"127.0.0.1:{port}"
-        )
+        for directory in (run_dir / "load" / "scrape", *map(Path, config.scrape_dirs)):
+            lab.scrape_files.append(
+                write_scrape_target(
+                    directory,
+                    worker=f"{run_dir.name}-{lab.worker}",
+                    address=f"127.0.0.1:{port}",
+                )
+            )
 
 
 def _stopping(environment: Any, **_kwargs: Any) -> None:
@@ -91,6 +96,8 @@ def _flush(**_kwargs: Any) -> None:
 def _close(**_kwargs: Any) -> None:
     if lab.log is not None:
         lab.log.close()
+    for path in lab.scrape_files[1:]:  # the stack's entries go; the run's own stays as a record
+        path.unlink(missing_ok=True)
 
 
 # Locust's EventHook.add_listener is untyped; registering by call keeps the handlers typed.

@@ -12,6 +12,7 @@ import itertools
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]  # gevent ships no type information
@@ -43,6 +44,7 @@ class LabState:
     metrics: ClientMetrics | None = None
     worker: str = "local"
     stopped: bool = False
+    scrape_files: list[Path] = field(default_factory=list)
     """Set when the load stops: later completions are neither logged nor counted."""
     counter: itertools.count[int] = field(default_factory=itertools.count)
 

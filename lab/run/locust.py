@@ -10,6 +10,7 @@ process gets its own process group, so ``stop()`` leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,10 @@ from pathlib import Path
 
 from lab.net import LOOPBACK, free_port
 
-__all__ = ["LOCUSTFILE", "LocustRun"]
+__all__ = ["LOCUSTFILE", "PIDS_FILE", "LocustRun", "stop_leftover_load"]
+
+PIDS_FILE = "locust-pids.json"
+"""``RUN/load/locust-pids.json``: the Locust process groups, for a later cleanup."""
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -111,6 +115,7 @@ class LocustRun:
         self.started_at = time.time()
         if self.workers <= 0:
             self._spawn(self._command(*self._main_options()), "locust.log")
+            self._write_pids()
             return self
         port = free_port()
         self._spawn(
@@ -133,7 +138,12 @@ class LocustRun:
                 self._command("--worker", "--master-host", LOOPBACK, "--master-port", str(port)),
                 f"locust-worker-{number}.log",
             )
+        self._write_pids()
         return self
+
+    def _write_pids(self) -> None:
+        pids = [process.pid for process in self.processes]
+        (self.load_dir / PIDS_FILE).write_text(json.dumps(pids), encoding="utf-8")
 
     def running(self) -> bool:
         return bool(self.processes) and self.processes[0].poll() is None
@@ -173,3 +183,25 @@ class LocustRun:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_leftover_load(run_dirs: list[Path]) -> list[int]:
+    """SIGKILL the Locust process groups a killed runner left behind in ``run_dirs``
+    (only processes that still run ``locust``); returns the pids stopped."""
+    stopped: list[int] = []
+    for run_dir in run_dirs:
+        try:
+            pids = json.loads((run_dir / "load" / PIDS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                command = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"locust" not in command:
+                continue
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(pid), signal.SIGKILL)
+                stopped.append(int(pid))
+    return stopped

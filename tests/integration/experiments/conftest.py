@@ -132,6 +132,7 @@ def mini_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniStack]:
     ]
     stack = Stack(
         phase="v2",
+        backend="external",  # no supervisor: `chaoslab run --run-dir` uses it as found
         front_door=service.url,
         api_key=KEYS[0],
         load_api_keys=KEYS,

@@ -1,0 +1,167 @@
+"""``chaoslab run``: one chaos experiment (load + fault timeline) against one phase."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["run"]
+
+
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from scenarios.model import parse_seconds
+
+    try:
+        seconds = (
+            float(parse_seconds(value)) if not value.replace(".", "").isdigit() else float(value)
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be more than 0 seconds")
+    return seconds
+
+
+@click.command()
+@click.option("--phase", required=True, help="Phase id from lab/phases.toml: v1, v2, v3, v4.")
+@click.option(
+    "--scenario", required=True, help="A name from `chaoslab scenarios`, or a .toml file."
+)
+@click.option(
+    "--duration",
+    callback=_seconds,
+    default=None,
+    help="Run length (e.g. 60s, 2m); the timeline scales with it.",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Simulated users (default: the scenario's, else the phase's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Fixes the fakes' draws (on a stack it brings up), load choices, timeline jitter.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "compose", "external"]),
+    default="local",
+    show_default=True,
+    help="How to bring the stack up when none runs.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Run directory (default .chaoslab/runs/<time>-<phase>-<scenario>).",
+)
+@click.option(
+    "--run-dir",
+    "stack_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The stack to use (default: .chaoslab/current).",
+)
+@click.option("--fresh", is_flag=True, help="Bring up a new stack for this run (taken down after).")
+@click.option("--ui", is_flag=True, help="Serve Locust's web UI on loopback during the run.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=64),
+    default=0,
+    show_default=True,
+    help="Locust worker processes (0: one standalone process).",
+)
+@click.option(
+    "--gate", is_flag=True, help="Exit with the report's verdict: 1 breached, 3 inconclusive."
+)
+@click.option(
+    "--no-report", is_flag=True, help="Leave the raw data only (no Prometheus save, no report)."
+)
+def run(
+    *,
+    phase: str,
+    scenario: str,
+    duration: float | None,
+    users: int | None,
+    seed: int,
+    backend: str,
+    out: Path | None,
+    stack_dir: Path | None,
+    fresh: bool,
+    ui: bool,
+    workers: int,
+    gate: bool,
+    no_report: bool,
+) -> None:
+    """Run a scenario: bring the stack up if none runs, drive load with Locust, play the
+    fault timeline with a live line, roll every fault back, leave the raw data (events,
+    per-request log, Locust stats, stack.json, Prometheus data) in the run directory.
+
+    Ctrl-C stops the run and rolls every fault back (exit 130). A bad scenario, a phase
+    without the roles the scenario needs, or a control it lacks: one line, exit 2.
+
+    \b
+    Example:
+      chaoslab run --phase v3 --scenario provider-outage
+      chaoslab run --phase v1 --scenario provider-outage --duration 30s --seed 7
+      chaoslab run --phase v2 --scenario traffic-spike --workers 2 --ui
+    """
+    from rich.console import Console
+
+    from lab.run.display import LiveLine
+    from lab.run.experiment import RunOptions, run_experiment
+
+    console = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    options = RunOptions(
+        phase=phase,
+        scenario=scenario,
+        duration=duration,
+        users=users,
+        seed=seed,
+        backend=backend,
+        out=out,
+        fresh=fresh,
+        ui=ui,
+        workers=workers,
+        gate=gate,
+        stack_dir=stack_dir,
+        report=not no_report,
+        command=("chaoslab", *sys.argv[1:]),
+    )
+    try:
+        with LiveLine(console, users=users) as live:
+            result = run_experiment(options, live=live, progress=None)
+    except (ValueError, RuntimeError, FileExistsError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        err.print(f"chaoslab run: {message}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("chaoslab run: interrupted before the run started", markup=False)
+        sys.exit(130)
+    console.print(
+        f"{scenario} on {phase.upper()} · {result.requests} requests · "
+        f"availability {_percent(result.availability)} · {result.status}"
+        + (f" ({result.reason})" if result.reason else ""),
+        markup=False,
+    )
+    for line in result.faults:
+        console.print(f"  {line}", markup=False)
+    for line in result.errors:
+        err.print(f"  warning: {line}", markup=False)
+    if result.report_text:
+        console.print(result.report_text, markup=False)
+    console.print(f"run dir: {result.run_dir}", markup=False)
+    sys.exit(result.exit_code)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"

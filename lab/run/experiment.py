@@ -1,0 +1,340 @@
+"""``run_experiment``: one scenario against one stack, leaving its raw data in a run directory.
+
+Order: validate the scenario; find the stack (or bring one up); refuse roles or controls it
+lacks; revert faults a killed runner left open; write ``RUN/stack.json``, the scenario and
+``run_start``; start Locust; play the timeline while a live line shows elapsed, users, RPS,
+errors, p95 and the active fault, checking the steady state before/during/after and the
+abort rule; then, on ANY exit, roll every fault back, stop Locust, write ``run_end``, save
+Prometheus's data and the report, and take down a stack this run brought up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from lab.run.display import LiveLine
+from lab.run.live import LiveStats, budget_used
+from lab.run.loadconfig import build_load_config
+from lab.run.locust import LocustRun, stop_leftover_load
+from lab.run.metrics import RunnerMetrics
+from lab.run.stackuse import StackUse, acquire
+from lab.rundir import Event, Stack, append_events, write_stack
+from loadtests.config import write_config
+from scenarios.injector import (
+    RUNS_FILE,
+    Injector,
+    PlannedFault,
+    revert_open_faults,
+    runner_alive,
+)
+from scenarios.loader import ScenarioFile, load_scenario
+from scenarios.targets import check_scenario
+
+__all__ = ["RunOptions", "RunResult", "run_experiment"]
+
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    phase: str
+    scenario: str
+    duration: float | None = None
+    users: int | None = None
+    seed: int = 0
+    backend: str = "local"
+    out: Path | None = None
+    fresh: bool = False
+    ui: bool = False
+    workers: int = 0
+    gate: bool = False
+    stack_dir: Path | None = None
+    report: bool = True
+    command: tuple[str, ...] = ()
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    status: str = "ok"
+    reason: str = ""
+    exit_code: int = 0
+    requests: int = 0
+    availability: float | None = None
+    faults: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    report_text: str = ""
+
+
+def _default_out(phase: str, scenario: str) -> Path:
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+    base = Path(".chaoslab") / "runs" / f"{stamp}-{phase}-{scenario}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGINT raise KeyboardInterrupt (once): cleanup always runs."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def run_experiment(
+    options: RunOptions, *, live: LiveLine | None = None, progress: Any = None
+) -> RunResult:
+    """Run one experiment; bad input raises ``ValueError`` subclasses with one line."""
+    scenario_file = load_scenario(options.scenario)
+    with _signals_raise():
+        use = acquire(
+            options.phase,
+            backend=options.backend,
+            seed=options.seed,
+            fresh=options.fresh,
+            stack_dir=options.stack_dir,
+            progress=progress,
+        )
+        try:
+            check_scenario(scenario_file.scenario, use.stack)
+            return _Run(options, scenario_file, use, live or LiveLine(None)).play()
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            use.release()
+
+
+class _Run:
+    def __init__(
+        self, options: RunOptions, scenario: ScenarioFile, use: StackUse, live: LiveLine
+    ) -> None:
+        self.options = options
+        self.file = scenario
+        self.scenario = scenario.scenario
+        self.use = use
+        self.stack: Stack = use.stack
+        self.live = live
+        self.run_dir = (options.out or _default_out(options.phase, scenario.name)).resolve()
+        self.duration = float(options.duration or self.scenario.load.duration)
+        self.result = RunResult(run_dir=self.run_dir)
+        self.metrics = RunnerMetrics()
+
+    def _event(self, kind: str, **fields: Any) -> None:
+        append_events(self.run_dir, [Event(t=time.time(), kind=kind, **fields)])  # type: ignore[arg-type]
+
+    def _prepare(self) -> None:
+        if self.run_dir.exists() and any(self.run_dir.iterdir()):
+            raise FileExistsError(f"{self.run_dir}: --out must be a new or empty directory")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        reverted = revert_open_faults(self.use.stack_dir, stack=self.stack)
+        self.result.faults += [f"reverted left-over fault {r}" for r in reverted]
+        with contextlib.suppress(OSError):
+            listed = (self.use.stack_dir / RUNS_FILE).read_text(encoding="utf-8").split()
+            stop_leftover_load([Path(p) for p in listed if not runner_alive(Path(p))])
+        write_stack(self.run_dir, self.stack)
+        shutil.copyfile(self.file.path, self.run_dir / "scenario.toml")
+        with (self.use.stack_dir / RUNS_FILE).open("a", encoding="utf-8") as runs:
+            runs.write(f"{self.run_dir}\n")
+
+    def play(self) -> RunResult:
+        self._prepare()
+        config = build_load_config(
+            self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
+            users=self.options.users, seed=self.options.seed,
+            workers=max(1, self.options.workers),
+            scrape_dir=self.use.stack_dir / "scrape",
+        )  # fmt: skip
+        config_path = write_config(self.run_dir / "load" / "config.json", config)
+        steady = self.scenario.steady_state
+        overrides = {
+            "availability": steady.availability,
+            "latency_p95_s": steady.latency_p95_s,
+            "ttft_p95_s": steady.ttft_p95_s,
+        }
+        target = steady.availability or self.stack.targets.availability
+        self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / "scrape"])
+        self._event("run_start", detail={
+            "scenario": self.file.name, "title": self.scenario.title,
+            "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
+            "duration_s": self.duration, "users": config.users,
+            "arrival_rate": config.arrival_rate, "workers": self.options.workers,
+            "command": list(self.options.command), "overrides": overrides,
+            "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
+            "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
+        })  # fmt: skip
+        ui_port = None
+        if self.options.ui:
+            from lab.net import free_port
+
+            ui_port = free_port()
+        locust = LocustRun(run_dir=self.run_dir, config_path=config_path,
+                           duration=self.duration, workers=self.options.workers,
+                           ui_port=ui_port)  # fmt: skip
+        injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
+                            seed=self.options.seed, duration=self.duration,
+                            on_change=self._fault_changed)  # fmt: skip
+        stats = LiveStats(self.run_dir)
+        how = "run_end"
+        try:
+            locust.start()
+            if locust.ui_url:
+                self.live.note(f"Locust web UI: {locust.ui_url}")
+            self._event("load_start", detail={"users": config.users, "ui": locust.ui_url})
+            self._loop(locust, injector, stats, target)
+        except KeyboardInterrupt as interrupt:
+            how = "interrupt"
+            self.result.status, self.result.exit_code = "interrupted", EXIT_INTERRUPTED
+            self.result.reason = (
+                f"interrupted ({interrupt.args[0] if interrupt.args else 'SIGINT'})"
+            )
+        except BaseException as error:
+            how = "error"
+            self.result.status, self.result.reason = "error", f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            injector.close(how=how)
+            self.result.errors += injector.errors
+            locust.stop()
+            stats.poll()
+            self._event("load_stop", detail={"requests": stats.total})
+            self._event("run_end", detail={"status": self.result.status,
+                                           "reason": self.result.reason})  # fmt: skip
+            self.metrics.close()
+            self._write_load_stats()
+        self.result.requests = stats.total
+        valid = stats.good + stats.failure
+        self.result.availability = stats.good / valid if valid else None
+        self._report()
+        return self.result
+
+    def _fault_changed(self, planned: PlannedFault, active: bool) -> None:
+        fault = planned.fault
+        self.metrics.set_fault(fault=planned.id, target=fault.target, action=fault.action,
+                               active=active)  # fmt: skip
+        self.result.faults.append(
+            f"{planned.id}: {fault.action} on {fault.target} {'on' if active else 'off'}"
+        )
+
+    def _loop(self, locust: LocustRun, injector: Injector, stats: LiveStats, target: float) -> None:
+        steady = self.scenario.steady_state
+        start = self._first_request(locust, stats)
+        next_check = start + steady.check_every
+        limit = self.duration + 60.0
+        while True:
+            now = time.time()
+            elapsed = now - start
+            injector.tick(elapsed)
+            stats.poll()
+            recent = stats.window(now - 10.0, now)
+            self.live.update(elapsed=elapsed, duration=self.duration, stats=stats,
+                             recent=recent, active=list(injector.active))  # fmt: skip
+            if now >= next_check:
+                self._check(stats, start, now, injector, target)
+                next_check = now + steady.check_every
+                if self._abort(stats, elapsed, target):
+                    return
+            if not locust.running() or elapsed > limit:
+                if locust.running():
+                    self.result.errors.append("Locust did not stop on time: stopped")
+                return
+            time.sleep(0.25)
+
+    def _first_request(self, locust: LocustRun, stats: LiveStats) -> float:
+        """The timeline's zero: when the load's first request ended (Locust takes a few
+        seconds to start); at most 60 s of waiting."""
+        deadline = time.time() + 60.0
+        while time.time() < deadline and locust.running() and stats.poll() == 0:
+            time.sleep(0.1)
+        if stats.total == 0 and not locust.running():
+            raise RuntimeError(f"Locust exited before any request: {locust.log_tail(3)}")
+        start = time.time()
+        self._event("note", detail={"timeline_zero": start, "first_requests": stats.total})
+        return start
+
+    def _check(
+        self, stats: LiveStats, start: float, now: float, injector: Injector, target: float
+    ) -> None:
+        steady = self.scenario.steady_state
+        if injector.active:
+            window = "during"
+        elif injector.done:
+            window = "after"
+        else:
+            window = "before"
+        if window not in steady.windows:
+            return
+        seen = stats.window(now - steady.check_every, now)
+        latency_target = steady.latency_p95_s or self.stack.targets.latency_p95_s
+        holds = (seen.availability is None or seen.availability >= target) and (
+            seen.p95_s is None or seen.p95_s <= latency_target
+        )
+        self._event("check", detail={
+            "window": window, "t_rel": round(now - start, 3), "requests": seen.requests,
+            "availability": seen.availability, "p95_s": seen.p95_s, "holds": holds,
+            "active": list(injector.active),
+        })  # fmt: skip
+
+    def _abort(self, stats: LiveStats, elapsed: float, target: float) -> bool:
+        rule = self.scenario.abort
+        valid = stats.good + stats.failure
+        if rule is None or valid < rule.min_requests:
+            return False
+        used = budget_used(failures=stats.failure, valid=valid, elapsed=elapsed,
+                           duration=self.duration, target=target)  # fmt: skip
+        if used < rule.budget:
+            return False
+        reason = f"error budget {used:.0%} used (limit {rule.budget:.0%}) after {elapsed:.0f}s"
+        self._event("abort", detail={"reason": reason, "budget_used": round(used, 4)})
+        self.result.status, self.result.reason = "aborted", reason
+        return True
+
+    def _write_load_stats(self) -> None:
+        import json
+
+        path = self.run_dir / "load" / "stats.json"
+        path.write_text(json.dumps({"workers": max(1, self.options.workers)}), encoding="utf-8")
+
+    def _report(self) -> None:
+        if not self.options.report:
+            return
+        try:
+            from reports import render_all
+            from reports.collect import save
+        except ImportError:
+            return
+        start, end = self._window()
+        save(self.stack, self.run_dir, start=start, end=end)
+        result = render_all(self.run_dir, gate=self.options.gate)
+        self.result.report_text = result.text or result.error
+        if self.options.gate and self.result.exit_code == 0:
+            self.result.exit_code = result.exit_code
+
+    def _window(self) -> tuple[float, float]:
+        from lab.rundir import read_events
+
+        events = read_events(self.run_dir)
+        starts = [e.t for e in events if e.kind == "run_start"]
+        ends = [e.t for e in events if e.kind == "run_end"]
+        now = time.time()
+        return (starts[0] if starts else now - self.duration), (ends[-1] if ends else now)

@@ -1,0 +1,79 @@
+"""Find the stack a run plays against, or bring one up (and take down only that one)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.rundir import RunDirError, Stack, read_stack
+
+__all__ = ["StackUse", "acquire"]
+
+
+class StackUseError(RuntimeError):
+    """No usable stack; one line naming the fix."""
+
+
+@dataclass
+class StackUse:
+    stack: Stack
+    stack_dir: Path
+    brought_up: bool
+
+    def release(self) -> None:
+        """Take down the stack if this run brought it up."""
+        if self.brought_up:
+            from lab.stack import down
+
+            down(self.stack_dir)
+            self.brought_up = False
+
+
+def _running(stack_dir: Path) -> Stack | None:
+    try:
+        stack = read_stack(stack_dir)
+    except RunDirError:
+        return None
+    if stack.backend == "external":
+        return stack
+    if stack.backend == "compose":
+        return stack
+    from lab.stack.processes import alive
+
+    return stack if alive(stack.supervisor_pid) else None
+
+
+def acquire(
+    phase: str,
+    *,
+    backend: str,
+    seed: int,
+    fresh: bool,
+    stack_dir: Path | None,
+    progress: Any = None,
+) -> StackUse:
+    """The running stack (``stack_dir`` or ``.chaoslab/current``) when its phase matches;
+    otherwise a new one brought up for this run (``fresh`` always brings a new one)."""
+    from lab.stack import StackError, up
+    from lab.stack.rundirs import current_run_dir, new_run_dir
+
+    if not fresh:
+        found: Path | None = None
+        with contextlib.suppress(StackError):
+            found = current_run_dir(stack_dir)
+        if found is not None:
+            stack = _running(found)
+            if stack is not None:
+                if stack.phase != phase:
+                    raise StackUseError(
+                        f"a {stack.phase} stack runs in {found}; use --phase {stack.phase}, "
+                        "`chaoslab down` it first, or pass --fresh"
+                    )
+                return StackUse(stack=stack, stack_dir=found, brought_up=False)
+        elif stack_dir is not None:
+            raise StackUseError(f"{stack_dir}: no such stack directory; check --run-dir")
+    target = new_run_dir(phase)
+    stack = up(phase, backend=backend, seed=seed, run_dir=target, progress=progress)  # type: ignore[arg-type]
+    return StackUse(stack=stack, stack_dir=target, brought_up=True)

@@ -1,0 +1,192 @@
+"""Apply one fault to a stack, and undo it from a plain-data description.
+
+``apply(stack, fault, resolved, fault_id)`` does the harm and returns the ``Undo`` steps as
+JSON-ready dicts; the injector writes them into the ``fault_start`` event, so a later process
+(the next run, ``chaoslab down``) can ``undo(steps, stack)`` a fault whose runner was killed.
+Every undo step is idempotent: undoing twice, or undoing what is already gone, is fine.
+
+- toxics go through ``lab.faults.toxiproxy`` (one toxic per proxy route, named
+  ``chaoslab-<fault id>``); undo removes it;
+- ``disable`` disables the routes; undo enables them;
+- ``fake`` PUTs the fake's fault configuration; undo restores the one in force before;
+- ``freeze``/``kill``/``restart`` go through ``lab.stack.control``; undo resumes a frozen
+  component and restarts a killed one that nobody brought back;
+- ``region-down`` kills the region's replicas and disables the routes to its other parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import msgspec
+
+from fakes.llm.client import FakeAdmin
+from lab.faults.toxiproxy import NotFound, ToxiproxyClient
+from lab.rundir import Component, ProcessControl, Stack
+from scenarios.model import TOXIC_ACTIONS, Fault
+from scenarios.targets import Resolved
+
+__all__ = ["ActionError", "apply", "undo"]
+
+Step = dict[str, Any]
+
+
+class ActionError(RuntimeError):
+    """A fault could not be applied or undone; one line."""
+
+
+def _toxiproxy(stack: Stack) -> ToxiproxyClient:
+    if stack.proxy_api is None:
+        raise ActionError("the stack has no fault proxy (stack.json proxy_api)")
+    return ToxiproxyClient(stack.proxy_api, timeout=10.0)
+
+
+def _control() -> Any:
+    from lab.stack import control
+
+    return control
+
+
+def _alive(part: Component) -> bool:
+    from lab.stack.processes import alive
+
+    return not isinstance(part.control, ProcessControl) or alive(part.control.pid)
+
+
+def apply(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> list[Step]:
+    """Inject ``fault`` on ``target``; return the steps that undo it (possibly partial
+    steps when it fails midway: the caller undoes them and re-raises)."""
+    steps: list[Step] = []
+    try:
+        _apply(stack, fault, target, fault_id, steps)
+    except Exception as error:
+        raise _Partial(steps, error) from error
+    return steps
+
+
+class _Partial(ActionError):
+    def __init__(self, steps: list[Step], error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}".splitlines()[0])
+        self.steps = steps
+
+
+def _apply(stack: Stack, fault: Fault, target: Resolved, fault_id: str, steps: list[Step]) -> None:
+    action = fault.action
+    if action in TOXIC_ACTIONS:
+        name = f"chaoslab-{fault_id}"
+        with _toxiproxy(stack) as proxy:
+            for route in target.proxies:
+                handle = proxy.get_proxy(route.name)
+                if handle is None:
+                    raise ActionError(f"proxy {route.name} is not on the fault proxy")
+                with contextlib.suppress(NotFound):
+                    handle.destroy_toxic(name)  # a leftover of a killed run
+                handle.add_toxic(
+                    type=action,
+                    stream=fault.stream,
+                    name=name,
+                    toxicity=fault.toxicity,
+                    attributes=fault.attributes,
+                )
+                steps.append({"kind": "toxic", "proxy": route.name, "toxic": name})
+    elif action == "disable":
+        _disable(stack, [route.name for route in target.proxies], steps)
+    elif action == "fake":
+        assert fault.faults is not None  # the model requires it for action fake
+        wanted = msgspec.to_builtins(fault.faults)
+        for part in target.components:
+            assert part.admin_url is not None  # checked before the run
+            with FakeAdmin(part.admin_url) as admin:
+                before = admin.get_faults()
+                steps.append({"kind": "fake", "admin_url": part.admin_url, "previous": before})
+                admin.set_faults(wanted)
+    elif action == "freeze":
+        for part in target.components:
+            steps.append({"kind": "resume", "component": part.name})
+            _control().freeze(stack, part.name)
+    elif action == "kill":
+        for part in target.components:
+            steps.append({"kind": "revive", "component": part.name})
+            _control().kill(stack, part.name)
+    elif action == "restart":
+        for part in target.components:
+            _control().restart(stack, part.name)
+    elif action == "region-down":
+        replicas = [p for p in target.components if p.kind == "replica"]
+        others = {p.name for p in target.components if p.kind not in ("replica", "haproxy")}
+        routes = [r.name for r in stack.proxies if r.component in others]
+        _disable(stack, routes, steps)
+        for part in replicas:
+            steps.append({"kind": "revive", "component": part.name})
+            _control().kill(stack, part.name)
+    else:  # pragma: no cover - the model's Literal forbids anything else
+        raise ActionError(f"unknown action {action!r}")
+
+
+def _disable(stack: Stack, names: list[str], steps: list[Step]) -> None:
+    with _toxiproxy(stack) as proxy:
+        for name in names:
+            handle = proxy.get_proxy(name)
+            if handle is None:
+                raise ActionError(f"proxy {name} is not on the fault proxy")
+            steps.append({"kind": "enable", "proxy": name})
+            handle.disable()
+
+
+def undo(steps: list[Step], stack: Stack) -> list[str]:
+    """Undo ``steps`` in reverse order; every step is tried; returns one line per step that
+    failed (empty: all undone)."""
+    problems: list[str] = []
+    for step in reversed(steps):
+        try:
+            _undo(step, stack)
+        except Exception as error:  # keep undoing the rest, report each
+            what = step.get("proxy") or step.get("component") or step.get("admin_url")
+            problems.append(f"{step.get('kind')} {what}: {error}".splitlines()[0])
+    return problems
+
+
+def _undo(step: Step, stack: Stack) -> None:
+    kind = step["kind"]
+    if kind in ("toxic", "enable"):
+        with _toxiproxy(stack) as proxy:
+            handle = proxy.get_proxy(step["proxy"])
+            if handle is None:
+                return  # the proxy is gone: nothing left to undo
+            if kind == "toxic":
+                with contextlib.suppress(NotFound):
+                    handle.destroy_toxic(step["toxic"])
+            else:
+                handle.enable()
+    elif kind == "fake":
+        with FakeAdmin(step["admin_url"]) as admin:
+            previous = step.get("previous") or {}
+            if previous:
+                admin.set_faults(previous)
+            else:
+                admin.clear()
+    elif kind == "resume":
+        _control().resume(stack, step["component"])
+    elif kind == "revive":
+        control = _control()
+        part = _fresh_component(stack, step["component"])
+        if part is not None and not _alive(part):
+            control.restart(stack, part.name)
+    else:
+        raise ActionError(f"unknown undo step {kind!r}")
+
+
+def _fresh_component(stack: Stack, name: str) -> Component | None:
+    from pathlib import Path
+
+    from lab.rundir import RunDirError, read_stack
+
+    current = stack
+    if stack.run_dir:
+        with contextlib.suppress(RunDirError):
+            current = read_stack(Path(stack.run_dir))
+    try:
+        return current.component(name)
+    except KeyError:
+        return None

@@ -1,0 +1,244 @@
+"""The fault injector: plays a scenario's timeline against a stack and always rolls back.
+
+``Injector(stack, scenario, run_dir=..., seed=...)`` plans the timeline (jitter drawn from the
+seed, times scaled when the run is shortened); ``tick(elapsed)`` starts and ends faults as
+their times come; ``close()`` undoes every fault still active and is called on ANY exit
+(end, Ctrl-C, exception, abort). Each start and end is an event in ``RUN/events.jsonl``
+(``fault_start`` carries the undo steps, flushed before the harm is done), so
+``revert_open_faults(run_dir)`` can undo what a killed runner left open. ``on_change`` lets
+the runner export ``chaoslab_fault_active`` to Prometheus.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
+from scenarios.actions import ActionError, apply, undo
+from scenarios.model import Fault, Scenario
+from scenarios.targets import resolve
+
+__all__ = [
+    "RUNS_FILE",
+    "ActiveFault",
+    "Injector",
+    "PlannedFault",
+    "plan",
+    "revert_open_faults",
+    "runner_alive",
+]
+
+RUNS_FILE = "experiments.txt"
+"""In a stack's run directory: one experiment run directory per line (its events may hold
+faults to revert)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFault:
+    """A fault with its times on this run (seconds from the run's start)."""
+
+    id: str
+    fault: Fault
+    start: float
+    end: float | None
+
+
+@dataclass(slots=True)
+class ActiveFault:
+    planned: PlannedFault
+    steps: list[dict[str, Any]]
+    components: tuple[str, ...]
+    started_at: float = field(default_factory=time.time)
+
+
+def plan(scenario: Scenario, *, seed: int, duration: float | None = None) -> list[PlannedFault]:
+    """The timeline in start order; with ``duration`` shorter than the scenario's, every time
+    scales by the same factor (a 90 s scenario run for 30 s keeps its shape)."""
+    rng = random.Random(f"timeline:{seed}")
+    scale = 1.0 if duration is None else duration / scenario.load.duration
+    planned = []
+    for index, fault in enumerate(scenario.faults):
+        jitter = rng.uniform(-fault.jitter, fault.jitter) if fault.jitter else 0.0
+        start = max(0.0, (fault.at + jitter) * scale)
+        end = None if fault.duration is None else start + fault.duration * scale
+        planned.append(PlannedFault(fault.name or f"fault-{index + 1}", fault, start, end))
+    return sorted(planned, key=lambda p: p.start)
+
+
+class Injector:
+    """Plays the timeline; whoever creates it calls ``close()`` (or uses ``with``)."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        scenario: Scenario,
+        *,
+        run_dir: Path,
+        seed: int = 0,
+        duration: float | None = None,
+        on_change: Callable[[PlannedFault, bool], None] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.run_dir = run_dir
+        self.rng = random.Random(f"targets:{seed}")
+        self.pending = plan(scenario, seed=seed, duration=duration)
+        self.active: dict[str, ActiveFault] = {}
+        self.done: list[str] = []
+        self.errors: list[str] = []
+        self._on_change = on_change
+
+    @property
+    def timeline(self) -> list[PlannedFault]:
+        return list(self.pending)
+
+    def tick(self, elapsed: float) -> None:
+        """Start the faults due by ``elapsed`` seconds, end the ones past their end."""
+        for fault_id, active in list(self.active.items()):
+            end = active.planned.end
+            if end is not None and elapsed >= end:
+                self._end(fault_id, how="end")
+        while self.pending and self.pending[0].start <= elapsed:
+            self._start(self.pending.pop(0))
+
+    def _event(self, **fields: Any) -> None:
+        append_events(self.run_dir, [Event(t=time.time(), **fields)])
+
+    def _start(self, planned: PlannedFault) -> None:
+        fault = planned.fault
+        target = resolve(self.stack, fault.target, rng=self.rng)
+        components = tuple(part.name for part in target.components)
+        try:
+            steps = apply(self.stack, fault, target, planned.id)
+        except ActionError as error:
+            partial = getattr(error, "steps", [])
+            problems = undo(partial, self.stack)
+            self.errors.append(f"{planned.id}: {error}")
+            self._event(
+                kind="note",
+                id=planned.id,
+                target=fault.target,
+                action=fault.action,
+                detail={"error": str(error), "undo_problems": problems},
+            )
+            return
+        detail: dict[str, Any] = {
+            "components": list(components),
+            "proxies": [route.name for route in target.proxies],
+            "undo": steps,
+            "planned_start_s": round(planned.start, 3),
+            "planned_end_s": None if planned.end is None else round(planned.end, 3),
+        }
+        if fault.attributes:
+            detail["attributes"] = dict(fault.attributes)
+        if not steps:  # instantaneous (restart): a window of zero length
+            self._event(kind="fault_start", id=planned.id, target=fault.target,
+                        action=fault.action, detail=detail)  # fmt: skip
+            self._event(kind="fault_end", id=planned.id, target=fault.target,
+                        action=fault.action, detail={"how": "instant"})  # fmt: skip
+            self.done.append(planned.id)
+            return
+        self._event(kind="fault_start", id=planned.id, target=fault.target,
+                    action=fault.action, detail=detail)  # fmt: skip
+        self.active[planned.id] = ActiveFault(planned, steps, components)
+        if self._on_change:
+            self._on_change(planned, True)
+
+    def _end(self, fault_id: str, *, how: str) -> None:
+        active = self.active.pop(fault_id)
+        problems = undo(active.steps, self.stack)
+        self.errors.extend(f"{fault_id}: undo {p}" for p in problems)
+        fault = active.planned.fault
+        detail: dict[str, Any] = {"how": how}
+        if problems:
+            detail["undo_problems"] = problems
+        self._event(kind="fault_end", id=fault_id, target=fault.target, action=fault.action,
+                    detail=detail)  # fmt: skip
+        self.done.append(fault_id)
+        if self._on_change:
+            self._on_change(active.planned, False)
+
+    def close(self, *, how: str = "run_end") -> None:
+        """Undo every active fault (idempotent); pending ones never start."""
+        for fault_id in list(self.active):
+            self._end(fault_id, how=how)
+        self.pending.clear()
+
+    def __enter__(self) -> Injector:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        how = "run_end" if kind is None else ("interrupt" if kind is KeyboardInterrupt else "error")
+        self.close(how=how)
+
+
+def runner_alive(run_dir: Path) -> bool:
+    """Whether another live process is running the experiment in ``run_dir`` (its
+    ``run_start`` names the runner's pid and no ``run_end`` followed)."""
+    pid: int | None = None
+    for event in read_events(run_dir):
+        if event.kind == "run_start":
+            value = event.detail.get("runner_pid")
+            pid = value if isinstance(value, int) else None
+        elif event.kind == "run_end":
+            pid = None
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _open_faults(run_dir: Path) -> list[Event]:
+    starts: dict[str, Event] = {}
+    for event in read_events(run_dir):
+        if event.kind == "fault_start" and event.id:
+            starts[event.id] = event
+        elif event.kind == "fault_end" and event.id:
+            starts.pop(event.id, None)
+    return list(starts.values())
+
+
+def revert_open_faults(run_dir: Path, *, stack: Stack | None = None) -> list[str]:
+    """Undo every fault started and never ended in ``run_dir``'s events, and in the events of
+    every experiment listed in its ``experiments.txt`` (a stack's run directory lists the
+    runs that used it). Appends the missing ``fault_end`` events; returns the ids reverted.
+    Safe to call at any time, twice, or on a directory without events."""
+    directories = [run_dir]
+    with contextlib.suppress(OSError):
+        listed = (run_dir / RUNS_FILE).read_text(encoding="utf-8").splitlines()
+        directories += [Path(line) for line in listed if line.strip()]
+    reverted: list[str] = []
+    for directory in dict.fromkeys(directories):
+        if not directory.is_dir() or runner_alive(directory):
+            continue  # a live runner rolls back its own faults
+        open_faults = _open_faults(directory)
+        if not open_faults:
+            continue
+        current = stack
+        if current is None:
+            try:
+                current = read_stack(directory)
+            except RunDirError:
+                current = read_stack(run_dir)
+        for event in open_faults:
+            steps = list(event.detail.get("undo") or [])
+            problems = undo(steps, current)
+            detail: dict[str, Any] = {"how": "reverted_later"}
+            if problems:
+                detail["undo_problems"] = problems
+            append_events(directory, [Event(t=time.time(), kind="fault_end", id=event.id,
+                                            target=event.target, action=event.action,
+                                            detail=detail)])  # fmt: skip
+            reverted.append(f"{directory.name}:{event.id}")
+    return reverted

@@ -1,0 +1,123 @@
+"""`chaoslab run` interrupted (SIGINT) or killed (SIGKILL): nothing is left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fakes.llm.client import FakeAdmin
+from lab.faults.toxiproxy import ToxiproxyClient
+from lab.rundir import read_events
+from scenarios.injector import revert_open_faults
+from tests.integration.experiments.conftest import MiniStack
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIO = """
+title = "three faults at once"
+hypothesis = "h"
+teaches = "rollback"
+[load]
+users = 2
+think_time = "0.5s"
+duration = "60s"
+[[faults]]
+at = 0
+target = "cache"
+action = "latency"
+attributes = { latency = 50 }
+[[faults]]
+at = 0
+target = "primary-provider"
+action = "fake"
+faults = { errors = { rate = 0.5 } }
+[[faults]]
+at = 0
+target = "provider:2"
+action = "freeze"
+"""
+
+
+def _start(mini: MiniStack, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    scenario = tmp_path / "three.toml"
+    scenario.write_text(SCENARIO)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "lab", "run", "--phase", "v2", "--scenario", str(scenario),
+               "--run-dir", str(mini.stack_dir), "--out", str(out), "--no-report"]  # fmt: skip
+    runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        starts = [e for e in read_events(out) if e.kind == "fault_start"] if out.exists() else []
+        if len(starts) == 3:
+            return runner, out
+        assert runner.poll() is None, runner.communicate()[0].decode()[-2000:]
+        time.sleep(0.2)
+    runner.kill()
+    pytest.fail("the three faults never started")
+
+
+def _state(pid: int | None) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _left_behind(mini: MiniStack) -> list[str]:
+    left: list[str] = []
+    assert mini.stack.proxy_api is not None
+    with ToxiproxyClient(mini.stack.proxy_api) as client:
+        left += [f"toxic {n}" for p in client.proxies().values() for n in p.toxics()]
+    with FakeAdmin(mini.fakes["openai"].admin_url) as admin:
+        left += [f"fake fault {k}" for k in admin.get_faults() if k != "seed"]
+    time.sleep(0.2)
+    pid = mini.fakes["anthropic"].pid
+    left += [f"pid {pid} stopped"] if _state(pid) == "T" else []
+    return left
+
+
+@pytest.fixture
+def cleanup(mini_stack: MiniStack) -> Iterator[None]:
+    yield
+    mini_stack.resume_all()
+    assert mini_stack.stack.proxy_api is not None
+    with ToxiproxyClient(mini_stack.stack.proxy_api) as client:
+        client.reset()
+    mini_stack.fakes["openai"].reset()
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_sigint_rolls_back_every_fault(mini_stack: MiniStack, tmp_path: Path) -> None:
+    """Ctrl-C mid-run: no toxic, no fake fault, no stopped process; exit 130."""
+    runner, out = _start(mini_stack, tmp_path)
+    assert _state(mini_stack.fakes["anthropic"].pid) == "T"
+    runner.send_signal(signal.SIGINT)
+    output = runner.communicate(timeout=60)[0].decode()
+    assert runner.returncode == 130, output[-2000:]
+    assert _left_behind(mini_stack) == []
+    ends = [e for e in read_events(out) if e.kind == "fault_end"]
+    assert len(ends) == 3
+    assert {e.detail["how"] for e in ends} == {"interrupt"}
+    assert "Traceback" not in output
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_killed_runner_faults_are_reverted_by_the_next_call(
+    mini_stack: MiniStack, tmp_path: Path
+) -> None:
+    """SIGKILL leaves the faults on; revert_open_faults on the stack undoes all three."""
+    runner, out = _start(mini_stack, tmp_path)
+    runner.kill()
+    runner.wait(10)
+    for pid in json.loads((out / "load" / "locust-pids.json").read_text()):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    assert len(_left_behind(mini_stack)) == 3
+    reverted = revert_open_faults(mini_stack.stack_dir)
+    assert len(reverted) == 3
+    assert _left_behind(mini_stack) == []
