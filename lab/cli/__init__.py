@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "phases": "lab.cli.phases:phases",
     "report": "lab.cli.report:report",
     "runs": "lab.cli.runs:runs",
+    "run": "lab.cli.run:run",
     "scenarios": "lab.cli.scenarios:scenarios",
     "status": "lab.cli.status:status",
     "toxiproxy": "lab.cli.toxiproxy:toxiproxy",
