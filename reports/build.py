@@ -86,7 +86,7 @@ def build_report(
             f"--gate refuses this run: the scenario loosens the phase's targets ({names}); "
             "pass --allow-overrides to accept them",
         )
-    server = server_view(run.prom, client_requests=sli.requests)
+    server = server_view(run.prom, client_requests=sli.requests, quantiles=quantiles)
     return Report(
         generated_at=generated_at,
         status=status,

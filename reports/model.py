@@ -128,6 +128,11 @@ class ServerView(msgspec.Struct, frozen=True, kw_only=True):
     client_requests: int
     difference: float | None
     """(server - client) / client, for the reconciliation check."""
+    latency: dict[str, float | None] = msgspec.field(default_factory=dict)
+    """Quantile label -> seconds from the service's latency histogram (API routes), as
+    Prometheus's histogram_quantile estimates it: good within one bucket's width."""
+    ttft: dict[str, float | None] = msgspec.field(default_factory=dict)
+    """The same from the providers' time-to-first-token histogram."""
 
 
 class ProviderView(msgspec.Struct, frozen=True, kw_only=True):

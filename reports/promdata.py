@@ -183,6 +183,33 @@ class PromData:
                     break
         return first
 
+    def histogram_quantile(self, metric: str, q: float, where: Filter = None) -> float | None:
+        """Prometheus's ``histogram_quantile`` over the window's bucket increases (summed
+        across matching series by ``le``; linear inside the bucket). ``metric`` is the
+        ``_bucket`` family. None without observations; the highest finite bound when the
+        quantile falls in ``+Inf``."""
+        by_bound: dict[float, float] = {}
+        for label, count in self.increase_by(metric, "le", where).items():
+            key = float("inf") if label == "+Inf" else float(label)
+            by_bound[key] = by_bound.get(key, 0.0) + count
+        bounds = sorted(by_bound)
+        if not bounds or by_bound[bounds[-1]] <= 0:
+            return None
+        rank = q * by_bound[bounds[-1]]
+        below_bound, below_count = 0.0, 0.0
+        for bound in bounds:
+            count = by_bound[bound]
+            if count >= rank:
+                if bound == float("inf"):
+                    return below_bound
+                if count == below_count:
+                    return bound
+                return below_bound + (bound - below_bound) * (rank - below_count) / (
+                    count - below_count
+                )
+            below_bound, below_count = bound, count
+        return below_bound
+
     def last_value(self, metric: str, where: Filter = None) -> dict[str, float]:
         """The last value of every matching series, keyed by its labels rendered."""
         out: dict[str, float] = {}

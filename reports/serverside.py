@@ -8,11 +8,12 @@ stack component's name, so a fake's count maps to the provider it plays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from lab.rundir import Stack
 from reports.model import ProviderView, ServerView
 from reports.promdata import PromData
+from reports.sli import quantile_label
 
 __all__ = ["API_ROUTE_PREFIXES", "attempts_per_request", "provider_views", "server_view"]
 
@@ -24,8 +25,11 @@ def _api_route(labels: Mapping[str, str]) -> bool:
     return labels.get("route", "").startswith(API_ROUTE_PREFIXES)
 
 
-def server_view(prom: PromData | None, *, client_requests: int) -> ServerView | None:
-    """The service's count: 2xx/3xx good, 5xx and 429 failures, other 4xx excluded."""
+def server_view(
+    prom: PromData | None, *, client_requests: int, quantiles: Sequence[float] = (0.5, 0.95, 0.99)
+) -> ServerView | None:
+    """The service's count: 2xx/3xx good, 5xx and 429 failures, other 4xx excluded; and
+    its histograms' quantile estimates beside the client's exact ones."""
     if prom is None or not prom.has("chat_http_requests_total"):
         return None
     by_status = prom.increase_by("chat_http_requests_total", "status", _api_route)
@@ -40,6 +44,18 @@ def server_view(prom: PromData | None, *, client_requests: int) -> ServerView | 
         availability=good / valid if valid else None,
         client_requests=client_requests,
         difference=(total - client_requests) / client_requests if client_requests else None,
+        latency={
+            quantile_label(q): prom.histogram_quantile(
+                "chat_http_request_duration_seconds_bucket", q, _api_route
+            )
+            for q in quantiles
+        },
+        ttft={
+            quantile_label(q): prom.histogram_quantile(
+                "chat_provider_time_to_first_token_seconds_bucket", q
+            )
+            for q in quantiles
+        },
     )
 
 

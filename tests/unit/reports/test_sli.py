@@ -192,3 +192,24 @@ def test_timeline_bins_the_run(tmp_path: Path) -> None:
     assert timeline.failures[22] == 20
     assert timeline.availability[23] == 0.0
     assert timeline.availability[10] == 1.0
+
+
+def test_histogram_quantile_interpolates_inside_the_bucket(tmp_path: Path) -> None:
+    """100 observations: 50 under 1.0 s, 40 in (1.0, 1.1], 10 in (1.1, +Inf]: p50 = 1.0,
+    p90 = 1.1, p95 falls in +Inf and reads as the highest finite bound."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+    name = "chat_http_request_duration_seconds_bucket"
+    for le, total in (("1.0", 50.0), ("1.1", 90.0), ("+Inf", 100.0)):
+        labels = {"route": "/v1/chat", "method": "POST", "le": le}
+        builder.series(name, labels, [(0, 0.0), (10, total)])
+    builder.series(
+        "chat_http_requests_total",
+        {"route": "/v1/chat", "method": "POST", "status": "200"},
+        [(0, 0), (10, 100)],
+    )
+    report = build_report(load_run(builder.write()), quantiles=(0.5, 0.7, 0.9, 0.95))
+    assert report.server is not None
+    assert report.server.latency["p50"] == pytest.approx(1.0)
+    assert report.server.latency["p70"] == pytest.approx(1.05)
+    assert report.server.latency["p90"] == pytest.approx(1.1)
+    assert report.server.latency["p95"] == pytest.approx(1.1)
