@@ -17,8 +17,8 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,22 +279,42 @@ class LocalStack:
         check_binaries(self.phase)
 
     def start(self) -> Stack:
-        """Start every part, in waves; ``StackError`` (one line) when one fails."""
+        """Start every part at once (replicas import while the dependencies start: the
+        service connects lazily and is ready only once they answer); the fault proxy's
+        routes are created as soon as it is up, the standby once the primary is.
+        ``StackError`` (one line) when a part fails; nothing is left running then."""
         self.check_binaries()
         if "postgres" in self.parts:
             ensure_template(template_cache())
+        parts = list(self.parts.values())
         try:
-            kinds_first = ("proxy", "redis", "store", "provider", "prometheus")
-            self._wave([p for p in self.parts.values() if p.kind in kinds_first])
-            self._populate_proxies()
-            rest = [p for p in self.parts.values() if p.kind in ("standby-store",)]
-            self._wave(rest)
-            self._wave([p for p in self.parts.values() if p.kind in ("replica", "haproxy")])
+            with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+                futures: dict[str, Future[None]] = {}
+                for part in parts:
+                    if part.kind == "proxy":
+                        futures[part.name] = pool.submit(self._start_proxy, part)
+                    elif part.kind != "standby-store":
+                        futures[part.name] = pool.submit(self._start_one, part)
+                for part in parts:
+                    if part.kind == "standby-store":
+                        primary = futures["postgres"]
+                        futures[part.name] = pool.submit(self._start_after, primary, part)
+                errors = [f.exception() for f in futures.values() if f.exception() is not None]
+            if errors:
+                raise errors[0]  # type: ignore[misc]
             self._wait_front_door()
         except BaseException:
             self.stop()
             raise
         return self.write()
+
+    def _start_proxy(self, part: Part) -> None:
+        self._start_one(part)
+        self._populate_proxies()
+
+    def _start_after(self, first: Future[None], part: Part) -> None:
+        first.result()
+        self._start_one(part)
 
     def _start_one(self, part: Part) -> None:
         self.progress(Step(name=part.name, state="starting"))
@@ -306,16 +326,6 @@ class LocalStack:
             raise StackError(f"{first} (log: {part.server.log_path})") from None
         detail = part.url or part.server.address
         self.progress(Step(name=part.name, state="ready", detail=detail))
-
-    def _wave(self, parts: Iterable[Part]) -> None:
-        todo = list(parts)
-        if not todo:
-            return
-        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-            futures = [pool.submit(self._start_one, part) for part in todo]
-            errors = [f.exception() for f in futures if f.exception() is not None]
-        if errors:
-            raise errors[0]  # type: ignore[misc]
 
     def _populate_proxies(self) -> None:
         proxy = self.parts["toxiproxy"].server
