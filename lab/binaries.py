@@ -108,7 +108,7 @@ BINARIES: tuple[Binary, ...] = (
     ),
     _optional(
         "toxiproxy-server", "real Toxiproxy (an embedded one is built in)", "--version",
-        apt="download a release from github.com/Shopify/toxiproxy",
+        apt="download a release from https://github.com/Shopify/toxiproxy/releases",
         brew="brew install toxiproxy",
     ),
     _optional(

@@ -1,18 +1,85 @@
-"""``chaoslab doctor``: which external programs this machine has for the lab."""
+"""``chaoslab doctor``: which external programs this machine has for the lab, and whether
+Docker can run the compose backend."""
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from lab.docker_engine import DockerEngine
+
 __all__ = ["doctor"]
+
+_URL = re.compile(r"https?://[^\s`'\"<>]+")
+
+
+def _linked(text: str) -> Text:
+    """``text`` with every URL in it a terminal hyperlink (shown as the URL itself, so a
+    terminal without hyperlinks or a pipe still shows where to go)."""
+    from rich.text import Text
+
+    linked = Text(text)
+    for match in _URL.finditer(text):
+        url = match.group().rstrip(".,;:)")
+        linked.stylize(f"link {url}", match.start(), match.start() + len(url))
+    return linked
+
+
+def _engine_json(engine: DockerEngine) -> dict[str, Any]:
+    return {
+        "state": engine.state,
+        "client": engine.client,
+        "server": engine.server,
+        "compose": engine.compose,
+        "problem": engine.problem,
+        "fix": engine.fix,
+        "url": engine.url,
+    }
+
+
+def _engine_lines(engine: DockerEngine) -> list[str]:
+    """What the compose backend would meet, one line each, with the link to fix it."""
+    if engine.state == "no_client":
+        return [f"docker engine: no docker client; {engine.fix}: {engine.url}"]
+    daemon = (
+        f"daemon {engine.server}"
+        if engine.server
+        else f"daemon NOT REACHABLE ({engine.problem}); {engine.fix}: {engine.url}"
+    )
+    compose = (
+        f"compose plugin {engine.compose}"
+        if engine.compose
+        else f"compose plugin MISSING; install it: {_compose_url()}"
+    )
+    verdict = (
+        "the compose backend can run"
+        if engine.ready
+        else "the compose backend cannot run (the local backend needs no Docker)"
+    )
+    return [
+        f"docker engine: client {engine.client or '?'}, {daemon}",
+        f"  {compose}",
+        f"  {verdict}",
+    ]
+
+
+def _compose_url() -> str:
+    from lab.docker_engine import COMPOSE_URL
+
+    return COMPOSE_URL
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 def doctor(*, as_json: bool) -> None:
-    """List every external program the lab can use, its version, and how to install it.
+    """List every external program the lab can use, its version, and how to install it;
+    say whether Docker can run the compose backend (client, daemon, compose plugin).
 
     Exit 0 when everything the default (local processes) backend needs is present,
     1 otherwise. Optional programs (mongod, toxiproxy-server, docker, wrk) never fail it.
@@ -28,8 +95,10 @@ def doctor(*, as_json: bool) -> None:
     from rich.table import Table
 
     from lab.binaries import BINARIES, probe
+    from lab.docker_engine import check_docker
 
     found = [probe(binary) for binary in BINARIES]
+    engine = check_docker()
     missing_required = [f for f in found if f.binary.default_backend and not f.ok]
     if as_json:
         rows = [
@@ -42,6 +111,7 @@ def doctor(*, as_json: bool) -> None:
                 "purpose": f.binary.purpose,
                 "install_debian": f.binary.apt,
                 "install_macos": f.binary.brew,
+                **({"engine": _engine_json(engine)} if f.binary.name == "docker" else {}),
             }
             for f in found
         ]
@@ -62,7 +132,9 @@ def doctor(*, as_json: bool) -> None:
         for f in found:
             if not f.ok:
                 hint = f"Debian/Ubuntu `{f.binary.apt}`; macOS `{f.binary.brew}`"
-                console.print(f"install {f.binary.name}: {hint}", markup=False)
+                console.print(_linked(f"install {f.binary.name}: {hint}"))
+        for line in _engine_lines(engine):
+            console.print(_linked(line))
         if missing_required:
             names = ", ".join(f.binary.name for f in missing_required)
             console.print(f"[red]missing for the local backend:[/] {names}")
