@@ -170,8 +170,10 @@ class ResilienceSettings(msgspec.Struct, frozen=True, kw_only=True):
     breaker_open_seconds: float = 5.0
     breaker_half_open_probes: int = 2
     failover_enabled: bool = True
-    hedge_after_ms: int = 0
-    """Race the next provider when no first token came after this long; 0 turns it off."""
+    hedge_after_ms: int = 2_000
+    """Race the next provider when no answer (first token, for streams) came after this
+    long; 0 turns it off. On by default: a hung provider then costs a request this delay
+    instead of its timeout (see service/resilience/README.md)."""
     request_deadline_seconds: float = 30.0
     attempt_timeout_seconds: float = 20.0
     first_token_timeout_seconds: float = 10.0
@@ -255,7 +257,7 @@ ENV_VARS: dict[str, str] = {
     "CHAT_BREAKER_OPEN_SECONDS": "time open before half-open, s (5)",
     "CHAT_BREAKER_HALF_OPEN_PROBES": "probes allowed half-open (2)",
     "CHAT_FAILOVER_ENABLED": "move along the provider chain (true)",
-    "CHAT_HEDGE_AFTER_MS": "race the next provider after this long without a token, ms (0=off)",
+    "CHAT_HEDGE_AFTER_MS": "race the next provider after this long unanswered, ms (2000; 0=off)",
     "CHAT_REQUEST_DEADLINE_SECONDS": "deadline of one client request upstream, s (30)",
     "CHAT_ATTEMPT_TIMEOUT_SECONDS": "one non-streaming upstream attempt, s (20)",
     "CHAT_FIRST_TOKEN_TIMEOUT_SECONDS": "one stream attempt's wait for a first token, s (10)",
@@ -434,7 +436,7 @@ class _Reader:
             breaker_open_seconds=self.float("CHAT_BREAKER_OPEN_SECONDS", 5.0),
             breaker_half_open_probes=self.int("CHAT_BREAKER_HALF_OPEN_PROBES", 2, minimum=1),
             failover_enabled=self.bool("CHAT_FAILOVER_ENABLED", True),
-            hedge_after_ms=self.int("CHAT_HEDGE_AFTER_MS", 0),
+            hedge_after_ms=self.int("CHAT_HEDGE_AFTER_MS", 2_000),
             request_deadline_seconds=self.float(
                 "CHAT_REQUEST_DEADLINE_SECONDS", 30.0, minimum=0.01
             ),

@@ -18,7 +18,15 @@ from two providers. A failure after it raises ``StreamInterrupted``.
 
 Hedging (``hedge_after_ms``): when a provider has given no answer (no first event, for
 streams) after that long, the next provider of the chain starts too; the first answer
-wins and the other is cancelled (a stream it opened is closed).
+wins and the other is cancelled (a stream it opened is closed). A primary that loses the
+race after running longer than the hedge delay was slower than the delay plus the whole
+backup call: its breaker counts that as a failure (a slow call), so a provider that hangs
+opens its breaker after ``min_calls`` such races and later requests skip it at no cost.
+
+Attempt time is a fair share of the deadline: while later providers of the chain would
+admit a call (their breaker is not open), one attempt may use at most the time left
+divided by the providers still to try, so a hung provider can never eat the whole
+deadline before failover.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -86,6 +94,8 @@ class _Call:
 @dataclass
 class _Lane:
     cancel_kind: str = "client_gone"
+    slow_after: float | None = None
+    """A ``hedge_lost`` attempt that ran this long counts as a failure (a slow call)."""
 
 
 @dataclass
@@ -143,12 +153,8 @@ class ProviderRouter:
     def providers(self) -> tuple[LLMProvider, ...]:
         return self._providers
 
-    @property
-    def breakers(self) -> Mapping[str, CircuitBreaker]:
-        """Breaker per provider name (shared by every request of this process)."""
-        return self._breakers
-
     def breaker_states(self) -> dict[str, BreakerState]:
+        """Each provider's breaker state, by name."""
         return {name: b.state for name, b in self._breakers.items()}
 
     def serves(self, model: str) -> bool:
@@ -302,10 +308,10 @@ class ProviderRouter:
         while i < len(chain):
             won: _Won[T] | None
             if hedge is not None and i + 1 < len(chain):
-                won = await self._hedged(chain[i], chain[i + 1], call, attempt, settle, discard)
+                won = await self._hedged(chain, i, call, attempt, settle, discard)
                 i += 2
             else:
-                won = await self._lane(chain[i], call, attempt, settle, _Lane())
+                won = await self._lane(chain[i], call, attempt, settle, _Lane(), chain[i + 1 :])
                 i += 1
             if won is not None:
                 return won
@@ -324,8 +330,10 @@ class ProviderRouter:
         attempt: Attempt[T],
         settle: bool,
         lane: _Lane,
+        later: Sequence[LLMProvider],
     ) -> _Won[T] | None:
-        """Attempts at one provider; ``None`` when it is time to move on."""
+        """Attempts at one provider; ``None`` when it is time to move on. ``later``: the
+        providers of the chain after this one (they get a share of the deadline)."""
         name = provider.name
         breaker, budget = self._breakers[name], self._budgets[name]
         tries = 0
@@ -349,7 +357,7 @@ class ProviderRouter:
             tries += 1
             call.attempts += 1
             try:
-                value = await attempt(provider, call.deadline - now)
+                value = await attempt(provider, self._share(call.deadline - now, later))
             except ProviderError as error:
                 self._observer.attempt(name, "error", error.kind, self._clock.monotonic() - now)
                 if not error.retryable:
@@ -373,10 +381,13 @@ class ProviderRouter:
                 self._observer.retry(name, error.kind)
                 await self._clock.sleep(delay)
             except asyncio.CancelledError:
-                breaker.release(permit)
-                self._observer.attempt(
-                    name, "cancelled", lane.cancel_kind, self._clock.monotonic() - now
-                )
+                seconds = self._clock.monotonic() - now
+                slow = lane.cancel_kind == "hedge_lost" and lane.slow_after is not None
+                if slow and seconds >= (lane.slow_after or 0.0):
+                    breaker.failure(permit)
+                else:
+                    breaker.release(permit)
+                self._observer.attempt(name, "cancelled", lane.cancel_kind, seconds)
                 raise
             else:
                 if settle:
@@ -384,21 +395,31 @@ class ProviderRouter:
                 self._observer.attempt(name, "success", "ok", self._clock.monotonic() - now)
                 return _Won(provider, value, permit, now)
 
+    def _share(self, remaining: float, later: Sequence[LLMProvider]) -> float:
+        """The time one attempt may take: ``remaining`` split evenly with the later
+        providers that would admit a call."""
+        admitting = sum(1 for p in later if self._breakers[p.name].state is not BreakerState.OPEN)
+        return remaining / (1 + admitting)
+
     async def _hedged(
         self,
-        first: LLMProvider,
-        second: LLMProvider,
+        chain: Sequence[LLMProvider],
+        i: int,
         call: _Call,
         attempt: Attempt[T],
         settle: bool,
         discard: Discard[T],
     ) -> _Won[T] | None:
-        """Race ``second`` against ``first`` once ``first`` is slower than the hedge delay."""
+        """Race ``chain[i + 1]`` against ``chain[i]`` once that one is slower than the
+        hedge delay."""
+        first, second = chain[i], chain[i + 1]
         delay = (self.config.hedge_after_ms or 0) / 1000
-        lanes = {first.name: _Lane(), second.name: _Lane()}
+        lanes = {first.name: _Lane(slow_after=delay), second.name: _Lane()}
         tasks: dict[asyncio.Task[_Won[T] | None], LLMProvider] = {}
         timer = asyncio.ensure_future(self._clock.sleep(delay))
-        primary = asyncio.ensure_future(self._lane(first, call, attempt, settle, lanes[first.name]))
+        primary = asyncio.ensure_future(
+            self._lane(first, call, attempt, settle, lanes[first.name], chain[i + 1 :])
+        )
         tasks[primary] = first
         winner: _Won[T] | None = None
         raced = False
@@ -409,11 +430,12 @@ class ProviderRouter:
                 if winner is not None or self._spent(call):
                     return winner
                 self._observer.failover(first.name, second.name, call.reason)
-                winner = await self._lane(second, call, attempt, settle, lanes[second.name])
+                rest = chain[i + 2 :]
+                winner = await self._lane(second, call, attempt, settle, lanes[second.name], rest)
                 return winner
             raced = True
             backup = asyncio.ensure_future(
-                self._lane(second, call, attempt, settle, lanes[second.name])
+                self._lane(second, call, attempt, settle, lanes[second.name], chain[i + 2 :])
             )
             tasks[backup] = second
             pending: set[asyncio.Task[_Won[T] | None]] = set(tasks)

@@ -67,6 +67,8 @@ class ScriptedProvider:
     closed_streams: int = 0
     finished_streams: int = 0
     closed: bool = False
+    timeouts: list[float] = field(default_factory=list)
+    """The timeout each call was given (``first_token_timeout`` for streams)."""
 
     def __post_init__(self) -> None:
         self._script = deque(self.steps)
@@ -86,6 +88,7 @@ class ScriptedProvider:
             await self.clock.sleep(step.delay)
 
     async def complete(self, request: ChatRequest, *, timeout: float) -> Completion:
+        self.timeouts.append(timeout)
         step = self._next()
         await self._wait(step, timeout)
         if step.error is not None:
@@ -95,6 +98,7 @@ class ScriptedProvider:
     async def stream(
         self, request: ChatRequest, *, first_token_timeout: float, total_timeout: float
     ) -> AsyncIterator[StreamEventT]:
+        self.timeouts.append(first_token_timeout)
         step = self._next()
         try:
             await self._wait(step, first_token_timeout)
