@@ -59,23 +59,32 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
-def _not_yet(session: nox.Session, what: str) -> None:
-    session.error(f"`nox -s {session.name}` {what} arrives with the lab issue; not built yet")
+def _not_yet(session: nox.Session, what: str, meanwhile: str) -> None:
+    """Stop with one line: this session is not built yet, and what to run meanwhile."""
+    session.error(f"`nox -s {session.name}` ({what}) is not built yet; meanwhile run {meanwhile}")
 
 
 @nox.session
 def chaos(session: nox.Session) -> None:
-    """Run one chaos experiment on one phase (placeholder until the lab lands).
+    """Run one chaos experiment on one phase (not built yet: use `chaoslab run`).
 
     Example: nox -s chaos -- --phase v3 --scenario provider-outage
     """
-    _not_yet(session, "(a chaos experiment against a phase)")
+    _not_yet(
+        session,
+        "a chaos experiment against a phase",
+        "`uv run chaoslab run --phase v3 --scenario provider-outage`",
+    )
 
 
 @nox.session
 def load(session: nox.Session) -> None:
-    """Load only, no faults (placeholder until the lab lands)."""
-    _not_yet(session, "(a Locust run without faults)")
+    """Load only, no faults (not built yet: use the baseline scenario of `chaoslab run`)."""
+    _not_yet(
+        session,
+        "a Locust run without faults",
+        "`uv run chaoslab run --phase v1 --scenario baseline` (load, no faults)",
+    )
 
 
 @nox.session

@@ -3,7 +3,7 @@
 ``wrk`` (1 thread, 32 connections by default) posts a chat request for ``--duration`` seconds:
 non-streaming, then streaming (about 35 tokens per answer, one SSE write with zero delays).
 Baselines measured in the same run: minimal granian apps returning a fixed JSON body, ASGI
-(the usual Python server stack) and RSGI (the fake's own interface). Target (issue 4): the
+(the usual Python server stack) and RSGI (the fake's own interface). Target: the
 fakes never bound a lab run, at least 3x the chat service's own throughput (its bench prints
 that figure); here PASS means several thousand requests per second non-streaming on one
 worker (``--target``, default 3000).
@@ -170,7 +170,7 @@ def main(argv: list[str]) -> int:
     verdict = "PASS" if fake_plain >= args.target else "FAIL"
     print(
         f"{verdict}: fake non-streaming {fake_plain:.0f} req/s vs target {args.target:.0f} req/s "
-        "(issue target: >= 3x the chat service's throughput, see bench service)"
+        "(aim: >= 3x the chat service's throughput, see `python -m benchmarks service`)"
     )
     if any(r.errors for r in results):
         print("the run broke: some requests failed (see the errors column)")

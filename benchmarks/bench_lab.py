@@ -11,7 +11,7 @@ Measured in one run, ``ROUNDS`` times each, medians printed:
   Prometheus) until ``up`` returns, then ``down`` (timed too).
 
 The ratio ``up v3 / one replica`` says how much the stack costs beyond the one process it
-cannot avoid. Target (issue 10): up v3 under 10 s on a 2-core machine.
+cannot avoid. Target: up v3 under 10 s on a 2-core machine.
 
 ``MEASUREMENTS`` is a list of functions, each returning rows: add a figure by appending
 one. Usage: ``python -m benchmarks lab [-- --rounds 3 --phase v3]``.

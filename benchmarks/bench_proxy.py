@@ -4,7 +4,7 @@ Throughput: ``redis-benchmark -t get,set -n N -c 32`` direct, then through the p
 Latency: one connection, a PING loop (raw socket, timed per round trip), direct then
 proxied; the added p50/p99 is the difference. Direct and proxied runs alternate for
 ``--rounds`` rounds and the best round of each counts, so a neighbour's burst of CPU on a
-shared 2-core machine skews the ratio less. Targets (issue 5): proxied throughput at
+shared 2-core machine skews the ratio less. Targets: proxied throughput at
 least 50% of direct, p50 added latency under 200 microseconds.
 
     uv run python -m benchmarks proxy -- [--requests 100000] [--pings 5000]

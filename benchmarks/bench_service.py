@@ -19,7 +19,7 @@ the CPU time each server process spent per request (from ``/proc``): on a shared
 that figure is steadier than throughput, and ``bare / service`` CPU per request is the
 throughput ratio the service would reach on a quiet core. Every
 request is a distinct temperature-0 completion, so the service looks up (and fills) its
-response cache on every call without ever answering from it. Targets (issue 6): p50
+response cache on every call without ever answering from it. Targets: p50
 overhead over the direct call under 2 ms; service throughput >= 70 % of the bare gateway.
 
 Each run is repeated ``ROUNDS`` times, interleaved, and the medians are reported: on a
