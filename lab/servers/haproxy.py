@@ -8,7 +8,7 @@ from lab.binaries import find
 from lab.net import free_port, is_listening
 from lab.servers.base import ManagedServer
 
-__all__ = ["Backend", "HAProxyServer"]
+__all__ = ["Backend", "HAProxyServer", "haproxy_config"]
 
 
 class Backend:
@@ -21,6 +21,42 @@ class Backend:
         self.name = name
         self.address = address
         self.backup = backup
+
+
+def haproxy_config(
+    backends: Sequence[Backend],
+    *,
+    bind: str,
+    stats_bind: str,
+    health_path: str = "/v1/ready",
+    check_interval_ms: int = 500,
+) -> str:
+    """The configuration (also what the compose backend mounts into its HAProxy)."""
+    check = f"check inter {check_interval_ms}ms fall 2 rise 2"
+    servers = "\n".join(
+        f"    server {b.name} {b.address} {check}{' backup' if b.backup else ''}" for b in backends
+    )
+    return f"""global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 120s
+    timeout server 120s
+    retries 3
+    retry-on conn-failure
+    option redispatch 1
+frontend chat
+    bind {bind}
+    default_backend replicas
+frontend stats
+    bind {stats_bind}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+backend replicas
+    balance roundrobin
+    option httpchk GET {health_path}
+{servers}
+"""
 
 
 class HAProxyServer(ManagedServer):
@@ -60,32 +96,13 @@ class HAProxyServer(ManagedServer):
         return f"http://{self.host}:{self.stats_port}/metrics"
 
     def config(self) -> str:
-        check = f"check inter {self.check_interval_ms}ms fall 2 rise 2"
-        servers = "\n".join(
-            f"    server {b.name} {b.address} {check}{' backup' if b.backup else ''}"
-            for b in self.backends
+        return haproxy_config(
+            self.backends,
+            bind=self.address,
+            stats_bind=f"{self.host}:{self.stats_port}",
+            health_path=self.health_path,
+            check_interval_ms=self.check_interval_ms,
         )
-        return f"""global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 120s
-    timeout server 120s
-    retries 3
-    retry-on conn-failure
-    option redispatch 1
-frontend chat
-    bind {self.host}:{self.port}
-    default_backend replicas
-frontend stats
-    bind {self.host}:{self.stats_port}
-    http-request use-service prometheus-exporter if {{ path /metrics }}
-backend replicas
-    balance roundrobin
-    option httpchk GET {self.health_path}
-{servers}
-"""
 
     def prepare(self) -> None:
         (self.workdir / "haproxy.cfg").write_text(self.config(), encoding="utf-8")
