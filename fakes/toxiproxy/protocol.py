@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
-if TYPE_CHECKING:
-    from fakes.toxiproxy.pipe import Pipe
+__all__ = ["Bypass", "StreamProtocol", "Waker"]
 
-__all__ = ["StreamProtocol", "Waker"]
+
+class Bypass(Protocol):
+    """What a protocol hands received bytes to first: a ``Pipe`` (this module does not import
+    ``pipe``, which imports it)."""
+
+    def bypass(self, data: bytes) -> bool:
+        """Send ``data`` on at once and return True, or return False to take the slow path."""
+        ...
 
 
 class Waker:
@@ -56,7 +62,7 @@ class StreamProtocol(asyncio.StreamReaderProtocol):
 
     def __init__(self, reader: asyncio.StreamReader, *args: Any, **kwargs: Any) -> None:
         super().__init__(reader, *args, **kwargs)
-        self.pipe: Pipe | None = None
+        self.pipe: Bypass | None = None
         self.fed = 0
         self.on_writable: Callable[[], None] | None = None
         self.transport: asyncio.Transport | None = None
