@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from service.adapters.providers.config import ProviderConfig, ProviderTimeouts, build_provider
+from service.adapters.providers.config import ProviderConfig, ProviderTimeouts
+from service.adapters.providers.factory import build_provider
 
 if TYPE_CHECKING:
     from service.adapters.providers.errors import parse_retry_after, to_provider_error

@@ -1,7 +1,6 @@
 """``LLMProvider`` over Anthropic's Messages API with the official ``anthropic`` SDK.
 
-Same rules as the OpenAI adapter: ``max_retries=0``, aiohttp transport unless
-``http_backend="httpx"``, connect/first-token/total timeouts. System messages become the
+Client, timeouts and error mapping: see ``SDKProvider``. System messages become the
 ``system`` parameter. Stop reasons map to OpenAI's words (``end_turn`` and
 ``stop_sequence`` -> ``stop``, ``max_tokens`` -> ``length``). A stream that ends without
 ``message_stop`` (or a stop reason), or carries an ``error`` event, raises
@@ -10,18 +9,14 @@ Same rules as the OpenAI adapter: ``max_retries=0``, aiohttp transport unless
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, ClassVar
 
 import anthropic
 import httpx2
 
-from service.adapters.providers._base import SDKProvider
-from service.adapters.providers._http import call_timeout, next_before, stream_timeout
-from service.adapters.providers.config import ProviderConfig
-from service.adapters.providers.errors import VENDOR_ERRORS, to_provider_error
-from service.domain.errors import ProviderError
+from service.adapters.providers._base import SDKProvider, StreamReader
+from service.adapters.providers.errors import VENDOR_ERRORS
 from service.domain.types import (
     ChatRequest,
     Completion,
@@ -34,9 +29,6 @@ from service.domain.types import (
 
 __all__ = ["AnthropicProvider"]
 
-_ERRORS: tuple[type[Exception], ...] = (anthropic.AnthropicError, *VENDOR_ERRORS)
-"""What a call to this SDK may raise for a bad upstream."""
-
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
@@ -48,22 +40,9 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     """One Anthropic upstream; see the module docstring. Owns its SDK client."""
 
     kind = "anthropic"
-
-    def _build_client(
-        self, config: ProviderConfig, *, timeout: httpx2.Timeout, limits: httpx2.Limits
-    ) -> anthropic.AsyncAnthropic:
-        http_client = (
-            anthropic.DefaultAioHttpClient(timeout=timeout, limits=limits)
-            if config.http_backend == "aiohttp"
-            else anthropic.DefaultAsyncHttpxClient(timeout=timeout, limits=limits)
-        )
-        return anthropic.AsyncAnthropic(
-            api_key=config.api_key,
-            base_url=config.base_url,
-            max_retries=0,
-            timeout=timeout,
-            http_client=http_client,
-        )
+    sdk: ClassVar[Any] = anthropic
+    client_class = anthropic.AsyncAnthropic
+    errors: ClassVar[tuple[type[Exception], ...]] = (anthropic.AnthropicError, *VENDOR_ERRORS)
 
     def _params(self, request: ChatRequest) -> dict[str, Any]:
         vendor = self._vendor_model(request)
@@ -89,83 +68,54 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
             params["stop_sequences"] = list(request.stop)
         return params
 
-    async def complete(self, request: ChatRequest, *, timeout: float) -> Completion:
-        """One message within ``timeout`` seconds (capped by ``timeouts.total``)."""
-        params = self._params(request)
-        total = min(timeout, self.config.timeouts.total)
-        try:
-            async with asyncio.timeout(total):
-                message = await self._client.messages.create(
-                    **params, timeout=call_timeout(self.config, total)
-                )
-        except _ERRORS as exc:
-            raise to_provider_error(exc, provider=self.name) from exc
+    async def _create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Any:
+        return await self._client.messages.create(**params, timeout=timeout)
+
+    def _completion(self, answer: anthropic.types.Message, params: dict[str, Any]) -> Completion:
         text = "".join(
-            block.text for block in message.content if getattr(block, "type", "") == "text"
+            block.text for block in answer.content if isinstance(block, anthropic.types.TextBlock)
         )
         return Completion(
             text=text,
             provider=self.name,
-            model=message.model or str(params["model"]),
-            usage=Usage(message.usage.input_tokens, message.usage.output_tokens),
-            finish_reason=_finish(message.stop_reason),
+            model=answer.model or str(params["model"]),
+            usage=Usage(answer.usage.input_tokens, answer.usage.output_tokens),
+            finish_reason=_finish(answer.stop_reason),
         )
 
-    async def stream(
-        self, request: ChatRequest, *, first_token_timeout: float, total_timeout: float
-    ) -> AsyncIterator[StreamEvent]:
+    async def _open_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Any:  # the SDK's AsyncStream
+        return await self._client.messages.create(**params, stream=True, timeout=timeout)
+
+    async def _events(
+        self, reader: StreamReader, params: dict[str, Any]
+    ) -> AsyncGenerator[StreamEvent, None]:
         """``StreamDelta`` per text delta, then ``StreamDone`` after ``message_stop``."""
-        params = self._params(request)
-        t = self.config.timeouts
-        first = min(first_token_timeout, t.first_token)
-        total = min(total_timeout, t.total)
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        first_deadline, end = start + min(first, total), start + total
-        try:
-            async with asyncio.timeout_at(first_deadline):
-                events = await self._client.messages.create(
-                    **params, stream=True, timeout=stream_timeout(self.config, first, total)
-                )
-        except _ERRORS as exc:
-            raise to_provider_error(exc, provider=self.name) from exc
-        started = stopped = False
+        stopped = False
         stop_reason: str | None = None
         model = str(params["model"])
         input_tokens = output_tokens = 0
-        try:
-            while not stopped:
-                try:
-                    event = await next_before(
-                        events,
-                        end if started else first_deadline,
-                        provider=self.name,
-                        errors=_ERRORS,
-                    )
-                except StopAsyncIteration:
-                    break
-                if event.type == "message_start":
-                    model = event.message.model or model
-                    input_tokens = event.message.usage.input_tokens
-                elif event.type == "content_block_delta":
-                    if event.delta.type == "text_delta" and event.delta.text:
-                        started = True
-                        yield StreamDelta(event.delta.text)
-                elif event.type == "message_delta":
-                    stop_reason = event.delta.stop_reason or stop_reason
-                    output_tokens = event.usage.output_tokens
-                    started = True
-                elif event.type == "message_stop":
-                    stopped = True
-        finally:
-            await events.close()
+        while not stopped:
+            try:
+                event = await reader.next()
+            except StopAsyncIteration:
+                break
+            if event.type == "message_start":
+                model = event.message.model or model
+                input_tokens = event.message.usage.input_tokens
+            elif event.type == "content_block_delta":
+                if event.delta.type == "text_delta" and event.delta.text:
+                    reader.started = True
+                    yield StreamDelta(event.delta.text)
+            elif event.type == "message_delta":
+                stop_reason = event.delta.stop_reason or stop_reason
+                output_tokens = event.usage.output_tokens
+                reader.started = True
+            elif event.type == "message_stop":
+                stopped = True
         if not stopped or stop_reason is None:
-            raise ProviderError(
-                f"{self.name}: stream ended without message_stop",
-                provider=self.name,
-                kind="stream",
-                retryable=True,
-            )
+            raise self._ended_without("message_stop")
         yield StreamDone(
             provider=self.name,
             model=model,

@@ -1,19 +1,16 @@
 """Provider settings: one ``ProviderConfig`` per entry of the provider chain.
 
-The app builds these from the environment; ``build_provider`` turns one into an
+The app builds these from the environment; ``factory.build_provider`` turns one into an
 ``LLMProvider`` adapter (the SDK modules are imported only then). ``repr`` never shows the API key.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 
-if TYPE_CHECKING:
-    from service.domain.ports import LLMProvider
-
-__all__ = ["ProviderConfig", "ProviderTimeouts", "build_provider"]
+__all__ = ["ProviderConfig", "ProviderTimeouts"]
 
 
 class ProviderTimeouts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,14 +73,3 @@ class ProviderConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         if not self.model_map:
             return model
         return self.model_map.get(model)
-
-
-def build_provider(config: ProviderConfig) -> LLMProvider:
-    """The adapter for ``config.kind``; the caller owns it (``aclose``)."""
-    if config.kind == "openai":
-        from service.adapters.providers.openai import OpenAIProvider
-
-        return OpenAIProvider(config)
-    from service.adapters.providers.anthropic import AnthropicProvider
-
-    return AnthropicProvider(config)
