@@ -1,8 +1,9 @@
 """Apply one fault to a stack, and undo it from a plain-data description.
 
-``apply(stack, fault, resolved, fault_id)`` does the harm and returns the ``Undo`` steps as
-JSON-ready dicts; the injector writes them into the ``fault_start`` event, so a later process
-(the next run, ``chaoslab down``) can ``undo(steps, stack)`` a fault whose runner was killed.
+``undo_plan(stack, fault, resolved, fault_id)`` returns the steps that undo a fault, as
+JSON-ready dicts; the injector writes them into the ``fault_start`` event BEFORE
+``inflict(...)`` does the harm, so a later process (the next run, ``chaoslab down``) can
+``undo(steps, stack)`` a fault whose runner was killed at any moment.
 Every undo step is idempotent: undoing twice, or undoing what is already gone, is fine.
 
 - toxics go through ``lab.faults.toxiproxy`` (one toxic per proxy route, named
@@ -27,7 +28,7 @@ from lab.rundir import Component, ProcessControl, Stack
 from scenarios.model import TOXIC_ACTIONS, Fault
 from scenarios.targets import Resolved
 
-__all__ = ["ActionError", "apply", "undo"]
+__all__ = ["ActionError", "inflict", "undo", "undo_plan"]
 
 Step = dict[str, Any]
 
@@ -54,24 +55,59 @@ def _alive(part: Component) -> bool:
     return not isinstance(part.control, ProcessControl) or alive(part.control.pid)
 
 
-def apply(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> list[Step]:
-    """Inject ``fault`` on ``target``; return the steps that undo it (possibly partial
-    steps when it fails midway: the caller undoes them and re-raises)."""
-    steps: list[Step] = []
+def undo_plan(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> list[Step]:
+    """The steps that will undo ``fault`` (no harm done yet; a fake's configuration in
+    force is read so that undo restores it). Written to events.jsonl before ``inflict``."""
+    action = fault.action
+    if action in TOXIC_ACTIONS:
+        name = f"chaoslab-{fault_id}"
+        return [{"kind": "toxic", "proxy": r.name, "toxic": name} for r in target.proxies]
+    if action == "disable":
+        return [{"kind": "enable", "proxy": r.name} for r in target.proxies]
+    if action == "fake":
+        steps: list[Step] = []
+        for part in target.components:
+            assert part.admin_url is not None  # checked before the run
+            with FakeAdmin(part.admin_url) as admin:
+                previous = admin.get_faults()
+            steps.append({"kind": "fake", "admin_url": part.admin_url, "previous": previous})
+        return steps
+    if action == "freeze":
+        return [_process_step("resume", stack, part.name) for part in target.components]
+    if action == "kill":
+        return [_process_step("revive", stack, part.name) for part in target.components]
+    if action == "region-down":
+        replicas = [p for p in target.components if p.kind == "replica"]
+        return [{"kind": "enable", "proxy": name} for name in _region_routes(stack, target)] + [
+            _process_step("revive", stack, part.name) for part in replicas
+        ]
+    return []  # restart: instantaneous, nothing to undo
+
+
+def _process_step(kind: str, stack: Stack, name: str) -> Step:
+    """An undo step for a process, with the pid it had before the harm (for evidence)."""
+    part = _fresh_component(stack, name)
+    control = part.control if part is not None else None
+    pid = control.pid if isinstance(control, ProcessControl) else None
+    return {"kind": kind, "component": name, "pid": pid}
+
+
+def _region_routes(stack: Stack, target: Resolved) -> list[str]:
+    others = {p.name for p in target.components if p.kind not in ("replica", "haproxy")}
+    return [r.name for r in stack.proxies if r.component in others]
+
+
+def inflict(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> None:
+    """Do the harm; ``ActionError`` (one line) when it fails midway (undo the plan then)."""
     try:
-        _apply(stack, fault, target, fault_id, steps)
+        _inflict(stack, fault, target, fault_id)
+    except ActionError:
+        raise
     except Exception as error:
-        raise _Partial(steps, error) from error
-    return steps
+        raise ActionError(f"{type(error).__name__}: {error}".splitlines()[0]) from error
 
 
-class _Partial(ActionError):
-    def __init__(self, steps: list[Step], error: Exception) -> None:
-        super().__init__(f"{type(error).__name__}: {error}".splitlines()[0])
-        self.steps = steps
-
-
-def _apply(stack: Stack, fault: Fault, target: Resolved, fault_id: str, steps: list[Step]) -> None:
+def _inflict(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> None:
     action = fault.action
     if action in TOXIC_ACTIONS:
         name = f"chaoslab-{fault_id}"
@@ -82,55 +118,36 @@ def _apply(stack: Stack, fault: Fault, target: Resolved, fault_id: str, steps: l
                     raise ActionError(f"proxy {route.name} is not on the fault proxy")
                 with contextlib.suppress(NotFound):
                     handle.destroy_toxic(name)  # a leftover of a killed run
-                handle.add_toxic(
-                    type=action,
-                    stream=fault.stream,
-                    name=name,
-                    toxicity=fault.toxicity,
-                    attributes=fault.attributes,
-                )
-                steps.append({"kind": "toxic", "proxy": route.name, "toxic": name})
+                handle.add_toxic(type=action, stream=fault.stream, name=name,
+                                 toxicity=fault.toxicity, attributes=fault.attributes)  # fmt: skip
     elif action == "disable":
-        _disable(stack, [route.name for route in target.proxies], steps)
+        _disable(stack, [route.name for route in target.proxies])
     elif action == "fake":
         assert fault.faults is not None  # the model requires it for action fake
         wanted = msgspec.to_builtins(fault.faults)
         for part in target.components:
-            assert part.admin_url is not None  # checked before the run
+            assert part.admin_url is not None
             with FakeAdmin(part.admin_url) as admin:
-                before = admin.get_faults()
-                steps.append({"kind": "fake", "admin_url": part.admin_url, "previous": before})
                 admin.set_faults(wanted)
-    elif action == "freeze":
+    elif action in ("freeze", "kill", "restart"):
+        act = getattr(_control(), action)
         for part in target.components:
-            steps.append({"kind": "resume", "component": part.name})
-            _control().freeze(stack, part.name)
-    elif action == "kill":
-        for part in target.components:
-            steps.append({"kind": "revive", "component": part.name})
-            _control().kill(stack, part.name)
-    elif action == "restart":
-        for part in target.components:
-            _control().restart(stack, part.name)
+            act(stack, part.name)
     elif action == "region-down":
-        replicas = [p for p in target.components if p.kind == "replica"]
-        others = {p.name for p in target.components if p.kind not in ("replica", "haproxy")}
-        routes = [r.name for r in stack.proxies if r.component in others]
-        _disable(stack, routes, steps)
-        for part in replicas:
-            steps.append({"kind": "revive", "component": part.name})
-            _control().kill(stack, part.name)
+        _disable(stack, _region_routes(stack, target))
+        for part in target.components:
+            if part.kind == "replica":
+                _control().kill(stack, part.name)
     else:  # pragma: no cover - the model's Literal forbids anything else
         raise ActionError(f"unknown action {action!r}")
 
 
-def _disable(stack: Stack, names: list[str], steps: list[Step]) -> None:
+def _disable(stack: Stack, names: list[str]) -> None:
     with _toxiproxy(stack) as proxy:
         for name in names:
             handle = proxy.get_proxy(name)
             if handle is None:
                 raise ActionError(f"proxy {name} is not on the fault proxy")
-            steps.append({"kind": "enable", "proxy": name})
             handle.disable()
 
 

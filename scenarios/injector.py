@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from lab.rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
-from scenarios.actions import ActionError, apply, undo
+from scenarios.actions import ActionError, inflict, undo, undo_plan
 from scenarios.model import Fault, Scenario
-from scenarios.targets import resolve
+from scenarios.targets import TargetError, resolve
+from scenarios.verify import took_effect
 
 __all__ = [
     "RUNS_FILE",
@@ -112,24 +113,15 @@ class Injector:
 
     def _start(self, planned: PlannedFault) -> None:
         fault = planned.fault
-        target = resolve(self.stack, fault.target, rng=self.rng)
-        components = tuple(part.name for part in target.components)
+        names = {"id": planned.id, "target": fault.target, "action": fault.action}
         try:
-            steps = apply(self.stack, fault, target, planned.id)
-        except ActionError as error:
-            partial = getattr(error, "steps", [])
-            problems = undo(partial, self.stack)
-            self.errors.append(f"{planned.id}: {error}")
-            self._event(
-                kind="note",
-                id=planned.id,
-                target=fault.target,
-                action=fault.action,
-                detail={"error": str(error), "undo_problems": problems},
-            )
+            target = resolve(self.stack, fault.target, rng=self.rng)
+            steps = undo_plan(self.stack, fault, target, planned.id)
+        except (ActionError, TargetError, OSError, ValueError) as error:
+            self._failed(planned, f"{type(error).__name__}: {error}", [])
             return
         detail: dict[str, Any] = {
-            "components": list(components),
+            "components": [part.name for part in target.components],
             "proxies": [route.name for route in target.proxies],
             "undo": steps,
             "planned_start_s": round(planned.start, 3),
@@ -137,18 +129,30 @@ class Injector:
         }
         if fault.attributes:
             detail["attributes"] = dict(fault.attributes)
+        self._event(kind="fault_start", detail=detail, **names)  # before the harm
+        try:
+            inflict(self.stack, fault, target, planned.id)
+        except ActionError as error:
+            problems = undo(steps, self.stack)
+            self._event(kind="fault_end", detail={"how": "failed", "error": str(error),
+                                                  "undo_problems": problems}, **names)  # fmt: skip
+            self.errors.append(f"{planned.id}: {error}")
+            return
+        evidence = took_effect(self.stack, fault, steps)
+        self._event(kind="check", detail={"fault": planned.id, "took_effect": evidence is None,
+                                          "evidence": evidence or "confirmed"})  # fmt: skip
         if not steps:  # instantaneous (restart): a window of zero length
-            self._event(kind="fault_start", id=planned.id, target=fault.target,
-                        action=fault.action, detail=detail)  # fmt: skip
-            self._event(kind="fault_end", id=planned.id, target=fault.target,
-                        action=fault.action, detail={"how": "instant"})  # fmt: skip
+            self._event(kind="fault_end", detail={"how": "instant"}, **names)
             self.done.append(planned.id)
             return
-        self._event(kind="fault_start", id=planned.id, target=fault.target,
-                    action=fault.action, detail=detail)  # fmt: skip
-        self.active[planned.id] = ActiveFault(planned, steps, components)
+        self.active[planned.id] = ActiveFault(planned, steps, tuple(detail["components"]))
         if self._on_change:
             self._on_change(planned, True)
+
+    def _failed(self, planned: PlannedFault, error: str, problems: list[str]) -> None:
+        self.errors.append(f"{planned.id}: {error}")
+        self._event(kind="note", id=planned.id, target=planned.fault.target,
+                    action=planned.fault.action, detail={"error": error})  # fmt: skip
 
     def _end(self, fault_id: str, *, how: str) -> None:
         active = self.active.pop(fault_id)

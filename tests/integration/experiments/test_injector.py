@@ -53,8 +53,9 @@ def test_toxic_is_listed_during_and_gone_after(mini_stack: MiniStack, tmp_path: 
         assert _toxics(mini_stack)["replica-1.redis"] == ["chaoslab-fault-1"]
         injector.tick(1.5)
         assert _toxics(mini_stack)["replica-1.redis"] == []
-    kinds = [e.kind for e in read_events(tmp_path)]
-    assert kinds == ["fault_start", "fault_end"]
+    events = read_events(tmp_path)
+    assert [e.kind for e in events] == ["fault_start", "check", "fault_end"]
+    assert events[1].detail["took_effect"] is True
 
 
 def test_fake_fault_is_set_then_cleared(mini_stack: MiniStack, tmp_path: Path) -> None:
@@ -87,6 +88,8 @@ def test_freeze_stops_the_process_and_close_resumes_it(
         with Injector(mini_stack.stack, scenario, run_dir=tmp_path) as injector:
             injector.tick(0.0)
             assert _wait_state(mini_stack, pid, "T") == "T"
+            check = next(e for e in read_events(tmp_path) if e.kind == "check")
+            assert check.detail["took_effect"] is True
         assert _wait_state(mini_stack, pid, "S") != "T"
     finally:
         mini_stack.resume_all()
