@@ -28,9 +28,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Concatenate, Literal, ParamSpec, Self
 from urllib.parse import quote
 
 import httpx
@@ -162,6 +162,28 @@ class _Consumer:
         self._http.close()
 
 
+_P = ParamSpec("_P")
+
+
+def _while_in_block(
+    add: Callable[Concatenate[ProxyHandle, _P], ToxicInfo],
+) -> Callable[Concatenate[ProxyHandle, _P], contextlib.AbstractContextManager[ToxicInfo]]:
+    """``add``'s context-manager twin, taking the same arguments (declared once, on ``add``):
+    the toxic it adds is removed when the ``with`` block ends."""
+
+    @contextlib.contextmanager
+    def toxic(proxy: ProxyHandle, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[ToxicInfo]:
+        info = add(proxy, *args, **kwargs)
+        try:
+            yield info
+        finally:
+            with contextlib.suppress(NotFound):
+                proxy.destroy_toxic(info.name)
+
+    toxic.__doc__ = "A toxic present for the duration of the ``with`` block (as ``add_toxic``)."
+    return toxic
+
+
 class ProxyHandle(toxiproxy.Proxy):  # type: ignore[misc]
     """toxiproxy-python's ``Proxy`` bound to one server, with typed results."""
 
@@ -237,25 +259,7 @@ class ProxyHandle(toxiproxy.Proxy):  # type: ignore[misc]
         self._consumer.request("DELETE", self._path("toxics", toxic_name))
         return True
 
-    @contextlib.contextmanager
-    def toxic(
-        self,
-        *,
-        type: str,
-        stream: Stream = "downstream",
-        name: str | None = None,
-        toxicity: float = 1.0,
-        attributes: Mapping[str, int] | None = None,
-    ) -> Iterator[ToxicInfo]:
-        """A toxic present for the duration of the ``with`` block."""
-        info = self.add_toxic(
-            type=type, stream=stream, name=name, toxicity=toxicity, attributes=attributes
-        )
-        try:
-            yield info
-        finally:
-            with contextlib.suppress(NotFound):
-                self.destroy_toxic(info.name)
+    toxic = _while_in_block(add_toxic)
 
     def update(
         self, *, listen: str | None = None, upstream: str | None = None, enabled: bool | None = None
