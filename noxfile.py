@@ -59,32 +59,44 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
-def _not_yet(session: nox.Session, what: str, meanwhile: str) -> None:
-    """Stop with one line: this session is not built yet, and what to run meanwhile."""
-    session.error(f"`nox -s {session.name}` ({what}) is not built yet; meanwhile run {meanwhile}")
-
-
 @nox.session
 def chaos(session: nox.Session) -> None:
-    """Run one chaos experiment on one phase (not built yet: use `chaoslab run`).
+    """Run one chaos experiment on one phase (wraps `chaoslab run`; arguments pass through).
 
-    Example: nox -s chaos -- --phase v3 --scenario provider-outage
+    Example: nox -s chaos -- --phase v3 --scenario provider-outage --duration 60s
     """
-    _not_yet(
-        session,
-        "a chaos experiment against a phase",
-        "`uv run chaoslab run --phase v3 --scenario provider-outage`",
-    )
+    _sync(session)
+    args = session.posargs or ["--phase", "v3", "--scenario", "provider-outage"]
+    session.run("chaoslab", "run", *args)
 
 
 @nox.session
 def load(session: nox.Session) -> None:
-    """Load only, no faults (not built yet: use the baseline scenario of `chaoslab run`)."""
-    _not_yet(
-        session,
-        "a Locust run without faults",
-        "`uv run chaoslab run --phase v1 --scenario baseline` (load, no faults)",
-    )
+    """Load only, no faults: the baseline scenario (wraps `chaoslab run`).
+
+    Example: nox -s load -- --phase v2 --users 20 --workers 2
+    """
+    _sync(session)
+    args = list(session.posargs)
+    if "--phase" not in args:
+        args += ["--phase", "v1"]
+    if "--scenario" not in args:
+        args += ["--scenario", "baseline"]
+    session.run("chaoslab", "run", *args)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Every shipped scenario, shortened, on a phase with its roles, checking each fault
+    took effect; plus the V1-vs-V3 outage and the stack's own e2e tests (~15 min; not in CI).
+
+    Example: nox -s e2e -- -k provider
+    """
+    _sync(session, "tests")
+    session.run(
+        "pytest", "tests/e2e", "-p", "no:randomly", *session.posargs,
+        env={"CHAOSLAB_E2E_ALL": "1"},
+    )  # fmt: skip
 
 
 @nox.session
