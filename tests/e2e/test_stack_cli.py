@@ -1,0 +1,58 @@
+"""`chaoslab up` returns with the stack running under its supervisor; `status` and
+`down` from other processes find it through .chaoslab/current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lab.binaries import BinaryNotFound, find
+from lab.rundir import read_stack
+from tests.e2e.stack import leftovers
+from tests.fixtures.servers import skip_unless_required
+
+
+def _chaoslab(cwd: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    for name in ("redis-server", "postgres", "prometheus"):
+        try:
+            find(name)
+        except BinaryNotFound as missing:
+            skip_unless_required(name, str(missing))
+    return tmp_path
+
+
+def test_up_status_down_from_separate_processes(workdir: Path) -> None:
+    """up (one process) prints the curl and returns; the stack keeps answering; status
+    (another process) sees it up; down (a third) leaves no process and no port."""
+    current = workdir / ".chaoslab" / "current"
+    try:
+        started = _chaoslab(workdir, "up", "--phase", "v1", "--seed", "3")
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "stop: chaoslab down" in started.stdout
+        assert "curl -s http://127.0.0.1:" in started.stdout
+        stack = read_stack(current.resolve())
+        ready = httpx.get(f"{stack.front_door}/v1/ready", timeout=5)
+        assert ready.status_code == 200
+        shown = _chaoslab(workdir, "status", timeout=60)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert "replica-1" in shown.stdout
+    finally:
+        stopped = _chaoslab(workdir, "down", timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    processes, ports = leftovers(read_stack(current.resolve()))
+    assert processes == []
+    assert ports == []
+    again = _chaoslab(workdir, "status", timeout=60)
+    assert again.returncode == 1
