@@ -8,7 +8,9 @@ the current request's ``RequestRecord`` for its access-log line. Never raises.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
+
+from prometheus_client import Counter, Histogram
 
 from service.domain.policy import FailurePolicy
 from service.domain.types import Usage
@@ -19,6 +21,25 @@ from service.telemetry.metrics import ServiceMetrics
 
 __all__ = ["PrometheusObserver"]
 
+M = TypeVar("M", Counter, Histogram)
+
+
+class _Children(Generic[M]):
+    """A labelled metric's children, each looked up once: ``labels()`` takes a lock and
+    hashes its arguments, too slow for the per-request callbacks."""
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
 
 class PrometheusObserver:
     """Both observers over one ``ServiceMetrics``."""
@@ -26,22 +47,17 @@ class PrometheusObserver:
     def __init__(self, metrics: ServiceMetrics) -> None:
         self.metrics = metrics
         self._log = get_logger("service.telemetry")
-        self._attempts: dict[tuple[str, str, str], tuple[Any, Any]] = {}
-        self._tokens: dict[str, tuple[Any, Any]] = {}
-        self._lookups: dict[tuple[str, str], Any] = {}
-        self._decisions: dict[tuple[str, str], Any] = {}
+        self._attempts = _Children(metrics.attempts)
+        self._attempt_seconds = _Children(metrics.attempt_duration)
+        self._tokens = _Children(metrics.tokens)
+        self._lookups = _Children(metrics.cache_lookups)
+        self._decisions = _Children(metrics.rate_limit)
 
     # -- ResilienceObserver -----------------------------------------------------------
 
     def attempt(self, provider: str, outcome: str, kind: str, seconds: float) -> None:
-        key = (provider, outcome, kind)
-        children = self._attempts.get(key)
-        if children is None:  # memoized label lookups (hot path)
-            m = self.metrics
-            children = (m.attempts.labels(*key), m.attempt_duration.labels(provider, outcome))
-            self._attempts[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self._attempts(provider, outcome, kind).inc()
+        self._attempt_seconds(provider, outcome).observe(seconds)
         record = current_record()
         if record is not None:
             record.attempts += 1
@@ -80,18 +96,10 @@ class PrometheusObserver:
         self._log.warning("dependency_failure", dependency=dependency, policy=str(policy))
 
     def cache_lookup(self, cache: str, outcome: str) -> None:
-        key = (cache, outcome)
-        child = self._lookups.get(key)
-        if child is None:  # memoized label lookup (hot path: one per completion)
-            child = self._lookups[key] = self.metrics.cache_lookups.labels(*key)
-        child.inc()
+        self._lookups(cache, outcome).inc()
 
     def rate_limit(self, tier: str, outcome: str) -> None:
-        key = (tier, outcome)
-        child = self._decisions.get(key)
-        if child is None:  # memoized label lookup (hot path: one per request)
-            child = self._decisions[key] = self.metrics.rate_limit.labels(*key)
-        child.inc()
+        self._decisions(tier, outcome).inc()
 
     def turns_unpersisted(self, count: int, reason: str) -> None:
         self.metrics.unpersisted.labels(reason).inc(count)
@@ -99,13 +107,8 @@ class PrometheusObserver:
 
     def chat_result(self, *, provider: str, model: str, cached: bool, usage: Usage) -> None:
         if not cached:
-            tokens = self._tokens.get(provider)
-            if tokens is None:
-                m = self.metrics
-                tokens = (m.tokens.labels(provider, "input"), m.tokens.labels(provider, "output"))
-                self._tokens[provider] = tokens
-            tokens[0].inc(usage.input_tokens)
-            tokens[1].inc(usage.output_tokens)
+            self._tokens(provider, "input").inc(usage.input_tokens)
+            self._tokens(provider, "output").inc(usage.output_tokens)
         record = current_record()
         if record is not None:
             record.provider = provider
