@@ -69,7 +69,12 @@ class PrometheusServer(ManagedServer):
             return False
 
     def reload(self) -> None:
-        """Rewrite the config from ``targets`` and ask the running server to reload it."""
+        """Rewrite the config from ``targets`` (and ``config()``) and ask the running server to
+        reload it, without a restart: the lab stack calls this when its parts change.
+
+        Raises ``urllib.error.HTTPError`` when Prometheus refuses the new config; the config
+        it had stays in force (but the file holds the refused one until the next reload).
+        """
         self.prepare()
         request = urllib.request.Request(f"{self.url}/-/reload", method="POST")  # noqa: S310
         with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback URL we built
