@@ -189,7 +189,11 @@ def down(run_dir: Path, *, timeout: float = 40.0) -> None:
         if alive(control.pid):
             signal_group(control.pgid, signal.SIGCONT)
     if supervisor_pid is not None and supervisor_pid != os.getpid() and alive(supervisor_pid):
-        _ask_stop(stack)
+        if stack is None:  # still starting: SIGTERM makes it stop what it started
+            with contextlib.suppress(OSError):
+                os.kill(supervisor_pid, signal.SIGTERM)
+        else:
+            _ask_stop(stack)
         if not wait_gone([supervisor_pid], timeout):
             stop_group(
                 supervisor_pid,

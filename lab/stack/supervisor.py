@@ -243,6 +243,15 @@ class _Handler(BaseHTTPRequestHandler):
 _exit_event = threading.Event()
 
 
+class _Aborted(BaseException):
+    """SIGTERM/SIGINT while the stack starts: unwind (``LocalStack.start`` stops what
+    started) instead of leaving servers without an owner."""
+
+
+def _abort_start(*_: object) -> None:
+    raise _Aborted
+
+
 def _stop_and_exit(supervisor: Supervisor) -> None:
     supervisor.stop()
     _exit_event.set()
@@ -266,8 +275,13 @@ def main(argv: list[str] | None = None) -> int:
             run_dir=run_dir,
         )
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: _exit_event.set())
+            signal.signal(sig, _abort_start)  # while starting: stop what started, exit
         supervisor.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: _exit_event.set())
+    except _Aborted:
+        writer(Step(name="stack", state="failed", detail="stopped while starting"))
+        return 1
     except (PhaseError, StackError, OSError) as error:
         message = " ".join(str(error).split())
         (run_dir / ERROR_FILE).write_text(message + "\n", encoding="utf-8")

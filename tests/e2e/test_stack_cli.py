@@ -56,3 +56,35 @@ def test_up_status_down_from_separate_processes(workdir: Path) -> None:
     assert ports == []
     again = _chaoslab(workdir, "status", timeout=60)
     assert again.returncode == 1
+
+
+def _processes_under(run_dir: Path) -> list[int]:
+    """Pids whose working directory is inside ``run_dir`` (every server the stack starts
+    runs in ``RUN/parts/<name>``)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = (proc / "cwd").resolve()
+        except OSError:
+            continue
+        if cwd.is_relative_to(run_dir.resolve()):
+            found.append(int(proc.name))
+    return found
+
+
+def test_an_up_that_gives_up_stops_what_it_started(workdir: Path) -> None:
+    """up() with a 2 s timeout fails with one line, and the supervisor, told to stop while
+    starting, stops every server it had started."""
+    import time
+
+    from lab.stack import StackError, up
+
+    run_dir = workdir / "run"
+    with pytest.raises(StackError, match="not ready in 2s"):
+        up("v1", run_dir=run_dir, timeout=2)
+    deadline = time.monotonic() + 60
+    while _processes_under(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_under(run_dir) == []
