@@ -4,7 +4,7 @@ Toxiproxy reads each body with ``json.NewDecoder(body).Decode(&v)`` into a Go st
 
 - only the first JSON value counts (trailing bytes are ignored), an empty body is ``EOF``,
   a truncated one ``unexpected EOF``, and syntax errors read like Go's scanner
-  (``invalid character 'x' looking for beginning of value``);
+  (``invalid character 'x' looking for beginning of value``, worded in ``goscan``);
 - ``null`` leaves a struct (or a field) untouched;
 - object keys match struct fields case-insensitively (the last matching key
   sets the field); unknown keys are ignored;
@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Final, Literal, cast
 
 from fakes.toxiproxy.errors import BAD_REQUEST_BODY, ApiError
+from fakes.toxiproxy.goscan import number_tail, quote_char, syntax_message
 from fakes.toxiproxy.nesting import too_deep
 
 __all__ = [
@@ -135,140 +136,7 @@ def decode_struct(
     return result
 
 
-_GO_CONTROL: Final = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
-
-
-def _quote_char(char: str) -> str:
-    """Go's ``quoteChar``: the character in single quotes, escaped as Go would."""
-    if char == "'":
-        return "'\\''"
-    if char == '"':
-        return "'\"'"
-    if char < " " or char == "\x7f":
-        char = _GO_CONTROL.get(char, f"\\x{ord(char):02x}")
-    elif "\udc80" <= char <= "\udcff":  # an undecodable byte: Go shows it as a rune
-        byte = ord(char) - 0xDC00
-        char = chr(byte) if byte >= 0xA0 else f"\\u{byte:04x}"
-    return f"'{char}'"
-
-
-def _container(text: str, pos: int) -> str:
-    """Whether ``pos`` is inside an object or an array (``{`` / ``[``), strings skipped."""
-    stack: list[str] = []
-    in_string = escaped = False
-    for char in text[:pos]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append(char)
-        elif char in "}]" and stack:
-            stack.pop()
-    return stack[-1] if stack else ""
-
-
-_LITERALS: Final = ("true", "false", "null")
-_DIGITS: Final = frozenset("0123456789")
-_HEX: Final = frozenset("0123456789abcdefABCDEF")
 _SURROGATES: Final = re.compile("[\ud800-\udfff]")
-
-
-def _broken_value(text: str, pos: int) -> str | None:
-    """Go's message for a literal (``tru``) or number (``-x``) cut short at ``pos``."""
-    rest = text[pos:]
-    for word in _LITERALS:
-        if rest[:1] == word[0]:
-            for index, expected in enumerate(word):
-                if index == len(rest):
-                    return "unexpected EOF"
-                if rest[index] != expected:
-                    found, wanted = _quote_char(rest[index]), _quote_char(expected)
-                    return f"invalid character {found} in literal {word} (expecting {wanted})"
-            return None
-    if rest[:1] == "-":
-        if len(rest) == 1:
-            return "unexpected EOF"
-        if rest[1] not in _DIGITS:
-            return f"invalid character {_quote_char(rest[1])} in numeric literal"
-    return None
-
-
-def _number_tail(text: str, end: int) -> str | None:
-    """Go's message when the number ending at ``end`` has a broken fraction or exponent
-    (Python stops the number there; Go's scanner fails inside it)."""
-    if end >= len(text) or end == 0 or text[end - 1] not in _DIGITS:
-        return None
-    start = end
-    while start > 0 and text[start - 1] in "0123456789.eE+-":
-        start -= 1
-    number = text[start:end].lower()
-    if "e" in number or (text[end] == "." and "." in number):
-        return None  # the number was complete: the error is after it
-    if text[end] == ".":
-        if end + 1 == len(text):
-            return "unexpected EOF"
-        char = text[end + 1]
-        return f"invalid character {_quote_char(char)} after decimal point in numeric literal"
-    if text[end] in "eE":
-        index = end + 1
-        if index < len(text) and text[index] in "+-":
-            index += 1
-        if index == len(text):
-            return "unexpected EOF"
-        char = text[index]
-        return f"invalid character {_quote_char(char)} in exponent of numeric literal"
-    return None
-
-
-def _unicode_escape(text: str, pos: int) -> str:
-    """Go's message for a bad ``\\uXXXX`` escape whose ``u`` is at ``pos``."""
-    for char in text[pos + 1 : pos + 5]:
-        if char not in _HEX:
-            return f"invalid character {_quote_char(char)} in \\u hexadecimal character escape"
-    return "unexpected EOF"
-
-
-def _syntax_message(error: json.JSONDecodeError, text: str) -> str:
-    pos = error.pos
-    if pos >= len(text) or error.msg.startswith("Unterminated string"):
-        return "unexpected EOF"
-    char = text[pos]
-    if error.msg.startswith("Invalid \\uXXXX"):
-        return _unicode_escape(text, pos)
-    if error.msg == "Expecting value":
-        broken = _broken_value(text, pos)
-        if broken is not None:
-            return broken
-        return f"invalid character {_quote_char(char)} looking for beginning of value"
-    if error.msg.startswith("Expecting property name"):
-        return f"invalid character {_quote_char(char)} looking for beginning of object key string"
-    if error.msg == "Expecting ':' delimiter":
-        return f"invalid character {_quote_char(char)} after object key"
-    if error.msg == "Expecting ',' delimiter":
-        broken = _number_tail(text, pos)
-        if broken is not None:
-            return broken
-        where = "object key:value pair" if _container(text, pos) == "{" else "array element"
-        return f"invalid character {_quote_char(char)} after {where}"
-    if error.msg.startswith("Invalid control character"):
-        return f"invalid character {_quote_char(char)} in string literal"
-    if error.msg.startswith("Invalid \\escape"):
-        return f"invalid character {_quote_char(text[pos + 1 : pos + 2])} in string escape code"
-    return error.msg
 
 
 class _Constant:
@@ -321,9 +189,9 @@ def decode(raw: bytes) -> object:
     try:
         value, end = _DECODER.raw_decode(text, start)
     except json.JSONDecodeError as error:
-        raise BAD_REQUEST_BODY.joined(_syntax_message(error, text)) from None
+        raise BAD_REQUEST_BODY.joined(syntax_message(error, text)) from None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        tail = _number_tail(text, end)
+        tail = number_tail(text, end)
         if tail is not None:
             raise BAD_REQUEST_BODY.joined(tail)
     return _clean(value)
@@ -337,5 +205,5 @@ def _refuse_deep(text: str, start: int, deep: int) -> None:
         _DECODER.raw_decode(text[:deep], start)
     except json.JSONDecodeError as error:
         if error.pos < deep:
-            raise BAD_REQUEST_BODY.joined(_syntax_message(error, text)) from None
-    raise BAD_REQUEST_BODY.joined(f"invalid character {_quote_char(text[deep])} exceeded max depth")
+            raise BAD_REQUEST_BODY.joined(syntax_message(error, text)) from None
+    raise BAD_REQUEST_BODY.joined(f"invalid character {quote_char(text[deep])} exceeded max depth")
