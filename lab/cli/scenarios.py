@@ -3,16 +3,82 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 __all__ = ["scenarios"]
 
 
+def _chaostoolkit(
+    names: tuple[str, ...],
+    export_to: Path | None,
+    import_from: Path | None,
+    stack_dir: Path | None,
+    duration: float | None,
+) -> int:
+    import json
+
+    from lab.rundir import RunDirError, read_stack
+    from lab.stack import StackError
+    from lab.stack.rundirs import current_run_dir
+    from scenarios.chaostoolkit import ExportError, from_chaostoolkit, to_chaostoolkit
+    from scenarios.loader import ScenarioError, load_scenario
+    from scenarios.targets import TargetError
+
+    try:
+        stack = read_stack(current_run_dir(stack_dir))
+        if import_from is not None:
+            experiment = json.loads(import_from.read_text(encoding="utf-8"))
+            click.echo(from_chaostoolkit(experiment, stack), nl=False)
+            return 0
+        if len(names) != 1 or export_to is None:
+            raise ExportError("name exactly one scenario to export")
+        item = load_scenario(names[0])
+        data = to_chaostoolkit(item.scenario, stack, name=item.name, duration=duration)
+        export_to.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {export_to}: run it with `chaos run {export_to}`")
+        return 0
+    except (ExportError, ScenarioError, TargetError, StackError, RunDirError) as error:
+        click.echo(f"chaoslab scenarios: {error}", err=True)
+    except (OSError, ValueError) as error:
+        click.echo(f"chaoslab scenarios: {import_from}: not a JSON experiment ({error})", err=True)
+    return 2
+
+
 @click.command()
 @click.argument("names", nargs=-1, metavar="[NAME|FILE]...")
 @click.option("--brief", is_flag=True, help="One line per scenario: name and title.")
-def scenarios(names: tuple[str, ...], brief: bool) -> None:
+@click.option(
+    "--export-chaostoolkit",
+    "export_to",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the one scenario named as a Chaos Toolkit experiment (needs a running stack).",
+)
+@click.option(
+    "--import-chaostoolkit",
+    "import_from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Print a Chaos Toolkit experiment as scenario TOML (needs a running stack).",
+)
+@click.option(
+    "--run-dir",
+    "stack_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The stack whose proxies roles resolve to (default: .chaoslab/current).",
+)
+@click.option("--duration", type=float, default=None, help="Export: scale the timeline to N s.")
+def scenarios(
+    names: tuple[str, ...],
+    brief: bool,
+    export_to: Path | None,
+    import_from: Path | None,
+    stack_dir: Path | None,
+    duration: float | None,
+) -> None:
     """List the scenarios with their hypotheses, or validate and show the ones named.
 
     A file that does not validate prints one line (file:line: key: reason) and exits 2.
@@ -22,12 +88,15 @@ def scenarios(names: tuple[str, ...], brief: bool) -> None:
       chaoslab scenarios
       chaoslab scenarios provider-outage
       chaoslab scenarios ./my-experiment.toml
+      chaoslab scenarios redis-latency --export-chaostoolkit exp.json && chaos run exp.json
     """
     from rich.console import Console
 
     from scenarios.loader import ScenarioError, list_scenarios, load_scenario
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    if export_to is not None or import_from is not None:
+        sys.exit(_chaostoolkit(names, export_to, import_from, stack_dir, duration))
     try:
         loaded = [load_scenario(name) for name in (names or list_scenarios())]
     except ScenarioError as error:
