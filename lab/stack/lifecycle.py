@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Literal
@@ -100,6 +101,8 @@ def _up_here(phase: str, *, seed: int, run_dir: Path, progress: Progress | None)
 
     writer = StepWriter(run_dir, forward=progress)
     spec = get_phase(phase)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: stop what started
     supervisor = Supervisor(
         lambda me: LocalStack(spec, run_dir=run_dir, seed=seed, progress=writer, supervisor=me),
         run_dir=run_dir,
@@ -107,6 +110,10 @@ def _up_here(phase: str, *, seed: int, run_dir: Path, progress: Progress | None)
     supervisor.start()
     _foreground[run_dir] = supervisor
     return read_stack(run_dir)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def serve(run_dir: Path) -> None:

@@ -88,3 +88,58 @@ def test_an_up_that_gives_up_stops_what_it_started(workdir: Path) -> None:
     while _processes_under(run_dir) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _processes_under(run_dir) == []
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_a_foreground_stack_stops_on_a_signal(workdir: Path, stop_signal: str) -> None:
+    """`up --foreground` stays attached; Ctrl-C (or SIGTERM) stops every server it started
+    and exits 0."""
+    import signal
+    import time
+
+    run_dir = workdir / "run"
+    log = (workdir / "up.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "up", "--phase", "v1", "--foreground",
+         "--run-dir", str(run_dir)],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 150
+        while (
+            time.monotonic() < deadline and "stop: Ctrl-C" not in (workdir / "up.log").read_text()
+        ):
+            assert proc.poll() is None, (workdir / "up.log").read_text()
+            time.sleep(0.2)
+        stack = read_stack(run_dir)
+        assert httpx.get(f"{stack.front_door}/v1/ready", timeout=5).status_code == 200
+        proc.send_signal(getattr(signal, stop_signal))
+        assert proc.wait(90) == 0, (workdir / "up.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+    processes, ports = leftovers(stack)
+    assert processes == []
+    assert ports == []
+
+
+def test_down_cleans_up_after_a_killed_supervisor(workdir: Path) -> None:
+    """With the supervisor SIGKILLed (its servers orphaned), down still stops every
+    process group listed in stack.json and frees every port."""
+    import os
+    import signal
+
+    from lab.stack import down, up
+
+    run_dir = workdir / "run"
+    stack = up("v1", run_dir=run_dir)
+    try:
+        assert stack.supervisor_pid is not None
+        os.kill(stack.supervisor_pid, signal.SIGKILL)
+    finally:
+        down(run_dir)
+    processes, ports = leftovers(stack)
+    assert processes == []
+    assert ports == []
