@@ -1,0 +1,189 @@
+"""The report on real runs of V1 (local backend): the CI gate passes a baseline and fails
+(exit 1) on an outage, and the measurement is calibrated against what the fakes inject.
+
+One V1 stack serves three `chaoslab run`s (each starts with no fault and its own counters):
+a baseline, the shipped provider-outage scenario, and a calibration run where the fake
+fails exactly 5 % of requests and holds every first token for exactly 1 s.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.rundir import Stack
+from reports.promdata import PromData
+from tests.e2e.stack import bring_up
+
+ERROR_RATE = 0.05
+TTFT_S = 1.0
+
+BASELINE = """
+title = "Gate baseline"
+hypothesis = "With nothing broken, V1 meets its targets."
+teaches = "The gate passes when nothing is wrong."
+tags = ["baseline"]
+
+[load]
+duration = "40s"
+users = 10
+mix = { chat = 1, stream = 1 }
+"""
+
+CALIBRATION = f"""
+title = "Calibration: a known error rate and first-token delay"
+hypothesis = "The report measures what the fake injects: {ERROR_RATE:.0%} errors, {TTFT_S:g} s."
+teaches = "A lab that measures wrongly is worse than none."
+tags = ["calibration"]
+
+[load]
+duration = "60s"
+users = 20
+mix = {{ chat = 1, stream = 1 }}
+
+[[faults]]
+name = "known"
+at = "0s"
+duration = "60s"
+target = "primary-provider"
+action = "fake"
+faults.errors = {{ rate = {ERROR_RATE}, mix = {{ "503" = 1 }} }}
+faults.latency = {{ ttft = {{ dist = "fixed", ms = {TTFT_S * 1000:g} }} }}
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from bring_up("v1", tmp_path_factory.mktemp("v1-report"), seed=3)
+
+
+def _lab(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False,
+    )  # fmt: skip
+
+
+def _run(stack: Stack, root: Path, scenario: str, *extra: str) -> tuple[int, Path, str]:
+    """`chaoslab run` against the shared stack; returns (exit code, run dir, output)."""
+    root.mkdir(parents=True, exist_ok=True)
+    if scenario.lstrip().startswith("title"):
+        path = root / "scenario.toml"
+        path.write_text(scenario, encoding="utf-8")
+        scenario = str(path)
+    out = root / "run"
+    done = _lab("run", "--phase", "v1", "--scenario", scenario, "--run-dir", stack.run_dir,
+                "--out", str(out), "--seed", "3", *extra, cwd=root)  # fmt: skip
+    return done.returncode, out, done.stdout + done.stderr
+
+
+def _report(run: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((run / "report.json").read_text())
+    return data
+
+
+@pytest.fixture(scope="module")
+def baseline(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
+    return _run(stack, tmp_path_factory.mktemp("baseline"), BASELINE, "--gate")
+
+
+@pytest.fixture(scope="module")
+def outage(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
+    return _run(stack, tmp_path_factory.mktemp("outage"), "provider-outage", "--duration", "40s",
+                "--gate")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def calibration(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    code, run, output = _run(stack, tmp_path_factory.mktemp("calibration"), CALIBRATION)
+    assert code == 0, output
+    prom = PromData.load(run)
+    assert prom is not None
+    return {"run": run, "report": _report(run), "prom": prom}
+
+
+def test_baseline_passes_the_gate(baseline: tuple[int, Path, str]) -> None:
+    """A V1 baseline under --gate exits 0 with every target a conclusive pass."""
+    code, run, output = baseline
+    assert code == 0, output
+    report = _report(run)
+    assert report["status"] == "met", report["summary"]
+    verdicts = {v["name"]: v["verdict"] for v in report["verdicts"]}
+    assert verdicts["availability"] == verdicts["latency_p95"] == verdicts["ttft_p95"] == "pass"
+    assert report["invalid_reasons"] == []
+    xml = (run / "report.xml").read_text()
+    assert 'failures="0"' in xml
+    assert 'errors="0"' in xml
+
+
+def test_outage_breaches_the_gate_with_exit_1(outage: tuple[int, Path, str]) -> None:
+    """The provider outage on V1 (one provider, no failover) breaches availability: exit 1,
+    and the fault window shows the impact."""
+    code, run, output = outage
+    assert code == 1, output
+    report = _report(run)
+    assert report["status"] == "breached"
+    availability = next(v for v in report["verdicts"] if v["name"] == "availability")
+    assert availability["verdict"] == "fail"
+    (window,) = report["windows"]
+    assert window["impact_s"] is not None
+    assert window["sli"]["availability"] < 0.5
+
+
+def test_rerendering_a_run_gives_the_same_verdict(outage: tuple[int, Path, str]) -> None:
+    """`chaoslab report RUN --gate` on the finished run reads only files and exits 1 again."""
+    _, run, _ = outage
+    done = _lab("report", str(run), "--gate", "--format", "json", cwd=run)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _report(run)["status"] == "breached"
+
+
+def _truth_availability(prom: PromData) -> float:
+    """1 - rate x the share of the service's requests that reached the fake (the rest were
+    answered from the response cache and cannot fail)."""
+    reached = prom.increase("fake_llm_requests_total")
+    served = prom.increase(
+        "chat_http_requests_total", lambda labels: labels.get("route") == "/v1/chat"
+    )
+    return 1 - ERROR_RATE * reached / served
+
+
+def test_availability_interval_contains_the_injected_truth(calibration: dict[str, Any]) -> None:
+    """With the fake failing 5 % of what reaches it, the report's 95 % availability interval
+    (inside the fault window, where the rate applied) contains the true availability."""
+    window = calibration["report"]["windows"][0]["sli"]
+    truth = _truth_availability(calibration["prom"])
+    low, high = window["availability_interval"]["low"], window["availability_interval"]["high"]
+    assert window["good"] + window["failure"] > 300
+    assert low <= truth <= high, (low, truth, high)
+
+
+def test_exact_ttft_is_within_5_percent(calibration: dict[str, Any]) -> None:
+    """The first token held 1 s by the fake: inside the fault window the client's exact
+    median TTFT is at least that and within 5 % of it."""
+    ttft = calibration["report"]["windows"][0]["sli"]["ttft"]
+    assert TTFT_S <= ttft["p50"] <= TTFT_S * 1.05, ttft
+
+
+def test_histogram_ttft_is_within_its_bucket(calibration: dict[str, Any]) -> None:
+    """The service's TTFT histogram puts the median inside the bucket holding 1 s
+    (bounds 1.0 and 1.1: the ~1.1 spacing around targets)."""
+    server = calibration["report"]["server"]
+    assert 1.0 <= server["ttft"]["p50"] <= 1.1, server
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the per-request log misses requests Locust still sends while it stops "
+    "(the service counts them): the load's stop, not the report, has to change",
+)
+def test_client_and_server_counts_reconcile(calibration: dict[str, Any]) -> None:
+    """The client's request count and the service's own count agree within 0.1 %."""
+    server = calibration["report"]["server"]
+    assert abs(server["difference"]) <= 0.001, server
