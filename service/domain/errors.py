@@ -8,7 +8,9 @@ __all__ = [
     "BadRequest",
     "DependencyUnavailable",
     "Draining",
+    "DuplicateRequest",
     "NotFound",
+    "PersistOutcomeUnknown",
     "ProviderError",
     "RateLimited",
     "ServiceError",
@@ -61,6 +63,20 @@ class DependencyUnavailable(ServiceError):
     def __init__(self, detail: str, *, dependency: str) -> None:
         super().__init__(detail)
         self.dependency = dependency
+
+
+class DuplicateRequest(ServiceError):
+    """A store refused a write because its idempotency key is already stored (a
+    concurrent retry won the race); the domain answers with the stored reply."""
+
+    title = "Duplicate request"
+
+
+class PersistOutcomeUnknown(DependencyUnavailable):
+    """Storing a turn failed in a way that may have committed: the client cannot know
+    whether its turns are stored (a retry with the same ``Idempotency-Key`` is safe)."""
+
+    outcome = "unknown"
 
 
 class Draining(ServiceError):

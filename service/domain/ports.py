@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from service.domain.types import (
+    CachedTurns,
     ChatRequest,
     Completion,
     Conversation,
     ConversationPage,
+    IdempotentReply,
     RateLimitDecision,
     RateLimitTier,
     StreamEvent,
@@ -83,11 +85,28 @@ class ConversationStore(Protocol):
     ) -> ConversationPage: ...
 
     async def append_turns(
-        self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
-    ) -> None: ...
+        self,
+        *,
+        user_id: str,
+        conversation_id: str,
+        turns: Sequence[Turn],
+        reply: IdempotentReply | None = None,
+    ) -> int:
+        """Append ``turns`` in one write and return the conversation's ``turn_count``
+        after it. With ``reply``, its key is stored in the same write; when the user
+        already stored that key, nothing is written and ``DuplicateRequest`` is raised.
+        ``NotFound`` unless the caller owns the conversation."""
+        ...
 
-    async def recent_turns(self, *, conversation_id: str, limit: int) -> list[Turn]:
-        """The last ``limit`` turns, oldest first."""
+    async def find_reply(self, *, user_id: str, key: str) -> IdempotentReply | None:
+        """The reply stored under ``user_id``'s idempotency ``key``, if any."""
+        ...
+
+    async def recent_turns(
+        self, *, conversation_id: str, limit: int, upto: int | None = None
+    ) -> list[Turn]:
+        """The last ``limit`` turns, oldest first; with ``upto``, among the first
+        ``upto`` turns only (the history as of ``turn_count == upto``)."""
         ...
 
     async def delete_conversation(self, *, user_id: str, conversation_id: str) -> bool:
@@ -121,12 +140,26 @@ class ResponseCache(Protocol):
 
 class TurnCache(Protocol):
     """Recent turns of a conversation (the seed's sessions), so a chat turn does not
-    read the store every time."""
+    read them from the store every time. Entries carry the store's version (the
+    conversation's ``turn_count``): a reader uses one only when it matches the store."""
 
-    async def get_recent(self, conversation_id: str) -> list[Turn] | None: ...
+    async def get_recent(self, conversation_id: str) -> CachedTurns | None:
+        """The entry (or tombstone), ``None`` on a miss."""
+        ...
 
-    async def put_recent(self, conversation_id: str, turns: Sequence[Turn]) -> None: ...
+    async def put_recent(
+        self, conversation_id: str, turns: Sequence[Turn], *, version: int
+    ) -> None:
+        """Cache the last turns as of ``version``; ignored over a tombstone or an entry
+        of the same or a newer version (a slow writer never moves it back)."""
+        ...
 
-    async def invalidate(self, conversation_id: str) -> None: ...
+    async def mark_deleted(self, conversation_id: str) -> None:
+        """Replace the entry with a tombstone that no ``put_recent`` overwrites."""
+        ...
+
+    async def invalidate(self, conversation_id: str) -> None:
+        """Drop the entry or tombstone."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -8,10 +8,12 @@ from datetime import datetime
 import msgspec
 
 __all__ = [
+    "CachedTurns",
     "ChatRequest",
     "Completion",
     "Conversation",
     "ConversationPage",
+    "IdempotentReply",
     "Message",
     "RateLimitDecision",
     "RateLimitTier",
@@ -107,6 +109,27 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
     title: str = ""
     turn_count: int = 0
+
+
+class CachedTurns(msgspec.Struct, frozen=True, kw_only=True):
+    """What the turn cache holds for a conversation: its last turns as of the store's
+    ``version`` (the conversation's ``turn_count`` when they were read), or a tombstone
+    (``deleted``) left by a delete, which no later write overwrites."""
+
+    version: int = 0
+    turns: tuple[Turn, ...] = ()
+    deleted: bool = False
+
+
+class IdempotentReply(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to a ``POST /v1/chat`` sent with an ``Idempotency-Key``, stored with its
+    conversation in the same write as its turns: a retry with the same key and the same
+    body (``fingerprint``) gets it back instead of a second pair of turns."""
+
+    key: str
+    fingerprint: str
+    conversation_id: str
+    completion: Completion
 
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from service.domain.errors import DependencyUnavailable, ServiceError
 from service.domain.ports import ConversationStore
-from service.domain.types import Conversation, ConversationPage, Turn
+from service.domain.types import Conversation, ConversationPage, IdempotentReply, Turn
 from service.telemetry.metrics import ServiceMetrics
 
 __all__ = ["InstrumentedStore"]
@@ -65,16 +65,29 @@ class InstrumentedStore:
         )
 
     async def append_turns(
-        self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
-    ) -> None:
-        await self._timed(
+        self,
+        *,
+        user_id: str,
+        conversation_id: str,
+        turns: Sequence[Turn],
+        reply: IdempotentReply | None = None,
+    ) -> int:
+        return await self._timed(
             "append_turns",
-            self.store.append_turns(user_id=user_id, conversation_id=conversation_id, turns=turns),
+            self.store.append_turns(
+                user_id=user_id, conversation_id=conversation_id, turns=turns, reply=reply
+            ),
         )
 
-    async def recent_turns(self, *, conversation_id: str, limit: int) -> list[Turn]:
+    async def find_reply(self, *, user_id: str, key: str) -> IdempotentReply | None:
+        return await self._timed("find_reply", self.store.find_reply(user_id=user_id, key=key))
+
+    async def recent_turns(
+        self, *, conversation_id: str, limit: int, upto: int | None = None
+    ) -> list[Turn]:
         return await self._timed(
-            "recent_turns", self.store.recent_turns(conversation_id=conversation_id, limit=limit)
+            "recent_turns",
+            self.store.recent_turns(conversation_id=conversation_id, limit=limit, upto=upto),
         )
 
     async def delete_conversation(self, *, user_id: str, conversation_id: str) -> bool:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from service.adapters.redis.circuit import redis_circuit
 from service.adapters.redis.client import ping_redis, redis_errors
+from service.adapters.redis.codec import decode_or_miss
 from service.adapters.redis.pipeline import auto_pipeline
 from service.domain.types import ChatRequest, Completion
 
@@ -70,12 +71,7 @@ class RedisResponseCache:
         key = response_cache_key(request, prefix=self._prefix)
         with redis_errors("cache get", circuit=self._circuit):
             raw = await self._pipe.execute("GET", key)
-        if not isinstance(raw, bytes):  # None is a miss; str means a misbuilt client
-            return None
-        try:
-            return _decoder.decode(raw)
-        except msgspec.DecodeError:
-            return None
+        return decode_or_miss(_decoder, raw)
 
     async def put(self, request: ChatRequest, completion: Completion) -> None:
         """Store ``completion`` for ``request`` with the TTL (deterministic requests only)."""

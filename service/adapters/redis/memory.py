@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 
 from service.adapters.redis.cache import response_cache_key
 from service.adapters.redis.gcra_math import gcra_decide
-from service.domain.types import ChatRequest, Completion, RateLimitDecision, RateLimitTier, Turn
+from service.domain.types import (
+    CachedTurns,
+    ChatRequest,
+    Completion,
+    RateLimitDecision,
+    RateLimitTier,
+    Turn,
+)
 
 __all__ = ["MemoryRateLimiter", "MemoryResponseCache", "MemoryTurnCache"]
 
@@ -93,7 +100,8 @@ class MemoryResponseCache:
 
 
 class MemoryTurnCache:
-    """``TurnCache`` in a dictionary: the last ``max_turns`` turns per conversation, TTL."""
+    """``TurnCache`` in a dictionary: the last ``max_turns`` turns per conversation as
+    of a version, or a tombstone, with a TTL; same write rules as ``RedisTurnCache``."""
 
     def __init__(
         self, *, max_turns: int = 20, ttl_seconds: float = 3600.0, clock: Clock = time.monotonic
@@ -105,31 +113,41 @@ class MemoryTurnCache:
         self._max_turns = max_turns
         self._ttl = ttl_seconds
         self._clock = clock
-        self._entries: dict[str, tuple[float, tuple[Turn, ...]]] = {}
+        self._entries: dict[str, tuple[float, CachedTurns]] = {}
 
     @property
     def max_turns(self) -> int:
         """How many turns an entry keeps."""
         return self._max_turns
 
-    async def get_recent(self, conversation_id: str) -> list[Turn] | None:
-        """The cached recent turns, oldest first, or ``None`` on a miss."""
+    async def get_recent(self, conversation_id: str) -> CachedTurns | None:
+        """The entry or tombstone, ``None`` on a miss."""
         entry = self._entries.get(conversation_id)
         if entry is None:
             return None
-        expires, turns = entry
+        expires, cached = entry
         if self._clock() >= expires:
             del self._entries[conversation_id]
             return None
-        return list(turns)
+        return cached
 
-    async def put_recent(self, conversation_id: str, turns: Sequence[Turn]) -> None:
-        """Cache the last ``max_turns`` of ``turns`` (oldest first) with the TTL."""
-        recent = tuple(turns[-self._max_turns :])
+    async def put_recent(
+        self, conversation_id: str, turns: Sequence[Turn], *, version: int
+    ) -> None:
+        """Cache the last ``max_turns`` of ``turns`` as of ``version`` with the TTL,
+        unless a tombstone or an entry of the same or a newer version is there."""
+        current = await self.get_recent(conversation_id)
+        if current is not None and (current.deleted or current.version >= version):
+            return
+        recent = CachedTurns(version=version, turns=tuple(turns[-self._max_turns :]))
         self._entries[conversation_id] = (self._clock() + self._ttl, recent)
 
+    async def mark_deleted(self, conversation_id: str) -> None:
+        """Leave a tombstone for the TTL in place of the entry."""
+        self._entries[conversation_id] = (self._clock() + self._ttl, CachedTurns(deleted=True))
+
     async def invalidate(self, conversation_id: str) -> None:
-        """Forget the conversation's cached turns (no error when there were none)."""
+        """Forget the conversation's entry or tombstone (no error when there were none)."""
         self._entries.pop(conversation_id, None)
 
     async def ping(self) -> bool:

@@ -18,8 +18,8 @@ from service.adapters.stores._common import (
     page_of,
     parse_conversation_id,
 )
-from service.domain.errors import NotFound
-from service.domain.types import Conversation, ConversationPage, Turn
+from service.domain.errors import DuplicateRequest, NotFound
+from service.domain.types import Conversation, ConversationPage, IdempotentReply, Turn
 
 __all__ = ["MemoryConversationStore"]
 
@@ -33,14 +33,18 @@ class MemoryConversationStore:
       with an opaque ``next_cursor`` while more remain (``BadRequest`` on a bad cursor);
     - another user's conversation, or an id that is not a UUID, is simply not found;
     - ``append_turns`` raises ``NotFound`` when the conversation is missing or not the
-      caller's, and bumps ``updated_at`` and ``turn_count``;
-    - ``recent_turns`` returns the last turns in the order they were appended.
+      caller's, bumps ``updated_at`` and ``turn_count`` and returns the new count; an
+      idempotency key given with it is stored in the same write (``DuplicateRequest``,
+      nothing written, when the user already stored it) and goes with the conversation;
+    - ``recent_turns`` returns the last turns in the order they were appended, among
+      the first ``upto`` when given.
     """
 
     def __init__(self) -> None:
         self._clock = RisingClock()
         self._conversations: dict[str, Conversation] = {}
         self._turns: dict[str, list[Turn]] = {}
+        self._replies: dict[tuple[str, str], IdempotentReply] = {}
 
     def _owned(self, user_id: str, conversation_id: str) -> Conversation | None:
         parsed = parse_conversation_id(conversation_id)
@@ -81,25 +85,45 @@ class MemoryConversationStore:
         return page_of(mine[: limit + 1], limit)
 
     async def append_turns(
-        self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
-    ) -> None:
-        """Append ``turns`` in order; ``NotFound`` unless the caller owns the conversation."""
+        self,
+        *,
+        user_id: str,
+        conversation_id: str,
+        turns: Sequence[Turn],
+        reply: IdempotentReply | None = None,
+    ) -> int:
+        """Append ``turns`` in order and return the new ``turn_count``; ``NotFound``
+        unless the caller owns the conversation; ``DuplicateRequest`` for a stored key."""
         conversation = self._owned(user_id, conversation_id)
         if conversation is None:
             raise NotFound("conversation not found")
+        if reply is not None:
+            if (user_id, reply.key) in self._replies:
+                raise DuplicateRequest("idempotency key already stored")
+            self._replies[user_id, reply.key] = reply
         self._turns[conversation.id].extend(turns)
+        count = conversation.turn_count + len(turns)
         self._conversations[conversation.id] = msgspec.structs.replace(
-            conversation,
-            updated_at=self._clock.now(),
-            turn_count=conversation.turn_count + len(turns),
+            conversation, updated_at=self._clock.now(), turn_count=count
         )
+        return count
 
-    async def recent_turns(self, *, conversation_id: str, limit: int) -> list[Turn]:
-        """The last ``limit`` turns, oldest first (empty when the conversation is unknown)."""
+    async def find_reply(self, *, user_id: str, key: str) -> IdempotentReply | None:
+        """The reply stored under ``user_id``'s ``key``, if any."""
+        return self._replies.get((user_id, key))
+
+    async def recent_turns(
+        self, *, conversation_id: str, limit: int, upto: int | None = None
+    ) -> list[Turn]:
+        """The last ``limit`` turns, oldest first, among the first ``upto`` when given
+        (empty when the conversation is unknown)."""
         parsed = parse_conversation_id(conversation_id)
         if parsed is None or limit <= 0:
             return []
-        return list(self._turns.get(str(parsed), [])[-limit:])
+        turns = self._turns.get(str(parsed), [])
+        if upto is not None:
+            turns = turns[: max(0, upto)]
+        return list(turns[-limit:])
 
     async def delete_conversation(self, *, user_id: str, conversation_id: str) -> bool:
         """Delete it with its turns; ``True`` when it existed and was the caller's."""
@@ -108,6 +132,9 @@ class MemoryConversationStore:
             return False
         del self._conversations[conversation.id]
         self._turns.pop(conversation.id, None)
+        gone = [k for k, r in self._replies.items() if r.conversation_id == conversation.id]
+        for key in gone:
+            del self._replies[key]
         return True
 
     async def ping(self) -> bool:

@@ -1,6 +1,7 @@
 """Conversation store in MongoDB through beanie (the compose stack's store).
 
-Two collections, ``conversations`` (indexed on ``(user_id, updated_at, _id)``) and
+Three collections, ``idempotency_keys`` (one document per stored ``Idempotency-Key``),
+``conversations`` (indexed on ``(user_id, updated_at, _id)``) and
 ``turns`` (indexed on ``(conversation_id, seq)`` and ``(conversation_id, created_at)``).
 Nothing connects at construction: beanie is initialised, and the indexes created, on
 the first operation, so a store built while MongoDB is down still starts and recovers.
@@ -20,11 +21,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+import msgspec
 from beanie import Document, SortDirection, init_beanie
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.errors import (
     ConnectionFailure,
+    DuplicateKeyError,
     ExecutionTimeout,
     PyMongoError,
     WriteConcernError,
@@ -40,8 +43,15 @@ from service.adapters.stores._common import (
     page_of,
     parse_conversation_id,
 )
-from service.domain.errors import DependencyUnavailable, NotFound
-from service.domain.types import Conversation, ConversationPage, Role, Turn
+from service.domain.errors import DependencyUnavailable, DuplicateRequest, NotFound
+from service.domain.types import (
+    Completion,
+    Conversation,
+    ConversationPage,
+    IdempotentReply,
+    Role,
+    Turn,
+)
 
 __all__ = ["ConversationDocument", "MongoConversationStore", "TurnDocument"]
 
@@ -102,6 +112,15 @@ class TurnDocument(Document):
         ]
 
 
+_completion_encoder = msgspec.msgpack.Encoder()
+_completion_decoder = msgspec.msgpack.Decoder(Completion)
+
+
+def _key_id(user_id: str, key: str) -> str:
+    """One idempotency key's ``_id``: unique per user (NUL cannot occur in a user id)."""
+    return f"{user_id}\x00{key}"
+
+
 @contextmanager
 def _store_errors(operation: str) -> Iterator[None]:
     try:
@@ -152,6 +171,7 @@ class MongoConversationStore:
             appname="chat-service",
         )
         self._database = self._client.get_default_database(default="chat")
+        self._keys = self._database["idempotency_keys"]
         self._clock = RisingClock(resolution=timedelta(milliseconds=1))
         self._ready = False
         self._lock = asyncio.Lock()
@@ -165,6 +185,7 @@ class MongoConversationStore:
                     database=self._database,
                     document_models=[ConversationDocument, TurnDocument],
                 )
+                await self._keys.create_index("conversation_id", name="conversation")
                 self._ready = True
 
     async def ensure_schema(self) -> None:
@@ -215,15 +236,25 @@ class MongoConversationStore:
         return page_of([_conversation(doc) for doc in docs], limit)
 
     async def append_turns(
-        self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
-    ) -> None:
-        """Append ``turns`` in order; ``NotFound`` unless the caller owns the conversation."""
+        self,
+        *,
+        user_id: str,
+        conversation_id: str,
+        turns: Sequence[Turn],
+        reply: IdempotentReply | None = None,
+    ) -> int:
+        """Append ``turns`` in order and return the new ``turn_count``; ``NotFound``
+        unless the caller owns the conversation. ``reply``'s key is inserted first (its
+        unique ``_id`` makes a stored key a ``DuplicateRequest`` before anything else is
+        written) and removed again when the conversation is not the caller's."""
         parsed = parse_conversation_id(conversation_id)
         if parsed is None:
             raise NotFound("conversation not found")
         now = self._clock.now()
         with _store_errors("append_turns"):
             await self._ensure_ready()
+            if reply is not None:
+                await self._insert_key(user_id, str(parsed), reply, now)
             updated = await ConversationDocument.get_pymongo_collection().find_one_and_update(
                 {"_id": str(parsed), "user_id": user_id},
                 {"$inc": {"turn_count": len(turns)}, "$max": {"updated_at": now}},
@@ -231,6 +262,8 @@ class MongoConversationStore:
                 return_document=ReturnDocument.AFTER,
             )
             if updated is None:
+                if reply is not None:
+                    await self._keys.delete_one({"_id": _key_id(user_id, reply.key)})
                 raise NotFound("conversation not found")
             if turns:
                 first = int(updated["turn_count"]) - len(turns)
@@ -248,16 +281,53 @@ class MongoConversationStore:
                         for offset, turn in enumerate(turns)
                     ]
                 )
+        return int(updated["turn_count"])
 
-    async def recent_turns(self, *, conversation_id: str, limit: int) -> list[Turn]:
-        """The last ``limit`` turns, oldest first (empty when the conversation is unknown)."""
+    async def _insert_key(
+        self, user_id: str, conversation_id: str, reply: IdempotentReply, now: datetime
+    ) -> None:
+        try:
+            await self._keys.insert_one(
+                {
+                    "_id": _key_id(user_id, reply.key),
+                    "conversation_id": conversation_id,
+                    "fingerprint": reply.fingerprint,
+                    "completion": _completion_encoder.encode(reply.completion),
+                    "created_at": now,
+                }
+            )
+        except DuplicateKeyError as exc:
+            raise DuplicateRequest("idempotency key already stored") from exc
+
+    async def find_reply(self, *, user_id: str, key: str) -> IdempotentReply | None:
+        """The reply stored under ``user_id``'s ``key``, if any."""
+        with _store_errors("find_reply"):
+            await self._ensure_ready()
+            doc = await self._keys.find_one({"_id": _key_id(user_id, key)})
+        if doc is None:
+            return None
+        return IdempotentReply(
+            key=key,
+            fingerprint=str(doc["fingerprint"]),
+            conversation_id=str(doc["conversation_id"]),
+            completion=_completion_decoder.decode(bytes(doc["completion"])),
+        )
+
+    async def recent_turns(
+        self, *, conversation_id: str, limit: int, upto: int | None = None
+    ) -> list[Turn]:
+        """The last ``limit`` turns, oldest first, among the first ``upto`` when given
+        (empty when the conversation is unknown)."""
         parsed = parse_conversation_id(conversation_id)
         if parsed is None or limit <= 0:
             return []
+        query: dict[str, Any] = {"conversation_id": str(parsed)}
+        if upto is not None:
+            query["seq"] = {"$lt": upto}
         with _store_errors("recent_turns"):
             await self._ensure_ready()
             docs = (
-                await TurnDocument.find({"conversation_id": str(parsed)})
+                await TurnDocument.find(query)
                 .sort([("seq", SortDirection.DESCENDING)])
                 .limit(limit)
                 .to_list()
@@ -288,6 +358,7 @@ class MongoConversationStore:
             await TurnDocument.get_pymongo_collection().delete_many(
                 {"conversation_id": str(parsed)}
             )
+            await self._keys.delete_many({"conversation_id": str(parsed)})
         return True
 
     async def ping(self) -> bool:

@@ -5,6 +5,10 @@ is created (idempotently, under an advisory lock so replicas can race), on the f
 operation that needs them. A store built while PostgreSQL is down therefore still
 starts, reports ``ping() == False``, raises ``DependencyUnavailable`` per operation,
 and recovers by itself when the server comes back.
+
+The SQL is in :mod:`~service.adapters.stores.postgres_sql`. The module stays over 300
+lines on purpose: one method per port operation (each a statement and its row mapping)
+reads better side by side than split across files.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from datetime import datetime
 from typing import TypeVar
 
 import asyncpg
+import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
+from service.adapters.stores import postgres_sql as sql
 from service.adapters.stores._common import (
     DEPENDENCY,
     RisingClock,
@@ -28,37 +34,19 @@ from service.adapters.stores._common import (
     page_of,
     parse_conversation_id,
 )
-from service.domain.errors import BadRequest, DependencyUnavailable, NotFound
-from service.domain.types import Conversation, ConversationPage, Role, Turn
+from service.domain.errors import BadRequest, DependencyUnavailable, DuplicateRequest, NotFound
+from service.domain.types import (
+    Completion,
+    Conversation,
+    ConversationPage,
+    IdempotentReply,
+    Role,
+    Turn,
+)
 
 __all__ = ["SCHEMA", "PostgresConversationStore"]
 
-SCHEMA = """
-SELECT pg_advisory_xact_lock(7310581623);
-CREATE TABLE IF NOT EXISTS conversations (
-    id          uuid PRIMARY KEY,
-    user_id     text NOT NULL,
-    title       text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL,
-    updated_at  timestamptz NOT NULL,
-    turn_count  integer NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS conversations_user_updated_idx
-    ON conversations (user_id, updated_at DESC, id DESC);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation_id  uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-    seq              integer NOT NULL,
-    role             text NOT NULL,
-    content          text NOT NULL,
-    provider         text,
-    model            text,
-    created_at       timestamptz NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-);
-CREATE INDEX IF NOT EXISTS turns_conversation_created_idx
-    ON turns (conversation_id, created_at);
-"""
-"""Idempotent DDL run once per store; ``turns.seq`` is the append order in a conversation."""
+SCHEMA = sql.SCHEMA
 
 _T = TypeVar("_T")
 _Connection = PoolConnectionProxy
@@ -74,37 +62,8 @@ _UNAVAILABLE = (
 )
 """Driver failures that mean "the database cannot serve us now" (not our bugs)."""
 
-_INSERT_CONVERSATION = """
-INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-RETURNING id, user_id, title, created_at, updated_at, turn_count
-"""
-_GET_CONVERSATION = """
-SELECT id, user_id, title, created_at, updated_at, turn_count FROM conversations
-WHERE id = $1 AND user_id = $2
-"""
-_FIRST_PAGE = """
-SELECT id, user_id, title, created_at, updated_at, turn_count FROM conversations
-WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2
-"""
-_BUMP_CONVERSATION = """
-UPDATE conversations SET turn_count = turn_count + $3, updated_at = GREATEST(updated_at, $4)
-WHERE id = $1 AND user_id = $2 RETURNING turn_count
-"""
-_INSERT_TURNS = """
-INSERT INTO turns (conversation_id, seq, role, content, provider, model, created_at)
-SELECT $1, s, r, c, p, m, t
-FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-    AS u(s, r, c, p, m, t)
-"""
-_RECENT_TURNS = """
-SELECT role, content, created_at, provider, model FROM turns
-WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
-"""
-_DELETE_CONVERSATION = "DELETE FROM conversations WHERE id = $1 AND user_id = $2"
-_NEXT_PAGE = """
-SELECT id, user_id, title, created_at, updated_at, turn_count FROM conversations
-WHERE user_id = $1 AND (updated_at, id) < ($2, $3) ORDER BY updated_at DESC, id DESC LIMIT $4
-"""
+_completion_encoder = msgspec.msgpack.Encoder()
+_completion_decoder = msgspec.msgpack.Decoder(Completion)
 
 
 @contextmanager
@@ -209,7 +168,7 @@ class PostgresConversationStore:
             if self._schema_ready:
                 return
             async with pool.acquire(timeout=self._connect_timeout) as conn, conn.transaction():
-                await conn.execute(SCHEMA)
+                await conn.execute(sql.SCHEMA)
             self._schema_ready = True
 
     async def ensure_schema(self) -> None:
@@ -227,7 +186,7 @@ class PostgresConversationStore:
         new_id = uuid.UUID(new_conversation_id())
 
         async def work(conn: _Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow(_INSERT_CONVERSATION, new_id, user_id, title, now)
+            return await conn.fetchrow(sql.INSERT_CONVERSATION, new_id, user_id, title, now)
 
         row = await self._run("create_conversation", work)
         if row is None:  # INSERT ... RETURNING always yields a row
@@ -241,7 +200,7 @@ class PostgresConversationStore:
             return None
 
         async def work(conn: _Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow(_GET_CONVERSATION, parsed, user_id)
+            return await conn.fetchrow(sql.GET_CONVERSATION, parsed, user_id)
 
         row = await self._run("get_conversation", work)
         return None if row is None else _conversation(row)
@@ -255,30 +214,48 @@ class PostgresConversationStore:
 
         async def work(conn: _Connection) -> list[asyncpg.Record]:
             if position is None:
-                return await conn.fetch(_FIRST_PAGE, user_id, limit + 1)
-            return await conn.fetch(_NEXT_PAGE, user_id, *position, limit + 1)
+                return await conn.fetch(sql.FIRST_PAGE, user_id, limit + 1)
+            return await conn.fetch(sql.NEXT_PAGE, user_id, *position, limit + 1)
 
         rows = await self._run("list_conversations", work)
         return page_of([_conversation(row) for row in rows], limit)
 
     async def append_turns(
-        self, *, user_id: str, conversation_id: str, turns: Sequence[Turn]
-    ) -> None:
-        """Append ``turns`` in order in one transaction; ``NotFound`` unless the caller
-        owns the conversation."""
+        self,
+        *,
+        user_id: str,
+        conversation_id: str,
+        turns: Sequence[Turn],
+        reply: IdempotentReply | None = None,
+    ) -> int:
+        """Append ``turns`` in order in one transaction, with ``reply``'s key when given,
+        and return the new ``turn_count``. ``NotFound`` unless the caller owns the
+        conversation; ``DuplicateRequest`` (nothing written) when the key is stored."""
         parsed = parse_conversation_id(conversation_id)
         if parsed is None:
             raise NotFound("conversation not found")
         now = self._clock.now()
 
-        async def work(conn: _Connection) -> bool:
+        async def work(conn: _Connection) -> int | None:
             async with conn.transaction():
-                count = await conn.fetchval(_BUMP_CONVERSATION, parsed, user_id, len(turns), now)
+                count = await conn.fetchval(sql.BUMP_CONVERSATION, parsed, user_id, len(turns), now)
                 if count is None:
-                    return False
+                    return None
+                if reply is not None:
+                    stored = await conn.fetchval(
+                        sql.INSERT_KEY,
+                        user_id,
+                        reply.key,
+                        parsed,
+                        reply.fingerprint,
+                        _completion_encoder.encode(reply.completion),
+                        now,
+                    )
+                    if stored is None:  # raising rolls the whole transaction back
+                        raise DuplicateRequest("idempotency key already stored")
                 if turns:
                     await conn.execute(
-                        _INSERT_TURNS,
+                        sql.INSERT_TURNS,
                         parsed,
                         list(range(count - len(turns), count)),
                         [str(turn.role) for turn in turns],
@@ -287,19 +264,41 @@ class PostgresConversationStore:
                         [turn.model for turn in turns],
                         [turn.created_at for turn in turns],
                     )
-                return True
+                return int(count)
 
-        if not await self._run("append_turns", work):
+        count = await self._run("append_turns", work)
+        if count is None:
             raise NotFound("conversation not found")
+        return count
 
-    async def recent_turns(self, *, conversation_id: str, limit: int) -> list[Turn]:
-        """The last ``limit`` turns, oldest first (empty when the conversation is unknown)."""
+    async def find_reply(self, *, user_id: str, key: str) -> IdempotentReply | None:
+        """The reply stored under ``user_id``'s ``key``, if any."""
+
+        async def work(conn: _Connection) -> asyncpg.Record | None:
+            return await conn.fetchrow(sql.FIND_KEY, user_id, key)
+
+        row = await self._run("find_reply", work)
+        if row is None:
+            return None
+        return IdempotentReply(
+            key=key,
+            fingerprint=row["fingerprint"],
+            conversation_id=str(row["conversation_id"]),
+            completion=_completion_decoder.decode(row["completion"]),
+        )
+
+    async def recent_turns(
+        self, *, conversation_id: str, limit: int, upto: int | None = None
+    ) -> list[Turn]:
+        """The last ``limit`` turns, oldest first, among the first ``upto`` when given
+        (empty when the conversation is unknown)."""
         parsed = parse_conversation_id(conversation_id)
         if parsed is None or limit <= 0:
             return []
+        below = sql.NO_LIMIT if upto is None else upto
 
         async def work(conn: _Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(_RECENT_TURNS, parsed, limit)
+            return await conn.fetch(sql.RECENT_TURNS, parsed, limit, below)
 
         rows = await self._run("recent_turns", work)
         return [
@@ -320,7 +319,7 @@ class PostgresConversationStore:
             return False
 
         async def work(conn: _Connection) -> str:
-            return await conn.execute(_DELETE_CONVERSATION, parsed, user_id)
+            return await conn.execute(sql.DELETE_CONVERSATION, parsed, user_id)
 
         return await self._run("delete_conversation", work) == "DELETE 1"
 

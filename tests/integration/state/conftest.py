@@ -115,7 +115,7 @@ async def _postgres_store(server: PostgresServer) -> PostgresConversationStore:
     await store.ensure_schema()
     conn = await asyncpg.connect(_with_database(server.dsn, _CONTRACT_DB))
     try:
-        await conn.execute("TRUNCATE conversations, turns")
+        await conn.execute("TRUNCATE conversations CASCADE")
     finally:
         await conn.close()
     return store

@@ -61,7 +61,8 @@ def _redis_calls(client: Redis) -> dict[str, Call]:
         "cache.get": lambda: cache.get(REQUEST),
         "cache.put": lambda: cache.put(REQUEST, ANSWER),
         "turns.get_recent": lambda: turns.get_recent(SOME_ID),
-        "turns.put_recent": lambda: turns.put_recent(SOME_ID, [TURN]),
+        "turns.put_recent": lambda: turns.put_recent(SOME_ID, [TURN], version=1),
+        "turns.mark_deleted": lambda: turns.mark_deleted(SOME_ID),
         "turns.invalidate": lambda: turns.invalidate(SOME_ID),
     }
 
@@ -246,7 +247,7 @@ async def test_postgres_store_recreates_a_lost_schema(postgres_server: PostgresS
         await store.ensure_schema()
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute("DROP TABLE turns, conversations")
+            await conn.execute("DROP TABLE idempotency_keys, turns, conversations")
         finally:
             await conn.close()
         assert (await store.list_conversations(user_id="u")).items == ()

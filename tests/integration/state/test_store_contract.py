@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.domain.errors import BadRequest, NotFound
+from service.domain.errors import BadRequest, DuplicateRequest, NotFound
 from service.domain.ports import ConversationStore
-from service.domain.types import Role, Turn
+from service.domain.types import Completion, IdempotentReply, Role, Turn, Usage
 
 ALICE = "user-alice"
 BOB = "user-bob"
@@ -188,3 +188,109 @@ async def test_concurrent_appends_all_land_in_order(store: ConversationStore) ->
     after = await store.get_conversation(user_id=ALICE, conversation_id=conversation.id)
     assert after is not None
     assert after.turn_count == 16
+
+
+async def test_append_returns_the_new_turn_count(store: ConversationStore) -> None:
+    """Each append answers the conversation's turn_count after it (the cache's version)."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    first = await store.append_turns(
+        user_id=ALICE, conversation_id=conversation.id, turns=_turns(2)
+    )
+    second = await store.append_turns(
+        user_id=ALICE, conversation_id=conversation.id, turns=_turns(3, start=2)
+    )
+    assert (first, second) == (2, 5)
+
+
+async def test_recent_turns_upto_is_the_history_as_of_that_count(
+    store: ConversationStore,
+) -> None:
+    """With ``upto`` only the first ``upto`` turns are considered, whatever came later."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    turns = _turns(6)
+    await store.append_turns(user_id=ALICE, conversation_id=conversation.id, turns=turns)
+    recent = await store.recent_turns(conversation_id=conversation.id, limit=3, upto=4)
+    assert recent == turns[1:4]
+    assert await store.recent_turns(conversation_id=conversation.id, limit=3, upto=0) == []
+
+
+def _reply(conversation_id: str, key: str = "key-1", fingerprint: str = "f1") -> IdempotentReply:
+    return IdempotentReply(
+        key=key,
+        fingerprint=fingerprint,
+        conversation_id=conversation_id,
+        completion=Completion(
+            text="stored answer",
+            provider="fake-openai",
+            model="gpt-test",
+            usage=Usage(input_tokens=7, output_tokens=2),
+            finish_reason="length",
+        ),
+    )
+
+
+async def test_an_idempotency_key_is_stored_with_its_turns(store: ConversationStore) -> None:
+    """The reply stored with an append comes back whole under its user and key only."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    reply = _reply(conversation.id)
+    await store.append_turns(
+        user_id=ALICE, conversation_id=conversation.id, turns=_turns(2), reply=reply
+    )
+    assert await store.find_reply(user_id=ALICE, key="key-1") == reply
+    assert await store.find_reply(user_id=BOB, key="key-1") is None
+    assert await store.find_reply(user_id=ALICE, key="key-2") is None
+
+
+async def test_a_stored_key_refuses_a_second_append_writing_nothing(
+    store: ConversationStore,
+) -> None:
+    """An append with a key already stored raises DuplicateRequest and adds no turn."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    await store.append_turns(
+        user_id=ALICE,
+        conversation_id=conversation.id,
+        turns=_turns(2),
+        reply=_reply(conversation.id),
+    )
+    with pytest.raises(DuplicateRequest):
+        await store.append_turns(
+            user_id=ALICE,
+            conversation_id=conversation.id,
+            turns=_turns(2, start=2),
+            reply=_reply(conversation.id, fingerprint="f2"),
+        )
+    assert len(await store.recent_turns(conversation_id=conversation.id, limit=10)) == 2
+    after = await store.get_conversation(user_id=ALICE, conversation_id=conversation.id)
+    assert after is not None
+    assert after.turn_count == 2
+    stored = await store.find_reply(user_id=ALICE, key="key-1")
+    assert stored is not None
+    assert stored.fingerprint == "f1"
+
+
+async def test_a_key_goes_with_its_conversation(store: ConversationStore) -> None:
+    """Deleting the conversation deletes its stored keys."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    await store.append_turns(
+        user_id=ALICE,
+        conversation_id=conversation.id,
+        turns=_turns(2),
+        reply=_reply(conversation.id),
+    )
+    assert await store.delete_conversation(user_id=ALICE, conversation_id=conversation.id)
+    assert await store.find_reply(user_id=ALICE, key="key-1") is None
+
+
+async def test_a_key_on_another_users_conversation_is_not_stored(
+    store: ConversationStore,
+) -> None:
+    """An append refused as not found leaves its key unstored."""
+    conversation = await store.create_conversation(user_id=ALICE)
+    with pytest.raises(NotFound):
+        await store.append_turns(
+            user_id=BOB,
+            conversation_id=conversation.id,
+            turns=_turns(2),
+            reply=_reply(conversation.id),
+        )
+    assert await store.find_reply(user_id=BOB, key="key-1") is None

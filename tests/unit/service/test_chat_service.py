@@ -15,6 +15,7 @@ from service.domain.chat import ChatConfig, ChatService
 from service.domain.errors import BadRequest, DependencyUnavailable, NotFound
 from service.domain.policy import FailurePolicy
 from service.domain.types import (
+    CachedTurns,
     ChatRequest,
     Completion,
     Message,
@@ -80,10 +81,15 @@ class DownCache:
     async def put(self, request: ChatRequest, completion: Completion) -> None:
         raise DependencyUnavailable("redis down", dependency="redis")
 
-    async def get_recent(self, conversation_id: str) -> list[Turn] | None:
+    async def get_recent(self, conversation_id: str) -> CachedTurns | None:
         raise DependencyUnavailable("redis down", dependency="redis")
 
-    async def put_recent(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+    async def put_recent(
+        self, conversation_id: str, turns: Sequence[Turn], *, version: int
+    ) -> None:
+        raise DependencyUnavailable("redis down", dependency="redis")
+
+    async def mark_deleted(self, conversation_id: str) -> None:
         raise DependencyUnavailable("redis down", dependency="redis")
 
     async def invalidate(self, conversation_id: str) -> None:
@@ -217,15 +223,15 @@ async def test_store_down_fail_open_answers_and_reports_unpersisted_turns() -> N
 
 
 async def test_append_failure_fail_open_counts_the_lost_turns() -> None:
-    """A store that fails only on append loses no turn silently under fail-open."""
+    """A store that fails only on append: both turns counted, their outcome unknown."""
 
     class AppendDown(MemoryConversationStore):
-        async def append_turns(self, **kwargs: Any) -> None:
+        async def append_turns(self, **kwargs: Any) -> int:
             raise DependencyUnavailable("write failed", dependency="store")
 
     service, recorder, _ = make(store=AppendDown(), store_policy=FailurePolicy.FAIL_OPEN)
     await service.chat(await service.prepare(ALICE, message="hi"))
-    assert ("turns_unpersisted", 2, "store_unavailable") in recorder.calls
+    assert ("turns_unpersisted", 2, "outcome_unknown") in recorder.calls
 
 
 async def test_cache_down_fail_open_bypasses_the_caches() -> None:
