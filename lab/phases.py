@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -303,8 +302,3 @@ class _Locator:
             if line.split("=", 1)[0].strip() == key:
                 return number
         return 0
-
-
-def phases_mapping(phases: Mapping[str, Phase]) -> list[dict[str, Any]]:
-    """Rows for display (``chaoslab phases``)."""
-    return [p.as_config() for p in phases.values()]
