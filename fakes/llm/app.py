@@ -2,8 +2,8 @@
 
 One ``FakeApp`` serves one vendor. The hot path is plain RSGI with msgspec encoding (no
 framework): parse, ask the ``FaultEngine`` what to do, then answer, fail, hang or reset.
-Streams send their head frames at once, the first token after the time to first token and
-each later token after the per-token delay; with zero delays a whole stream is one write.
+Streams and connection resets are written by ``stream``; the vendors' formats are ``Wire``s
+(``vendors`` picks one).
 On SIGTERM/SIGINT hung requests and hung streams wake at once (a 503, or the stream ends), so
 the worker, which drains in-flight requests before it exits, stops promptly.
 """
@@ -23,15 +23,14 @@ from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in 
     ProtocolClosed,
 )
 
-from fakes.llm import anthropic_wire, netreset, openai_wire
 from fakes.llm.admin import PREFIX, handle_admin
-from fakes.llm.anthropic_wire import AnthropicWire
 from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
 from fakes.llm.faults import FaultConfig, decode_config
 from fakes.llm.metrics import FakeMetrics
-from fakes.llm.openai_wire import OpenAIWire
-from fakes.llm.text import Answer, answer
-from fakes.llm.wire import Headers, Parsed, Problem, Wire
+from fakes.llm.stream import reset_connection, send_stream
+from fakes.llm.text import answer
+from fakes.llm.vendors import Vendor, default_models, make_wire
+from fakes.llm.wire import Headers, Parsed, Problem
 
 __all__ = [
     "ANY_MODEL",
@@ -46,7 +45,6 @@ __all__ = [
     "make_wire",
 ]
 
-Vendor = Literal["openai", "anthropic"]
 ENV_VENDOR = "FAKE_LLM_VENDOR"
 ENV_SEED = "FAKE_LLM_SEED"
 ENV_FAULTS = "FAKE_LLM_FAULTS"
@@ -55,25 +53,10 @@ ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
 _JSON = ("content-type", "application/json")
-_SSE = ("content-type", "text/event-stream; charset=utf-8")
 _PROMETHEUS = ("content-type", "text/plain; version=0.0.4; charset=utf-8")
-_STREAM_HANG_S = 300.0
-# A length no cut stream reaches: the client reads a truncated body when we stop early.
-_PROMISED_LENGTH = str(1 << 40)
 _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # what ended a wait: the awaited event, the fake shutting down, or the timeout
 _Woke = Literal["event", "closing", "timeout"]
-
-
-def default_models(vendor: Vendor) -> tuple[str, ...]:
-    """The models a fake of ``vendor`` serves unless told otherwise."""
-    return openai_wire.MODELS if vendor == "openai" else anthropic_wire.MODELS
-
-
-def make_wire(vendor: Vendor, models: Sequence[str] | None = None) -> Wire:
-    """The wire format of ``vendor``, listing ``models`` (default: ``default_models``)."""
-    listed = default_models(vendor) if models is None else tuple(models)
-    return OpenAIWire(listed) if vendor == "openai" else AnthropicWire(listed)
 
 
 class FakeApp:
@@ -241,7 +224,17 @@ class FakeApp:
                 metrics.decision(decision)
                 progress = [0]
                 try:
-                    await self._stream(proto, parsed, text, decision, headers, request_id, progress)
+                    await send_stream(
+                        proto,
+                        wire,
+                        parsed,
+                        text,
+                        decision,
+                        headers,
+                        request_id,
+                        progress,
+                        wait=self._wait,
+                    )
                 except ProtocolClosed:
                     metrics.outcome("client_closed")
                 else:
@@ -269,7 +262,7 @@ class FakeApp:
     ) -> None:
         wire = self.wire
         if isinstance(decision, Reset):
-            self._reset(scope, proto)
+            reset_connection(scope, proto)
             return
         if isinstance(decision, Hang):
             woke = await self._wait(proto.client_disconnect(), decision.max_s)
@@ -298,72 +291,6 @@ class FakeApp:
         if decision.retry_after_s is not None:
             headers.append(("retry-after", str(decision.retry_after_s)))
         proto.response_bytes(decision.status, headers, body)
-
-    @staticmethod
-    def _reset(scope: Any, proto: Any) -> None:
-        if netreset.drop(scope.client, scope.server):
-            # The socket is shut; granian's own error answer goes nowhere.
-            proto.response_empty(500, [("connection", "close")])
-            return
-        proto.response_stream(200, [_JSON, ("content-length", _PROMISED_LENGTH)])
-
-    async def _stream(
-        self,
-        proto: Any,
-        parsed: Parsed,
-        text: Answer,
-        decision: Serve,
-        headers: Headers,
-        request_id: str,
-        progress: list[int],
-    ) -> None:
-        """Send the stream, counting the tokens sent in ``progress[0]``.
-
-        Raises granian's ``ProtocolClosed`` when the client goes away mid-stream.
-        """
-        wire = self.wire
-        frames = wire.frames(parsed, text, request_id)
-        fault = decision.stream_fault
-        headers.append(_SSE)
-        if fault in ("close", "hang"):
-            headers.append(("content-length", _PROMISED_LENGTH))
-        transport = proto.response_stream(200, headers)
-        tokens = frames.tokens
-        count = len(tokens) if fault is None else min(decision.after_tokens, len(tokens))
-        ttft, per_token = decision.ttft_s, decision.per_token_s
-        if ttft > 0 or per_token > 0:
-            await transport.send_bytes(b"".join(frames.head))
-            if ttft > 0:
-                await asyncio.sleep(ttft)
-            for i in range(count):
-                if i and per_token > 0:
-                    await asyncio.sleep(per_token)
-                await transport.send_bytes(tokens[i])
-                progress[0] = i + 1
-            pending: list[bytes] = []
-        else:
-            pending = [*frames.head, *tokens[:count]]
-        progress[0] = count
-        if fault is None:
-            await transport.send_bytes(b"".join([*pending, *frames.tail]))
-            return
-        if fault == "malformed_json":
-            pending.append(wire.malformed_json(parsed, request_id))
-        elif fault == "malformed_sse":
-            # Two events run together (no blank line between): their data lines join into
-            # text that is not JSON.
-            follow = tokens[count] if count < len(tokens) else frames.tail[0]
-            after = tokens[count + 1] if count + 1 < len(tokens) else frames.tail[-1]
-            pending.append(follow[:-1] + after)
-        elif fault == "error_event":
-            pending.append(wire.error_event(request_id))
-        if pending:
-            await transport.send_bytes(b"".join(pending))
-        if fault == "hang":
-            # until the client goes, _STREAM_HANG_S passes or the fake shuts down
-            await self._wait(proto.client_disconnect(), _STREAM_HANG_S)
-        elif fault in ("malformed_json", "malformed_sse"):
-            await transport.send_bytes(b"".join(frames.tail))
 
 
 def from_env() -> FakeApp:
