@@ -9,6 +9,10 @@ Whether a toxic applies (its ``toxicity``) is drawn once per pipe, and again whe
 is updated; a toxic that does not apply is not in the chain, so ``toxicity: 0`` never
 touches traffic. Removing or updating a toxic wakes whatever it holds, so its data moves
 on at once (an updated slow_close restarts its delay; reset_peer keeps its deadline).
+
+Longer than most modules (about 390 lines) on purpose: each toxic's behaviour is a method
+here because it waits on the pipe's wakers and writes through its transport; moved out, every
+toxic would take the pipe's internals as arguments, on the proxy's hottest path.
 """
 
 from __future__ import annotations

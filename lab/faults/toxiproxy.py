@@ -23,6 +23,10 @@
    or ``%`` can be created but never read, changed or deleted; here names are escaped.
 
 ``lab.servers.ToxiproxyServer`` starts the right server process.
+
+Longer than most modules (about 380 lines) on purpose: it mirrors toxiproxy-python's surface
+(its exceptions, ``Proxy`` and ``Toxiproxy``) with the typed values they return, so the whole
+wrapper and everything it fixes above read in one place.
 """
 
 from __future__ import annotations
