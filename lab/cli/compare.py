@@ -34,6 +34,28 @@ def _fail(message: str) -> NoReturn:
     help="Where run directories live.",
 )
 @click.option(
+    "--run",
+    "run_now",
+    is_flag=True,
+    help="With --scenario: run it now on each phase (a fresh stack each, same load and seed).",
+)
+@click.option("--duration", help="With --run: run length (e.g. 40s); default the scenario's.")
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    help="With --run: users on every phase (default the scenario's, else 10).",
+)
+@click.option(
+    "--nominal-load", is_flag=True, help="With --run: each phase's own nominal load instead."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="With --run: the seed every phase runs with.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     help="Write compare.{md,html,json} here (default: .chaoslab/compare/<time>).",
@@ -44,6 +66,11 @@ def compare(
     scenario: str | None,
     phases: str,
     lab_dir: Path,
+    run_now: bool,
+    duration: str | None,
+    users: int | None,
+    nominal_load: bool,
+    seed: int,
     out: Path | None,
 ) -> None:
     """Compare runs: one table and one plot of what each phase buys and costs.
@@ -51,12 +78,14 @@ def compare(
     Two run directories (RUN_A RUN_B, same scenario): the fix-and-repeat loop and CI's
     regression check; exit 1 when RUN_B is worse than RUN_A beyond both runs' 95 %
     intervals. With --scenario and no directories: the latest run of that scenario on each
-    of --phases from `chaoslab runs` (make the missing ones with `chaoslab run`).
+    of --phases from `chaoslab runs`; with --run, the scenario runs now on each phase, each
+    on a fresh stack with the same load and seed (or each phase's own with --nominal-load).
 
     \b
     Example:
       chaoslab compare .chaoslab/runs/main-v3 .chaoslab/runs/fix-v3
       chaoslab compare --scenario provider-outage --phases v1,v3
+      chaoslab compare --scenario provider-outage --phases v1,v3 --run --duration 60s
     """
     import msgspec
 
@@ -72,6 +101,11 @@ def compare(
 
     chosen = list(run_dirs)
     wanted = [p.strip().lower() for p in phases.split(",") if p.strip()]
+    if run_now:
+        if not scenario or chosen:
+            _fail("--run needs --scenario and no run directories")
+        chosen = _run_each(scenario, wanted, lab_dir=lab_dir, duration=duration, users=users,
+                           nominal_load=nominal_load, seed=seed)  # fmt: skip
     if scenario and not chosen:
         latest: dict[str, Path] = {}
         for entry in find_runs(lab_dir):  # newest first
@@ -124,3 +158,47 @@ def compare(
         code = 1 if found else 0
     click.echo(f"compare: {target / 'compare.html'} (also .md .json)")
     sys.exit(code)
+
+
+def _run_each(
+    scenario: str,
+    phases: list[str],
+    *,
+    lab_dir: Path,
+    duration: str | None,
+    users: int | None,
+    nominal_load: bool,
+    seed: int,
+) -> list[Path]:
+    """Run ``scenario`` on each phase on a fresh stack; the run directories in order."""
+    from rich.console import Console
+
+    from lab.run.display import LiveLine
+    from lab.run.experiment import RunOptions, run_experiment
+    from scenarios.loader import load_scenario
+    from scenarios.model import parse_seconds
+
+    try:
+        seconds = float(parse_seconds(duration)) if duration else None
+        load = load_scenario(scenario).scenario.load
+    except ValueError as error:
+        _fail(str(error).splitlines()[0])
+    same_users = None if nominal_load else (users or load.users or 10)
+    console = Console(highlight=False, soft_wrap=True)
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+    done: list[Path] = []
+    for phase in phases:
+        out = lab_dir / "runs" / f"{stamp}-{phase}-{Path(scenario).stem}"
+        console.print(f"{scenario} on {phase.upper()}: running ({out})", markup=False)
+        options = RunOptions(phase=phase, scenario=scenario, duration=seconds, users=same_users,
+                             seed=seed, out=out, fresh=True,
+                             command=("chaoslab", "compare", "--run", scenario))  # fmt: skip
+        try:
+            with LiveLine(console, users=same_users) as live:
+                result = run_experiment(options, live=live)
+        except (ValueError, RuntimeError, FileExistsError) as error:
+            _fail(f"{phase}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        except KeyboardInterrupt:
+            _fail(f"interrupted while running {phase}")
+        done.append(result.run_dir)
+    return done

@@ -173,3 +173,18 @@ def test_compare_without_runs_is_exit_2(tmp_path: Path) -> None:
     code, _, err = _run("compare", "--scenario", "x", "--lab-dir", str(tmp_path))
     assert code == 2
     assert "chaoslab run --phase v1 --scenario x" in err
+
+
+def test_compare_run_needs_a_scenario(tmp_path: Path) -> None:
+    """--run without --scenario is bad usage: one line, exit 2, nothing started."""
+    code, _, err = _run("compare", "--run", "--lab-dir", str(tmp_path))
+    assert code == 2
+    assert "--run needs --scenario" in err
+
+
+def test_compare_run_unknown_scenario_is_one_line(tmp_path: Path) -> None:
+    """--run with a scenario that does not exist: one line naming it, exit 2."""
+    code, _, err = _run("compare", "--scenario", "no-such", "--run", "--lab-dir", str(tmp_path))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "no-such" in err
