@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from lab.servers.base import ManagedServer
+from lab.servers.base import ManagedServer, http_status
 
 __all__ = ["ServiceReplica"]
 
@@ -52,7 +50,4 @@ class ServiceReplica(ManagedServer):
         }
 
     def probe(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/v1/ready", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status(self.host, self.port, "/v1/ready") == 200

@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any, Literal
 
-import httpx
-
 from lab.binaries import BinaryNotFound, find
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.servers.base import ManagedServer
+from lab.servers.base import ManagedServer, http_status
 
 __all__ = ["Implementation", "ToxiproxyServer", "real_binary"]
 
@@ -53,10 +51,7 @@ class ToxiproxyServer(ManagedServer):
         return [*module, "--host", self.host, "--port", str(self.port)]
 
     def probe(self) -> bool:
-        try:
-            return httpx.get(f"{self.api_url}/version", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status(self.host, self.port, "/version", timeout=0.5) == 200
 
     def client(self, *, timeout: float = 10.0) -> ToxiproxyClient:
         """A client for this server (close it when done)."""

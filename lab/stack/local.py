@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from lab.binaries import BinaryNotFound, find
@@ -40,6 +39,7 @@ from lab.servers import (
     ServerStartError,
     ToxiproxyServer,
 )
+from lab.servers.base import http_status
 from lab.servers.haproxy import Backend
 from lab.servers.postgres import ensure_template
 from lab.servers.service import ServiceReplica
@@ -340,14 +340,11 @@ class LocalStack:
     def _wait_front_door(self, timeout: float = 30.0) -> None:
         if "haproxy" not in self.parts:
             return
-        url = f"{self.front_door}/v1/ready"
+        haproxy = self.parts["haproxy"].server
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if http_status(haproxy.host, haproxy.port, "/v1/ready") == 200:
+                return
             time.sleep(0.1)
         raise StackError(f"the front door {self.front_door} did not become ready in {timeout}s")
 
