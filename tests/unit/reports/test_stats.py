@@ -101,3 +101,12 @@ def test_requests_needed_for_a_quantile() -> None:
     _, high = quantile_interval(values, 0.95)
     assert high is not None
     assert high <= 1.0
+
+
+def test_conclusive_duration_per_phase_target() -> None:
+    """At 20 req/s and a perfect service: V1 (95 %) needs 73 requests, V4 (99.99 %) 38,411."""
+    from reports.stats import conclusive_duration_s
+
+    assert conclusive_duration_s(0.95, 20.0) == pytest.approx(73 / 20)
+    assert conclusive_duration_s(0.9999, 20.0) == pytest.approx(38_411 / 20)
+    assert conclusive_duration_s(0.999, 20.0, expected=0.999) is None
