@@ -59,6 +59,9 @@ def render_junit(report: Report) -> str:
         ("exit_code", str(report.exit_code)),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
+    for o in report.overrides:
+        shown = f"{o.phase_value:g} -> {o.scenario_value:g}" + (" (loosens)" if o.loosens else "")
+        ET.SubElement(properties, "property", name=f"override.{o.name}", value=shown)
     suite.insert(0, properties)
     root = ET.Element("testsuites", name="chaoslab")
     root.append(suite)

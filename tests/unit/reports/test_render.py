@@ -67,6 +67,11 @@ def test_markdown_shows_overrides(tmp_path: Path) -> None:
     assert "availability: 0.999 → 0.95 (loosens)" in result.paths["md"].read_text()
     assert "override: availability 0.999 -> 0.95" in result.text
     assert "scenario override" in result.paths["html"].read_text()
+    assert 'name="override.availability" value="0.999 -&gt; 0.95 (loosens)"' in (
+        result.paths["xml"].read_text()
+    )
+    assert result.report is not None
+    assert result.report.overrides[0].scenario_value == 0.95
 
 
 def _cases(path: Path) -> dict[str, ET.Element]:
