@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import JSONBody
+from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from service.api.errors import encode_problem, problem_responses, to_problem
 from service.api.schemas import ChatDone, ChatIn, ChatOut, UsageOut
 from service.api.sse import SSE_HEADERS, sse_event
 from service.domain.chat import ChatService
-from service.domain.errors import ServiceError
+from service.domain.errors import PersistOutcomeUnknown, ServiceError
 from service.domain.types import StreamDelta, StreamEvent, User
 
 __all__ = ["ChatController"]
@@ -57,6 +57,18 @@ class ChatController(Controller):
         request: Request[User, Any, Any],
         data: JSONBody[ChatIn],
         chat: NamedDependency[ChatService],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                required=False,
+                description=(
+                    "Makes a retry safe: the reply is stored with the turns; the same key "
+                    "with the same body answers that reply again (no new turns), with "
+                    "another body 422. 1-255 printable ASCII characters, per user."
+                ),
+            ),
+        ] = None,
     ) -> ChatOut:
         prepared = await chat.prepare(
             request.user,
@@ -65,6 +77,8 @@ class ChatController(Controller):
             model=data.model,
             temperature=data.temperature,
             max_tokens=data.max_tokens,
+            idempotency_key=idempotency_key,
+            stream=data.stream,
         )
         if data.stream:
             events = chat.stream_chat(prepared)
@@ -113,6 +127,10 @@ async def _chat_events(
         return
     except ServiceError as exc:
         problem, _ = to_problem(exc)
-        yield sse_event(b"error", encode_problem(problem))
+        if isinstance(exc, PersistOutcomeUnknown):  # the turns may be stored: say so
+            body = {**msgspec.to_builtins(problem), "outcome": exc.outcome}
+            yield sse_event(b"error", _ENCODER.encode(body))
+        else:
+            yield sse_event(b"error", encode_problem(problem))
     finally:
         await events.aclose()  # type: ignore[attr-defined]

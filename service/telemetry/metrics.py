@@ -126,7 +126,9 @@ METRICS: tuple[MetricSpec, ...] = (
     _c("chat_dependency_failures_total", ("dependency", "policy"),
        "Dependency failures and the policy applied: fail-open carried on, fail-closed 503."),
     _c("chat_unpersisted_turns_total", ("reason",),
-       "Turns answered but not stored (store down under fail-open, stream incomplete)."),
+       "Turns answered but not known to be stored, by reason: store_unavailable, "
+       "stream_incomplete, duplicate_request, outcome_unknown (the write failed and may "
+       "have committed)."),
     _g("chat_dependency_up", ("dependency",),
        "Whether a dependency answered its last probe (1) or not (0).", "livemin"),
     _g("chat_draining", (),
