@@ -41,6 +41,8 @@ class LoadStats(msgspec.Struct, frozen=True, kw_only=True):
 
     cpu_max_percent: float | None = None
     workers: int | None = None
+    cpu_warning: str | None = None
+    """Locust's own "CPU usage above 90%" warning, when a ``load/*.log`` holds one."""
 
 
 class FaultWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,14 +127,34 @@ def load_run(run_dir: Path) -> RunData:
     )
 
 
+_CPU_WARNINGS = ("CPU usage above", "CPU usage was too high")
+
+
 def _load_stats(run_dir: Path) -> LoadStats | None:
     path = run_dir / LOAD_STATS_FILE
     try:
-        return msgspec.json.decode(path.read_bytes(), type=LoadStats)
+        stats = msgspec.json.decode(path.read_bytes(), type=LoadStats)
     except FileNotFoundError:
-        return None
+        stats = None
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         raise RunDirError(f"{path}: {error}") from None
+    warning = _cpu_warning(run_dir)
+    if warning is None:
+        return stats
+    return msgspec.structs.replace(stats or LoadStats(), cpu_warning=warning)
+
+
+def _cpu_warning(run_dir: Path) -> str | None:
+    """The first line of Locust's logs that says its CPU was saturated."""
+    for log in sorted((run_dir / "load").glob("*.log")):
+        try:
+            text = log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if any(marker in line for marker in _CPU_WARNINGS):
+                return f"{log.name}: {line.strip()[:160]}"
+    return None
 
 
 def _fault_windows(events: list[Event], run_end: float) -> list[FaultWindow]:

@@ -232,6 +232,11 @@ def invalid_reasons(run: RunData, windows: Sequence[WindowSli], sli: Sli) -> lis
             f"the load generator saturated: its CPU peaked at {cpu:.0f} % (limit "
             f"{CPU_LIMIT_PERCENT:.0f} %), so its timings measure itself; add --workers"
         )
+    elif run.load_stats is not None and run.load_stats.cpu_warning:
+        reasons.append(
+            f"the load generator saturated: Locust warned its CPU passed 90 % "
+            f"({run.load_stats.cpu_warning}); add --workers"
+        )
     reasons.extend(_prometheus_reasons(run.prom, windows, t0=run.start))
     return reasons
 

@@ -161,3 +161,17 @@ def test_runner_periodic_checks_group_per_stage(tmp_path: Path) -> None:
     assert "broken in 1 of 2 checks" in during.reason
     assert "availability 90.00 %" in during.reason
     assert lines["check:after:steady state"].verdict == "not_exercised"
+
+
+def test_locust_cpu_warning_in_its_log_is_invalid(tmp_path: Path) -> None:
+    """Locust's own "CPU usage above 90%" line in load/locust.log makes the run invalid."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.load_stats = {"workers": 1}
+    run = builder.write()
+    (run / "load" / "locust.log").write_text(
+        "[2026-11-30 02:00:00,000] host/WARNING/root: CPU usage above 90%! This may constrain "
+        "your throughput\n"
+    )
+    report = build_report(load_run(run))
+    assert report.exit_code == 4
+    assert any("Locust warned its CPU passed 90 %" in r for r in report.invalid_reasons)
