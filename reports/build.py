@@ -74,7 +74,7 @@ def build_report(
         ),
         *check_verdicts(checks),
     ]
-    invalid = invalid_reasons(run, windows, sli)
+    invalid = invalid_reasons(run, windows, sli, checks)
     status = status_of(verdicts, invalid)
     loosening = [o for o in overrides if o.loosens]
     refused = gate and bool(loosening) and not allow_overrides
@@ -118,10 +118,18 @@ def _mapping(value: object) -> dict[str, Any]:
 
 
 def _check(event: Event, t0: float) -> Check:
-    """A ``check`` event as a Check. Two shapes are read: ``{stage, name, passed, value}``
-    and the runner's periodic ``{window, holds, requests, availability, p95_s}`` (a check
-    over no request did not run)."""
+    """A ``check`` event as a Check. Three shapes are read: ``{stage, name, passed, value}``,
+    the runner's periodic ``{window, holds, requests, availability, p95_s}`` (a check over no
+    request did not run) and its ``{fault, took_effect, evidence}`` (stage ``fault``)."""
     detail = event.detail
+    if "took_effect" in detail:  # the runner confirming a fault really happened
+        return Check(
+            t=event.t - t0,
+            stage="fault",
+            name=f"{detail.get('fault', event.id or 'fault')} took effect",
+            passed=_bool_or_none(detail.get("took_effect")),
+            value=_scalar(detail.get("evidence")),
+        )
     passed = _bool_or_none(detail.get("passed", detail.get("holds")))
     if detail.get("requests") == 0:
         passed = None

@@ -217,9 +217,15 @@ def check_verdicts(checks: Sequence[Check]) -> list[TargetVerdict]:
     return out
 
 
-def invalid_reasons(run: RunData, windows: Sequence[WindowSli], sli: Sli) -> list[str]:
+def invalid_reasons(
+    run: RunData, windows: Sequence[WindowSli], sli: Sli, checks: Sequence[Check] = ()
+) -> list[str]:
     """Why this run cannot be judged (empty: it can)."""
     reasons: list[str] = []
+    for check in checks:
+        if check.stage == "fault" and check.passed is False:
+            evidence = f" ({check.value})" if check.value else ""
+            reasons.append(f"a fault did not happen: {check.name} is false{evidence}")
     if not run.finished:
         reasons.append("the run did not finish (no run_end event): it was killed or crashed")
     elif run.end_status in {"failed", "interrupted"}:

@@ -175,3 +175,21 @@ def test_locust_cpu_warning_in_its_log_is_invalid(tmp_path: Path) -> None:
     report = build_report(load_run(run))
     assert report.exit_code == 4
     assert any("Locust warned its CPU passed 90 %" in r for r in report.invalid_reasons)
+
+
+def test_fault_that_did_not_take_effect_is_invalid(tmp_path: Path) -> None:
+    """The runner's {fault, took_effect: false} check: the run tested nothing, invalid."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).fault(20, 30)
+    builder.checks.append({"fault": "outage", "took_effect": False, "evidence": "no 503 seen"})
+    report = _report(builder)
+    assert report.status == "invalid"
+    assert "a fault did not happen: outage took effect is false (no 503 seen)" in (
+        report.invalid_reasons
+    )
+
+
+def test_fault_that_took_effect_is_a_pass_line(tmp_path: Path) -> None:
+    """{fault, took_effect: true} is a passing line under stage "fault"."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).fault(20, 30)
+    builder.checks.append({"fault": "outage", "took_effect": True, "evidence": "confirmed"})
+    assert _verdict(_report(builder), "check:fault:outage took effect") == "pass"
