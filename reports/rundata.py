@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from lab.rundir import (
+    EVENTS_FILE,
     Event,
     RequestRecord,
     RunDirError,
@@ -85,6 +86,11 @@ def load_run(run_dir: Path) -> RunData:
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: not a directory; pass a run directory (see `chaoslab runs`)")
     stack = read_stack(run_dir)
+    if not (run_dir / EVENTS_FILE).is_file():
+        raise RunDirError(
+            f"{run_dir}: no {EVENTS_FILE}: a stack directory, not a run; make a run with "
+            "`chaoslab run --phase PHASE --scenario NAME` and report on its directory"
+        )
     events = sorted(read_events(run_dir), key=lambda e: e.t)
     requests = sorted(read_requests(run_dir), key=lambda r: r.t)
     try:

@@ -188,3 +188,13 @@ def test_compare_run_unknown_scenario_is_one_line(tmp_path: Path) -> None:
     assert code == 2
     assert err.count("\n") == 1
     assert "no-such" in err
+
+
+def test_report_on_a_stack_directory_says_it_is_not_a_run(tmp_path: Path) -> None:
+    """A directory with stack.json but no events: exit 2, naming `chaoslab run`."""
+    run = _good(tmp_path)
+    (run / "events.jsonl").unlink()
+    code, _, err = _run("report", str(run))
+    assert code == 2
+    assert "not a run" in err
+    assert "chaoslab run" in err

@@ -6,6 +6,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.stats import (
     quantile,
@@ -110,3 +112,37 @@ def test_conclusive_duration_per_phase_target() -> None:
     assert conclusive_duration_s(0.95, 20.0) == pytest.approx(73 / 20)
     assert conclusive_duration_s(0.9999, 20.0) == pytest.approx(38_411 / 20)
     assert conclusive_duration_s(0.999, 20.0, expected=0.999) is None
+
+
+@given(good=st.integers(0, 10_000), extra=st.integers(0, 10_000))
+def test_wilson_is_a_proper_interval_around_the_rate(good: int, extra: int) -> None:
+    """For any counts the interval lies in [0, 1] and contains the observed rate."""
+    total = good + extra
+    low, high = wilson(good, total)
+    assert 0.0 <= low <= high <= 1.0
+    if total:
+        assert low - 1e-12 <= good / total <= high + 1e-12
+
+
+@given(
+    rate=st.floats(0.5, 1.0),
+    target=st.sampled_from([0.95, 0.99, 0.999, 0.9999]),
+)
+def test_requests_needed_really_settles_the_verdict(rate: float, target: float) -> None:
+    """At the returned n the Wilson interval of the same rate clears the target, and one
+    request fewer it does not (when n is above the floor of 1)."""
+    needed = requests_needed_proportion(rate, target)
+    if needed is None:
+        return
+    low, high = _wilson_rate(rate, needed)
+    assert low >= target or high < target
+    if needed > 1:
+        low, high = _wilson_rate(rate, needed - 1)
+        assert low < target
+        assert high >= target
+
+
+def _wilson_rate(rate: float, n: int) -> tuple[float, float]:
+    from reports.stats import _wilson_p
+
+    return _wilson_p(rate, n, 1.959963984540054)
