@@ -10,6 +10,11 @@ Measured in one run, ``ROUNDS`` times each, medians printed:
   initdb template, three fakes, the fault proxy with 15 routes, three replicas, HAProxy,
   Prometheus) until ``up`` returns, then ``down`` (timed too).
 
+- ``run baseline 60 s``: ``chaoslab run``'s wall time over the scenario's duration on a stack
+  already up (target at most 1.2); the report's own time beside it;
+- ``locust 1 process vs fake``: the most requests per second one Locust process drives
+  against a fake provider directly (OpenAI-compatible users, no think time).
+
 The ratio ``up v3 / one replica`` says how much the stack costs beyond the one process it
 cannot avoid. Target: up v3 under 10 s on a 2-core machine.
 
@@ -26,6 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from lab.rundir import Stack
 
 __all__ = ["MEASUREMENTS", "Row", "main"]
 
@@ -88,7 +95,98 @@ def up_phase(options: Options) -> list[Row]:
     ]
 
 
-MEASUREMENTS: list[Callable[[Options], list[Row]]] = [one_replica, up_phase]
+def run_overhead(options: Options) -> list[Row]:
+    """Lab overhead of ``chaoslab run``: wall time / scenario duration, on a stack already
+    up (v1, the baseline scenario at its own 60 s). Target: at most 1.2. The report
+    (Prometheus save and rendering, ``chaoslab report``'s work) is timed apart."""
+    from lab.run.experiment import RunOptions, run_experiment
+    from lab.stack import down, up
+
+    duration = 60.0
+    with tempfile.TemporaryDirectory(prefix="bench-lab-run-") as tmp:
+        stack_dir = Path(tmp) / "stack"
+        up("v1", run_dir=stack_dir, timeout=180)
+        try:
+            started = time.monotonic()
+            result = run_experiment(
+                RunOptions(phase="v1", scenario="baseline", duration=duration,
+                           out=Path(tmp) / "run", stack_dir=stack_dir, report=False)
+            )  # fmt: skip
+            wall = time.monotonic() - started
+            from reports import render_all
+            from reports.collect import save
+
+            started = time.monotonic()
+            save(result_stack(stack_dir), Path(tmp) / "run", start=time.time() - wall,
+                 end=time.time())  # fmt: skip
+            render_all(Path(tmp) / "run")
+            report_s = time.monotonic() - started
+        finally:
+            down(stack_dir)
+    ratio = wall / duration
+    verdict = "PASS" if ratio <= 1.2 else "FAIL"
+    return [
+        Row(
+            "run baseline 60 s (wall)",
+            wall,
+            f"overhead {ratio:.2f}x duration ({verdict} vs 1.2), {result.requests} requests",
+        ),
+        Row("report of that run", report_s, "Prometheus save + HTML/MD/JSON/JUnit"),
+    ]
+
+
+def result_stack(stack_dir: Path) -> Stack:
+    from lab.rundir import read_stack
+
+    return read_stack(stack_dir)
+
+
+def locust_max_rps(options: Options) -> list[Row]:
+    """The most requests per second one Locust process drives against a fake directly
+    (OpenAI-compatible users, no think time, half streamed, 10 s)."""
+    import msgspec
+
+    from lab.run.locust import LocustRun
+    from lab.rundir import read_requests
+    from lab.servers import FakeLLMServer
+    from loadtests.config import LoadConfig, write_config
+
+    duration = 10.0
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-lab-locust-") as tmp,
+        FakeLLMServer("openai") as fake,
+    ):
+        run_dir = Path(tmp)
+        config = msgspec.convert({
+            "front_door": fake.admin_url, "api_keys": ["sk-bench"], "run_dir": tmp,
+            "duration": duration, "users": 20, "spawn_rate": 100, "mix": {"openai": 1},
+            "think_time": 0.0, "timeout": 10.0, "model": "gpt-4o-mini", "exporter": False,
+        }, LoadConfig)  # fmt: skip
+        path = write_config(run_dir / "load" / "config.json", config)
+        locust = LocustRun(run_dir=run_dir, config_path=path, duration=duration).start()
+        try:
+            locust.wait(duration + 60)
+        finally:
+            locust.stop()
+        records = read_requests(run_dir)
+    good = [r for r in records if r.outcome == "good"]
+    span = (max(r.t for r in records) - min(r.t for r in records)) if records else duration
+    rps = len(records) / max(span, 1e-9)
+    return [
+        Row(
+            "locust 1 process vs fake",
+            span,
+            f"{rps:.0f} requests/s ({len(good)} of {len(records)} good)",
+        )
+    ]
+
+
+MEASUREMENTS: list[Callable[[Options], list[Row]]] = [
+    one_replica,
+    up_phase,
+    run_overhead,
+    locust_max_rps,
+]
 """Each returns rows; the first row of the first function is the baseline."""
 
 
