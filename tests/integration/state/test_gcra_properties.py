@@ -52,7 +52,8 @@ def with_limiter(request: pytest.FixtureRequest) -> WithLimiter:
 
     async def redis(now: float, check: Callable[[RateLimiter, FakeClock], Awaitable[None]]) -> None:
         clock = FakeClock(now)
-        client = create_redis_client(server.url)
+        # Generous timeouts: a fresh connection per example on a loaded 2-core machine.
+        client = create_redis_client(server.url, socket_timeout=10.0, connect_timeout=10.0)
         try:
             await check(RedisGcraRateLimiter(client, clock=clock.micros), clock)
         finally:

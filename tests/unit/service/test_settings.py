@@ -9,8 +9,19 @@ from pathlib import Path
 import pytest
 
 import service.settings as settings_module
+import service.settings_auth as settings_auth
+import service.settings_env as settings_env
 from service.domain.policy import FailurePolicy
-from service.settings import ENV_VARS, Settings, SettingsError, hash_key
+from service.settings import (
+    ENV_VARS,
+    CacheSettings,
+    RedisSettings,
+    Settings,
+    SettingsError,
+    StoreSettings,
+    hash_key,
+)
+from service.settings_env import EnvReader
 
 PROVIDERS = json.dumps(
     [
@@ -43,9 +54,11 @@ def test_defaults_need_no_variable() -> None:
 
 
 def test_every_variable_read_is_documented() -> None:
-    """Every variable named in the reader is listed in ``ENV_VARS``."""
-    source = Path(settings_module.__file__).read_text()
+    """Every variable named in the settings modules is listed in ``ENV_VARS``."""
+    modules = (settings_module, settings_auth, settings_env)
+    source = "".join(Path(m.__file__ or "").read_text() for m in modules)
     read = set(re.findall(r'"((?:CHAT|PROMETHEUS)_[A-Z_]+)"', source))
+    assert {"CHAT_API_KEYS", "CHAT_PORT"} <= read
     assert read <= set(ENV_VARS)
 
 
@@ -187,3 +200,11 @@ def test_valid_hosts_and_urls_are_kept() -> None:
         assert Settings.from_env({"CHAT_STORE_URL": url}).store.url == url
     for url in ("redis://h:6379/0", "rediss://h", "unix:///run/redis.sock"):
         assert Settings.from_env({"CHAT_REDIS_URL": url}).redis.url == url
+
+
+def test_each_concern_parses_its_own_variables() -> None:
+    """A concern's Struct reads only its variables from a reader, with its defaults."""
+    env = EnvReader({"CHAT_REDIS_URL": "redis://127.0.0.1:1/0", "CHAT_STORE_POLICY": "fail-open"})
+    assert RedisSettings.from_env(env).url == "redis://127.0.0.1:1/0"
+    assert StoreSettings.from_env(env).policy is FailurePolicy.FAIL_OPEN
+    assert CacheSettings.from_env(env) == CacheSettings()
