@@ -8,13 +8,15 @@ This is what ``chaoslab report`` and ``chaoslab run --gate`` both call::
     sys.exit(result.exit_code)  # 0 met, 1 breached, 2 bad input, 3 inconclusive, 4 invalid
 
 It reads only files (never a socket) and writes ``report.{html,md,json,xml}`` into the
-run directory (or ``out_dir``). Bad input (no such directory, a malformed file) is not an
-exception: the result has exit code 2, no report, and ``error`` is one line saying what is
-wrong and how to fix it.
+run directory (or ``out_dir``); with ``GITHUB_STEP_SUMMARY`` set, the Markdown is appended
+to it (so ``chaoslab run --gate`` in a GitHub job shows its verdict). Bad input (no such
+directory, a malformed file) is not an exception: the result has exit code 2, no report,
+and ``error`` is one line saying what is wrong and how to fix it.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +75,10 @@ def render_all(
         path = target / file_name
         path.write_text(render(report), encoding="utf-8")
         paths[name] = path
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and "md" in paths:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(paths["md"].read_text(encoding="utf-8"))
     return ReportResult(
         exit_code=report.exit_code, report=report, paths=paths, text=render_text(report)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -118,10 +117,6 @@ def report(
         first, rest = names[0], names[1:]
         also = f"   (also {' '.join(p.suffix for p in rest)})" if rest else ""
         click.echo(f"report: {first}{also}   exit {result.exit_code}")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and "md" in result.paths:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(result.paths["md"].read_text(encoding="utf-8"))
     sys.exit(result.exit_code)
 
 
