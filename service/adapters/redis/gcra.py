@@ -29,9 +29,12 @@ GCRA_SCRIPT = """
 local limit = math.max(1, tonumber(ARGV[1]))
 local period = tonumber(ARGV[2]) * 1000000
 local now = tonumber(ARGV[3])
+local min_ttl = 1
 if now == nil then
     local clock = redis.call('TIME')
     now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+else
+    min_ttl = 3600000  -- a given clock is not Redis's: expiry cannot follow it
 end
 local e = math.max(1, math.floor(period / limit))
 local span = limit * e
@@ -45,7 +48,7 @@ if ahead > span then
     return {0, 0, ahead - span + SLACK, base - now + SLACK}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX',
-           math.max(1, math.ceil(ahead / 1000)))
+           math.max(min_ttl, math.ceil(ahead / 1000)))
 return {1, math.floor((span - ahead) / e), 0, ahead}
 """.replace("SLACK", str(RETRY_SLACK_US))
 """Returns ``{allowed, remaining, retry_after_us, reset_after_us}`` as integers; a denied
@@ -68,6 +71,8 @@ class RedisGcraRateLimiter:
 
     ``clock`` (integer microseconds) replaces Redis's ``TIME`` for tests that need to
     set the time; in service it is ``None`` and every replica shares Redis's clock.
+    Keys expire on Redis's clock when the TAT has passed; with a given clock, which
+    Redis's expiry cannot follow, they live at least an hour instead.
 
     Redis failures raise ``DependencyUnavailable(dependency="redis")``. The call goes
     through the client's ``auto_pipeline``, batched with the other requests' commands.
