@@ -2,8 +2,8 @@
 
 A run directory is any folder under ``.chaoslab/runs/`` holding a ``stack.json``. Its
 verdict is the ``status`` of its ``report.json`` when one was rendered, else ``-``.
-Pruning never removes the run ``.chaoslab/current`` points at, nor one whose stack
-supervisor is still alive (``chaoslab down`` it first).
+Pruning never removes the directory ``.chaoslab/current`` points at, nor a stack's own
+directory (no run in it) whose supervisor is still alive (``chaoslab down`` it first).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ class RunEntry:
     scenario: str
     verdict: str
     created: float
+    """When the run started (its ``run_start``), else when its stack was made."""
     alive: bool
-    """Its stack's supervisor process still runs."""
+    """A stack's own directory (no run in it) whose supervisor still runs."""
     current: bool
 
 
@@ -39,6 +40,7 @@ class _Status(msgspec.Struct):
 
 
 class _Start(msgspec.Struct):
+    t: float
     kind: str
     detail: dict[str, object] = msgspec.field(default_factory=dict)
 
@@ -59,15 +61,16 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _scenario(run_dir: Path) -> str:
+def _start(run_dir: Path) -> tuple[float | None, str]:
+    """The run's start time and scenario from its ``run_start`` event (first line)."""
     try:
         first = (run_dir / EVENTS_FILE).read_bytes().split(b"\n", 1)[0]
         start = msgspec.json.decode(first, type=_Start)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return "-"
+        return None, "-"
     if start.kind != "run_start":
-        return "-"
-    return str(start.detail.get("scenario") or "-")
+        return None, "-"
+    return start.t, str(start.detail.get("scenario") or "-")
 
 
 def _verdict(run_dir: Path) -> str:
@@ -92,14 +95,15 @@ def find_runs(lab_dir: Path) -> list[RunEntry]:
             stack = read_stack(path)
         except RunDirError:
             continue
+        started, scenario = _start(path)
         entries.append(
             RunEntry(
                 path=path,
                 phase=stack.phase,
-                scenario=_scenario(path),
+                scenario=scenario,
                 verdict=_verdict(path),
-                created=stack.created_at or path.stat().st_mtime,
-                alive=_alive(stack.supervisor_pid),
+                created=started or stack.created_at or path.stat().st_mtime,
+                alive=started is None and _alive(stack.supervisor_pid),
                 current=current is not None and path.resolve() == current,
             )
         )

@@ -73,8 +73,8 @@ def report(
     """Render RUN_DIR's report (HTML, Markdown, JSON, JUnit) from its files alone.
 
     Reads only the run directory (never a socket), so any run can be re-rendered later.
-    RUN_DIR defaults to .chaoslab/current. With GITHUB_STEP_SUMMARY set, the Markdown is
-    appended to it.
+    RUN_DIR defaults to the newest run under .chaoslab/runs. With GITHUB_STEP_SUMMARY set,
+    the Markdown is appended to it.
 
     \b
     Example:
@@ -93,12 +93,7 @@ def report(
     if unknown or not wanted:
         _fail(f"--format {formats!r}: choose from {', '.join(FORMATS)}")
     if run_dir is None:
-        run_dir = Path(".chaoslab") / "current"
-        if not run_dir.exists():
-            _fail(
-                "no RUN_DIR given and no .chaoslab/current here; "
-                "pass a run directory (see `chaoslab runs`)"
-            )
+        run_dir = _latest_run(Path(".chaoslab"))
     result = render_all(
         run_dir,
         gate=gate,
@@ -123,3 +118,14 @@ def report(
 def _fail(message: str) -> NoReturn:
     click.echo(f"chaoslab report: {message}", err=True)
     sys.exit(2)
+
+
+def _latest_run(lab_dir: Path) -> Path:
+    """The newest run directory (one with events) under ``lab_dir/runs``."""
+    from lab.rundir import EVENTS_FILE
+    from reports.runs import find_runs
+
+    for entry in find_runs(lab_dir):
+        if (entry.path / EVENTS_FILE).is_file():
+            return entry.path
+    _fail(f"no RUN_DIR given and no run under {lab_dir / 'runs'}; make one with `chaoslab run`")

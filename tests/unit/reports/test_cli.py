@@ -198,3 +198,20 @@ def test_report_on_a_stack_directory_says_it_is_not_a_run(tmp_path: Path) -> Non
     assert code == 2
     assert "not a run" in err
     assert "chaoslab run" in err
+
+
+def test_report_defaults_to_the_newest_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without RUN_DIR, the newest run under .chaoslab/runs is rendered."""
+    RunBuilder(tmp_path / ".chaoslab" / "runs" / "one", duration=300).requests(rate=20).write()
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run("report", "--format", "json")
+    assert code == 0, out
+    assert (tmp_path / ".chaoslab" / "runs" / "one" / "report.json").is_file()
+
+
+def test_report_without_any_run_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without RUN_DIR and without runs: one line naming `chaoslab run`."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run("report")
+    assert code == 2
+    assert "chaoslab run" in err
