@@ -145,6 +145,31 @@ def test_every_rule_evaluates_without_error(stack: Stack) -> None:
     assert bad == {}
 
 
+# Alerting rules are empty on a healthy stack by design (their conditions are false);
+# recording rules must produce a series once traffic flowed, except these:
+QUIET_RECORDS: dict[str, str] = {}
+
+
+def test_every_recording_rule_yields_a_series_after_traffic(stack: Stack) -> None:
+    """After plain and streamed chats, every recording rule (SLIs for the reports) has a
+    value in Prometheus: nothing the reports read is silently empty."""
+    for n in range(5):
+        chat(stack, f"record {n}")
+        chat(stack, f"stream {n}", stream=True)
+    assert stack.prometheus_url is not None
+    groups = httpx.get(f"{stack.prometheus_url}/api/v1/rules", timeout=5).json()["data"]
+    records = [
+        str(r["name"]) for g in groups["groups"] for r in g["rules"] if r["type"] == "recording"
+    ]
+    assert records
+    deadline = time.monotonic() + 30
+    empty = set(records)
+    while empty and time.monotonic() < deadline:
+        empty = {name for name in empty if not query(stack, name)["data"]["result"]}
+        time.sleep(1.0)
+    assert empty <= QUIET_RECORDS.keys(), sorted(empty)
+
+
 # Series that are absent on a healthy stack carrying a few plain chats, and why: a panel
 # may be empty only when it reads one of these.
 QUIET = {
