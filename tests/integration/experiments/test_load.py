@@ -3,6 +3,7 @@ client SLI exporter, and two distributed workers whose counts add up exactly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -43,14 +44,13 @@ def _run(mini: MiniStack, run_dir: Path, *, workers: int = 0, **fields: object) 
     locust = LocustRun(run_dir=run_dir, config_path=config, duration=5.0, workers=workers).start()
     metrics = ""
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not metrics:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and locust.running():
             time.sleep(0.5)
             for target in (run_dir / "load" / "scrape").glob("*.json"):
                 address = json.loads(target.read_text())[0]["targets"][0]
-                text = httpx.get(f"http://{address}/metrics", timeout=2).text
-                if "chaoslab_client_requests_total{" in text:
-                    metrics = text
+                with contextlib.suppress(httpx.HTTPError):  # the last scrape before exit
+                    metrics = httpx.get(f"http://{address}/metrics", timeout=2).text
         assert locust.wait(60) is not None, locust.log_tail()
     finally:
         locust.stop()
