@@ -116,9 +116,12 @@ def scrape_config(
     *,
     interval_s: float = 1.0,
     rule_files: Sequence[str] = (),
+    file_sd: str | None = None,
 ) -> dict[str, Any]:
     """Prometheus config: one job per component kind, one target per component with a
-    ``metrics_url``, labelled ``instance=<component name>``."""
+    ``metrics_url``, labelled ``instance=<component name>``. ``file_sd`` (a glob such as
+    ``RUN/scrape/*.json``) adds the targets other processes announce there (the load
+    generator's workers, the runner; each entry's ``job`` label names its job)."""
     jobs: dict[str, list[dict[str, Any]]] = {}
     paths: dict[str, str] = {}
     for part in components:
@@ -142,5 +145,15 @@ def scrape_config(
         "scrape_configs": [
             {"job_name": kind, "metrics_path": paths[kind], "static_configs": targets}
             for kind, targets in sorted(jobs.items())
-        ],
+        ]
+        + (
+            [
+                {
+                    "job_name": "announced",
+                    "file_sd_configs": [{"files": [file_sd], "refresh_interval": "1s"}],
+                }
+            ]
+            if file_sd
+            else []
+        ),
     }

@@ -48,7 +48,18 @@ from lab.stack.errors import StackError
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 
-__all__ = ["LocalStack", "Part", "check_binaries", "required_binaries", "template_cache"]
+SCRAPE_DIR = "scrape"
+"""``RUN/scrape/*.json``: Prometheus ``file_sd`` entries other processes drop in (the load
+generator's workers, the runner) are scraped by the stack's Prometheus within a second."""
+
+__all__ = [
+    "SCRAPE_DIR",
+    "LocalStack",
+    "Part",
+    "check_binaries",
+    "required_binaries",
+    "template_cache",
+]
 
 
 def template_cache() -> Path:
@@ -98,10 +109,15 @@ class _StackPrometheus(PrometheusServer):
         super().__init__(**kwargs)
         self._components = components
         self.rule_files: list[str] = []
+        self.file_sd: str | None = None
 
     def config(self) -> dict[str, object]:
-        interval = self.scrape_interval
-        return scrape_config(self._components(), interval_s=interval, rule_files=self.rule_files)
+        return scrape_config(
+            self._components(),
+            interval_s=self.scrape_interval,
+            rule_files=self.rule_files,
+            file_sd=self.file_sd,
+        )
 
     def prepare(self) -> None:
         (self.workdir / "prometheus.yml").write_text(
@@ -212,6 +228,8 @@ class LocalStack:
                            metrics_url=haproxy.metrics_url))  # fmt: skip
         prometheus = _StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
         prometheus.rule_files = [str(p) for p in rule_files_for(phase, self.run_dir / "rules")]
+        (self.run_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
+        prometheus.file_sd = str(self.run_dir / SCRAPE_DIR / "*.json")
         self._add(Part("prometheus", "prometheus", prometheus, url=prometheus.url,
                        metrics_url=f"{prometheus.url}/metrics"))  # fmt: skip
 

@@ -10,7 +10,7 @@ import pytest
 
 from lab.rundir import Stack, read_stack
 from lab.stack import status
-from tests.e2e.stack import bring_up, chat, leftovers, wait_targets_up
+from tests.e2e.stack import bring_up, chat, leftovers, query, wait_targets_up
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,28 @@ def test_prometheus_scrapes_exactly_the_parts_with_metrics_and_all_are_up(stack:
     expected = {(c.kind, c.name) for c in stack.components if c.metrics_url}
     assert seen == expected
     assert all(t["health"] == "up" for t in targets), [t["lastError"] for t in targets]
+
+
+def test_targets_announced_in_the_scrape_dir_are_scraped(stack: Stack) -> None:
+    """A file_sd entry dropped into RUN/scrape/ (what the load generator and the runner
+    write) is scraped within seconds under the job its entry names."""
+    import json
+    import time
+
+    fake = stack.component("fake-openai")
+    address = str(fake.url).removeprefix("http://")
+    entry = [{"targets": [address], "labels": {"job": "chaoslab-load", "worker": "w1"}}]
+    path = Path(stack.run_dir) / "scrape" / "w1.json"
+    path.write_text(json.dumps(entry), encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 30
+        found: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not found:
+            found = query(stack, 'up{job="chaoslab-load", worker="w1"} == 1')["data"]["result"]
+            time.sleep(0.5)
+        assert found
+    finally:
+        path.unlink()
 
 
 def test_status_reports_every_component_up(stack: Stack) -> None:
