@@ -88,6 +88,10 @@ class ChatService:
         guards = Guards(config=config, observer=self.observer)
         self._guards = guards
         self.rules = RequestRules(config)
+        self.build_request = self.rules.build_request
+        """A validated ``ChatRequest``; raises ``BadRequest`` naming the bad field."""
+        self.check_text = self.rules.check_text
+        """``BadRequest`` when a text is empty, too long or holds NUL."""
         self.answers = Answerer(
             backend=backend, response_cache=response_cache, guards=guards, observer=self.observer
         )
@@ -102,33 +106,7 @@ class ChatService:
             store=store, turn_cache=turn_cache, config=config, observer=self.observer
         )
 
-    # -- validation and stateless completions (the OpenAI-compatible endpoint) ---------
-
-    def build_request(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: Sequence[str] = (),
-        field: str = "messages",
-    ) -> ChatRequest:
-        """A validated ``ChatRequest``; raises ``BadRequest`` naming the bad field."""
-        return self.rules.build_request(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            stop=stop,
-            field=field,
-        )
-
-    def check_text(self, text: str, *, field: str) -> None:
-        """See :meth:`RequestRules.check_text`."""
-        self.rules.check_text(text, field=field)
+    # -- stateless completions (the OpenAI-compatible endpoint) ------------------------
 
     async def complete(
         self, request: ChatRequest, *, admission: PendingAdmission | None = None

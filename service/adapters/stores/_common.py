@@ -1,4 +1,5 @@
-"""Pieces every conversation store shares: page cursors, limits, a strictly rising clock."""
+"""Pieces every conversation store shares: page cursors, limits, a strictly rising clock,
+the stored form of an idempotent reply."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from service.domain.errors import BadRequest
-from service.domain.types import Conversation, ConversationPage
+from service.domain.types import Completion, Conversation, ConversationPage
 
 __all__ = [
     "DEPENDENCY",
     "MAX_PAGE_SIZE",
     "RisingClock",
     "clamp_limit",
+    "decode_completion",
     "decode_cursor",
+    "encode_completion",
     "encode_cursor",
     "new_conversation_id",
     "page_of",
@@ -32,6 +35,18 @@ MAX_PAGE_SIZE = 100
 """``list_conversations`` never returns more than this many items per page."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_completion_encoder = msgspec.msgpack.Encoder()
+_completion_decoder = msgspec.msgpack.Decoder(Completion)
+
+
+def encode_completion(completion: Completion) -> bytes:
+    """The bytes an idempotency key's reply is stored as (msgpack)."""
+    return _completion_encoder.encode(completion)
+
+
+def decode_completion(raw: bytes) -> Completion:
+    """The reply stored by :func:`encode_completion`."""
+    return _completion_decoder.decode(raw)
 
 
 def clamp_limit(limit: int) -> int:

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-import msgspec
 from beanie import Document, SortDirection, init_beanie
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
@@ -38,14 +37,15 @@ from service.adapters.stores._common import (
     DEPENDENCY,
     RisingClock,
     clamp_limit,
+    decode_completion,
     decode_cursor,
+    encode_completion,
     new_conversation_id,
     page_of,
     parse_conversation_id,
 )
 from service.domain.errors import DependencyUnavailable, DuplicateRequest, NotFound
 from service.domain.types import (
-    Completion,
     Conversation,
     ConversationPage,
     IdempotentReply,
@@ -110,10 +110,6 @@ class TurnDocument(Document):
                 name="conversation_created",
             ),
         ]
-
-
-_completion_encoder = msgspec.msgpack.Encoder()
-_completion_decoder = msgspec.msgpack.Decoder(Completion)
 
 
 def _key_id(user_id: str, key: str) -> str:
@@ -292,7 +288,7 @@ class MongoConversationStore:
                     "_id": _key_id(user_id, reply.key),
                     "conversation_id": conversation_id,
                     "fingerprint": reply.fingerprint,
-                    "completion": _completion_encoder.encode(reply.completion),
+                    "completion": encode_completion(reply.completion),
                     "created_at": now,
                 }
             )
@@ -310,7 +306,7 @@ class MongoConversationStore:
             key=key,
             fingerprint=str(doc["fingerprint"]),
             conversation_id=str(doc["conversation_id"]),
-            completion=_completion_decoder.decode(bytes(doc["completion"])),
+            completion=decode_completion(bytes(doc["completion"])),
         )
 
     async def recent_turns(

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import TypeVar
 
 import asyncpg
-import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
 from service.adapters.stores import postgres_sql as sql
@@ -29,14 +28,15 @@ from service.adapters.stores._common import (
     DEPENDENCY,
     RisingClock,
     clamp_limit,
+    decode_completion,
     decode_cursor,
+    encode_completion,
     new_conversation_id,
     page_of,
     parse_conversation_id,
 )
 from service.domain.errors import BadRequest, DependencyUnavailable, DuplicateRequest, NotFound
 from service.domain.types import (
-    Completion,
     Conversation,
     ConversationPage,
     IdempotentReply,
@@ -61,9 +61,6 @@ _UNAVAILABLE = (
     asyncpg.InvalidCatalogNameError,
 )
 """Driver failures that mean "the database cannot serve us now" (not our bugs)."""
-
-_completion_encoder = msgspec.msgpack.Encoder()
-_completion_decoder = msgspec.msgpack.Decoder(Completion)
 
 
 @contextmanager
@@ -248,7 +245,7 @@ class PostgresConversationStore:
                         reply.key,
                         parsed,
                         reply.fingerprint,
-                        _completion_encoder.encode(reply.completion),
+                        encode_completion(reply.completion),
                         now,
                     )
                     if stored is None:  # raising rolls the whole transaction back
@@ -284,7 +281,7 @@ class PostgresConversationStore:
             key=key,
             fingerprint=row["fingerprint"],
             conversation_id=str(row["conversation_id"]),
-            completion=_completion_decoder.decode(row["completion"]),
+            completion=decode_completion(row["completion"]),
         )
 
     async def recent_turns(
