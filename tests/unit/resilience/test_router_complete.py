@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import typing
+from collections.abc import Callable
 
 import pytest
 
@@ -271,7 +273,20 @@ def test_router_is_an_llm_provider(clock: ManualClock, observer: RecordingObserv
 
 
 def test_noop_observer_satisfies_the_protocol() -> None:
-    """The default observer implements every ResilienceObserver method."""
+    """The default observer has exactly the protocol's methods, each taking the protocol's
+    arguments, doing nothing and returning None."""
+    protocol = _methods(ResilienceObserver)
+    assert set(_methods(NoopObserver)) == set(protocol)
     observer: ResilienceObserver = NoopObserver()
-    observer.attempt("a", "success", "ok", 0.1)
-    observer.breaker_transition("a", BreakerState.CLOSED, BreakerState.OPEN)
+    samples: dict[object, object] = {str: "a", float: 0.5, int: 2, BreakerState: BreakerState.OPEN}
+    for name, method in protocol.items():
+        hints = typing.get_type_hints(method)
+        hints.pop("return")
+        arguments = {param: samples[kind] for param, kind in hints.items()}
+        assert getattr(observer, name)(**arguments) is None, name
+    assert vars(observer) == {}
+
+
+def _methods(cls: type) -> dict[str, Callable[..., object]]:
+    """The public methods defined in ``cls``'s own body."""
+    return {n: v for n, v in vars(cls).items() if callable(v) and not n.startswith("_")}
