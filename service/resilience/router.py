@@ -27,6 +27,11 @@ Attempt time is a fair share of the deadline: while later providers of the chain
 admit a call (their breaker is not open), one attempt may use at most the time left
 divided by the providers still to try, so a hung provider can never eat the whole
 deadline before failover.
+
+Longer than this package's other modules (about 480 lines) on purpose: ``complete``,
+``stream``, the per-provider lane and the hedged race all work on one request's state
+(``_Call``) and on the shared breakers and budgets; apart, each piece would take that
+state and half of the router's attributes as arguments.
 """
 
 from __future__ import annotations
