@@ -122,3 +122,17 @@ async def test_a_hung_stream_primary_opens_its_breaker_through_lost_hedges(
         assert events[-1].provider == "b"  # type: ignore[union-attr]
     assert router.breaker_states()["a"] is BreakerState.OPEN
     assert a.closed_streams == breaker.min_calls
+
+
+async def test_a_primary_retry_cut_short_by_the_race_is_not_a_slow_call(
+    clock: ManualClock, observer: RecordingObserver
+) -> None:
+    """Only an attempt that itself ran the hedge delay counts as slow: a retry that had
+    just started when the backup won is released, not failed."""
+    breaker = BreakerConfig(min_calls=2, failure_rate_threshold=1.0, open_seconds=30)
+    a = ScriptedProvider("a", clock, steps=[Step(delay=0.4, error=server_error("a")), HUNG])
+    b = ScriptedProvider("b", clock, default=Step(delay=0.05))
+    router = make_router([a, b], clock, observer, config=HEDGE, breaker=breaker)
+    assert (await router.complete(request())).provider == "b"
+    assert a.calls == 2
+    assert router.breaker_states()["a"] is BreakerState.CLOSED
