@@ -8,7 +8,8 @@ Each concern's Struct parses its own variables (``Struct.from_env(reader)``) thr
 typed :class:`~service.settings_env.EnvReader`; the auth concern (API keys, hashed on
 load, and rate-limit tiers) is :mod:`service.settings_auth`. The service knows feature
 flags (retries, breaker, failover, hedging, cache, policies), never the lab's phases.
-Every variable, its unit and its default is listed in ``ENV_VARS``.
+Every variable, its unit and its default is listed in ``ENV_VARS``. About 320 lines on
+purpose: nine small Structs, each beside the parsing of its own variables.
 """
 
 from __future__ import annotations
