@@ -37,16 +37,25 @@ import json
 import os
 import time
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
 
-from lab.phases import get_phase
+from lab.phases import Phase, get_phase
 from lab.rundir import Component, NoControl, ProxyRoute, Stack, write_stack
 from lab.stack.errors import StackError
 
-__all__ = ["DEFAULT_MAX_RPS", "ExternalTargets", "describe", "read_targets"]
+__all__ = [
+    "DEFAULT_MAX_RPS",
+    "ExternalTargets",
+    "describe",
+    "external_components",
+    "external_stack",
+    "load_external",
+    "read_targets",
+]
 
 DEFAULT_MAX_RPS = 10.0
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -116,11 +125,8 @@ def _hosts(targets: ExternalTargets) -> list[tuple[str, str]]:
     return found
 
 
-def describe(
-    phase: str, path: Path, *, run_dir: Path, seed: int = 0, allow_remote: bool = False
-) -> Stack:
-    """Write ``stack.json`` for the stack the file describes; returns it."""
-    spec = get_phase(phase)
+def load_external(path: Path, *, allow_remote: bool = False) -> tuple[ExternalTargets, str]:
+    """The checked file and the API key it names; ``StackError`` (one line) otherwise."""
     targets = read_targets(path)
     if not allow_remote:
         for key, host in _hosts(targets):
@@ -138,9 +144,12 @@ def describe(
             raise StackError(f"{path}: api_key_env names {targets.api_key_env}, which is unset")
     if not api_key:
         raise StackError(f"{path}: give api_key or api_key_env (a key the service accepts)")
-    config = spec.as_config()
-    config["external"] = {"max_rps": targets.max_rps, "targets_file": str(path.resolve())}
-    components = [
+    return targets, api_key
+
+
+def external_components(targets: ExternalTargets) -> list[Component]:
+    """The file's components, each with ``NoControl``."""
+    return [
         Component(
             name=p.name,
             kind=p.kind,
@@ -155,13 +164,49 @@ def describe(
         )
         for p in targets.components
     ]
-    stack = Stack(
-        phase=spec.id, phase_title=spec.title, backend="external", seed=seed,
+
+
+def external_stack(
+    phase: Phase,
+    targets: ExternalTargets,
+    api_key: str,
+    *,
+    path: Path,
+    run_dir: Path,
+    seed: int = 0,
+    components: Sequence[Component] | None = None,
+    prometheus_url: str | None = None,
+    supervisor_pid: int | None = None,
+) -> Stack:
+    """The ``Stack`` for the file; ``components``/``prometheus_url`` when the lab runs its
+    own Prometheus beside it (the file's ``prometheus`` is then kept in
+    ``phase_config.external.prometheus``)."""
+    config = phase.as_config()
+    config["external"] = {
+        "max_rps": targets.max_rps,
+        "targets_file": str(path.resolve()),
+        "prometheus": targets.prometheus,
+    }
+    parts = external_components(targets) if components is None else list(components)
+    return Stack(
+        phase=phase.id, phase_title=phase.title, backend="external", seed=seed,
         created_at=time.time(), run_dir=str(run_dir), front_door=targets.front_door,
         api_key=api_key, load_api_keys=targets.load_api_keys or (api_key,),
-        prometheus_url=targets.prometheus, proxy_api=targets.proxy_api,
-        targets=spec.sla(), phase_config=config, components=tuple(components),
+        prometheus_url=prometheus_url or targets.prometheus, proxy_api=targets.proxy_api,
+        targets=phase.sla(), phase_config=config, components=tuple(parts),
         proxies=tuple(ProxyRoute(**msgspec.structs.asdict(r)) for r in targets.proxies),
+        supervisor_pid=supervisor_pid,
     )  # fmt: skip
+
+
+def describe(
+    phase: str, path: Path, *, run_dir: Path, seed: int = 0, allow_remote: bool = False
+) -> Stack:
+    """Write ``stack.json`` for the stack the file describes, without starting anything
+    (no Prometheus of the lab's own); returns it."""
+    targets, api_key = load_external(path, allow_remote=allow_remote)
+    stack = external_stack(
+        get_phase(phase), targets, api_key, path=path, run_dir=run_dir, seed=seed
+    )
     write_stack(run_dir, stack)
     return stack

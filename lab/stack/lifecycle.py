@@ -61,28 +61,36 @@ def up(
     external_file: Path | None = None,
     allow_remote: bool = False,
 ) -> Stack:
-    """Start (or, on ``external``, describe) the stack of ``phase``; ``StackError``."""
+    """Start the stack of ``phase`` (on ``external``: the lab's own Prometheus beside the
+    stack the file describes); ``StackError`` with one line when it cannot."""
     run_dir = run_dir.resolve()
+    extra: list[str] = []
     if backend == "external":
-        from lab.stack.external import describe
+        from lab.stack.external import load_external
 
         if external_file is None:
             raise StackError("the external backend needs --targets FILE (a TOML or JSON of URLs)")
-        return describe(phase, external_file, run_dir=run_dir, seed=seed, allow_remote=allow_remote)
+        get_phase(phase)
+        load_external(external_file, allow_remote=allow_remote)  # one-line errors, early
+        extra = ["--external", str(external_file.resolve())]
+        extra += ["--allow-remote"] if allow_remote else []
     if backend == "compose":
         from lab.stack.compose import up_compose
 
         return up_compose(phase, run_dir=run_dir, seed=seed)
     from lab.stack.local import check_binaries
 
-    check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
+    if backend == "local":
+        check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
     _refuse_running(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     for stale in (STACK_FILE, "progress.jsonl", "error.txt"):
         (run_dir / stale).unlink(missing_ok=True)
-    if foreground:
+    if foreground and not extra:
         return _up_here(phase, seed=seed, run_dir=run_dir, progress=progress)
-    return _spawn(phase, seed=seed, run_dir=run_dir, progress=progress, timeout=timeout)
+    return _spawn(
+        phase, seed=seed, run_dir=run_dir, progress=progress, timeout=timeout, extra=extra
+    )
 
 
 def _refuse_running(run_dir: Path) -> None:
@@ -132,12 +140,18 @@ def serve(run_dir: Path) -> None:
 
 
 def _spawn(
-    phase: str, *, seed: int, run_dir: Path, progress: Progress | None, timeout: float
+    phase: str,
+    *,
+    seed: int,
+    run_dir: Path,
+    progress: Progress | None,
+    timeout: float,
+    extra: list[str] | None = None,
 ) -> Stack:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "lab.stack.supervisor", "--run-dir", str(run_dir),
-               "--phase", phase, "--seed", str(seed)]  # fmt: skip
+               "--phase", phase, "--seed", str(seed), *(extra or [])]  # fmt: skip
     with (run_dir / "supervisor.log").open("ab") as log:
         child = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -226,8 +226,12 @@ class LocalStack:
                                     check_interval_ms=300)  # fmt: skip
             self._add(Part("haproxy", "haproxy", haproxy, url=haproxy.url,
                            metrics_url=haproxy.metrics_url))  # fmt: skip
+        self._plan_prometheus()
+
+    def _plan_prometheus(self) -> None:
         prometheus = _StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
-        prometheus.rule_files = [str(p) for p in rule_files_for(phase, self.run_dir / "rules")]
+        rules = rule_files_for(self.phase, self.run_dir / "rules")
+        prometheus.rule_files = [str(p) for p in rules]
         (self.run_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
         prometheus.file_sd = str(self.run_dir / SCRAPE_DIR / "*.json")
         self._add(Part("prometheus", "prometheus", prometheus, url=prometheus.url,

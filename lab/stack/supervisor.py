@@ -262,18 +262,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--phase", required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--external", type=Path, default=None, help="external targets file")
+    parser.add_argument("--allow-remote", action="store_true")
     args = parser.parse_args(argv)
     run_dir: Path = args.run_dir.resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     writer = StepWriter(run_dir)
     try:
         phase = get_phase(args.phase)
-        supervisor = Supervisor(
-            lambda me: LocalStack(
-                phase, run_dir=run_dir, seed=args.seed, progress=writer, supervisor=me
-            ),
-            run_dir=run_dir,
-        )
+
+        def make(me: Component) -> LocalStack:
+            options: dict[str, Any] = {
+                "run_dir": run_dir, "seed": args.seed, "progress": writer, "supervisor": me,
+            }  # fmt: skip
+            if args.external is not None:
+                from lab.stack.external_local import ExternalStack
+
+                return ExternalStack(
+                    phase, targets_file=args.external, allow_remote=args.allow_remote, **options
+                )
+            return LocalStack(phase, **options)
+
+        supervisor = Supervisor(make, run_dir=run_dir)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _abort_start)  # while starting: stop what started, exit
         supervisor.start()
