@@ -105,6 +105,9 @@ def up(
     except PhaseError as error:
         err.print(f"chaoslab up: {error}", markup=False)
         sys.exit(2)
+    if foreground and backend != "local":
+        err.print("chaoslab up: --foreground works with --backend local only", markup=False)
+        sys.exit(2)
     console.print(headline, markup=False)
     started = time.monotonic()
 
@@ -143,5 +146,5 @@ def up(
     if foreground:
         console.print("stop: Ctrl-C (or `chaoslab down` from another shell)", markup=False)
         serve(target_dir)
-    elif backend == "local":
+    elif backend in ("local", "external"):
         console.print(f"stop: chaoslab down{where}", markup=False)
