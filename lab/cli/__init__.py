@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
+from typing import Any
 
 import click
 
@@ -43,6 +45,28 @@ class _LazyGroup(click.Group):
             if importlib.util.find_spec(target.partition(":")[0]) is not None
         }
         return sorted(set(super().list_commands(ctx)) | present)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """As click's, but a usage error is one line naming the command, then exit 2."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.UsageError as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `chaoslab`: the help
+                error.show()
+                sys.exit(error.exit_code)
+            where = error.ctx.command_path if error.ctx is not None else "chaoslab"
+            message = " ".join(error.format_message().split())
+            click.echo(f"{where}: {message} (see {where} --help)", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = _COMMANDS.get(cmd_name)

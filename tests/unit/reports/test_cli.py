@@ -215,3 +215,12 @@ def test_report_without_any_run_is_exit_2(tmp_path: Path, monkeypatch: pytest.Mo
     code, _, err = _run("report")
     assert code == 2
     assert "chaoslab run" in err
+
+
+def test_click_usage_errors_are_one_line(tmp_path: Path) -> None:
+    """An out-of-range option is one line naming the command and --help, exit 2."""
+    code, _, err = _run("report", str(tmp_path), "--recovery-window", "0")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "report: Invalid value for '--recovery-window'" in err  # prog name: the runner's
+    assert "report --help)" in err
