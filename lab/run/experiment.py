@@ -166,6 +166,7 @@ class _Run:
             scrape_dir=self.use.stack_dir / "scrape",
         )  # fmt: skip
         config_path = write_config(self.run_dir / "load" / "config.json", config)
+        self.live.users = self.live.users or (None if config.arrival_rate else config.users)
         steady = self.scenario.steady_state
         overrides = {
             "availability": steady.availability,
