@@ -371,12 +371,16 @@ class LocalStack:
         raise StackError(f"the front door {self.front_door} did not become ready in {timeout}s")
 
     def restart(self, name: str) -> Component:
-        """Kill (if alive) and start one part again on the same port; rewrite stack.json."""
+        """Kill (if alive) and start one part again on the same port; rewrite stack.json
+        (new pid; ``extra.restarts`` counts the restarts, ``extra.restarted_at`` the last)."""
         part = self.parts.get(name)
         if part is None:
             raise StackError(f"no component {name!r} in this stack")
         part.server.kill()
         self._start_one(part)
+        with self.lock:
+            part.extra["restarts"] = int(part.extra.get("restarts", 0)) + 1
+            part.extra["restarted_at"] = time.time()
         self.write()
         return part.component()
 

@@ -87,6 +87,7 @@ def test_a_killed_replica_is_routed_around_and_restarted_by_the_supervisor(
     assert after != before
     assert alive(after)
     assert not alive(before)
+    assert read_stack(Path(stack.run_dir)).component("replica-2").extra["restarts"] >= 1
     assert _wait_ready(str(stack.component("replica-2").url), 30)
 
 
