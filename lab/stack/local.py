@@ -11,6 +11,7 @@ and keeps it true (new pids after a restart, the store after a failover). The su
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -328,7 +329,32 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
-        return self.write()
+        stack = self.write()
+        self._wait_scraped()
+        return stack
+
+    def _wait_scraped(self, timeout: float = 5.0) -> None:
+        """Wait (bounded) until Prometheus has scraped every target once; report N/M up."""
+        import json
+
+        prometheus = self.parts["prometheus"].server
+        expected = sum(1 for c in self.components() if c.metrics_url)
+        up = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            connection = http.client.HTTPConnection(prometheus.host, prometheus.port, timeout=2)
+            try:
+                connection.request("GET", "/api/v1/targets?state=active")
+                targets = json.loads(connection.getresponse().read())["data"]["activeTargets"]
+                up = sum(1 for t in targets if t.get("health") == "up")
+            except (OSError, ValueError, KeyError, http.client.HTTPException):
+                up = 0
+            finally:
+                connection.close()
+            if up >= expected:
+                break
+            time.sleep(0.25)
+        self.progress(Step(name="prometheus", state="info", detail=f"{up}/{expected} targets up"))
 
     def _start_proxy(self, part: Part) -> None:
         self._start_one(part)
