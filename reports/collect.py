@@ -176,21 +176,20 @@ def save(
 
 def _scrapes(client: _Client, *, start: float, end: float, interval: float) -> ScrapeSummary:
     window = max(math.ceil(end - start), 1)
-    counts = client.get("/api/v1/query", query=f"count_over_time(up[{window}s])", time=f"{end}")
     raw = client.get("/api/v1/query", query=f"up[{window}s]", time=f"{end}")  # every scrape
-    downs: dict[tuple[str, str], list[float]] = {}
+    targets: list[ScrapeTarget] = []
     for item in raw["result"]:
-        key = (item["metric"].get("job", ""), item["metric"].get("instance", ""))
-        downs[key] = [float(t) for t, v in item.get("values", []) if float(v) == 0.0]
-    targets = [
-        ScrapeTarget(
-            job=item["metric"].get("job", ""),
-            instance=item["metric"].get("instance", ""),
-            scrapes=int(float(item["value"][1])),
-            down=downs.get((item["metric"].get("job", ""), item["metric"].get("instance", "")), []),
+        samples = [(float(t), float(v)) for t, v in item.get("values", [])]
+        targets.append(
+            ScrapeTarget(
+                job=item["metric"].get("job", ""),
+                instance=item["metric"].get("instance", ""),
+                scrapes=len(samples),
+                down=[t for t, v in samples if v == 0.0],
+                first=samples[0][0] if samples else None,
+                last=samples[-1][0] if samples else None,
+            )
         )
-        for item in counts["result"]
-    ]
     return ScrapeSummary(
         scrape_interval=interval,
         expected=int((end - start) // interval),

@@ -62,6 +62,9 @@ class ScrapeTarget(msgspec.Struct, frozen=True, kw_only=True):
     """Scrape attempts inside the window (``count_over_time(up[...])``)."""
     down: list[float] = msgspec.field(default_factory=list)
     """Times of scrapes that failed (``up == 0``)."""
+    first: float | None = None
+    """Its first scrape in the window (a target may join late: a load exporter)."""
+    last: float | None = None
 
 
 class ScrapeSummary(msgspec.Struct, frozen=True, kw_only=True):

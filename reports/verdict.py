@@ -253,9 +253,13 @@ def _prometheus_reasons(
     if prom is None or prom.scrapes is None:
         return []
     reasons: list[str] = []
-    expected = prom.scrapes.expected
+    interval = prom.scrapes.scrape_interval
     for target in prom.scrapes.targets:
         name = f"{target.instance} ({target.job})"
+        expected = prom.scrapes.expected
+        if target.first is not None and target.last is not None and interval > 0:
+            # over the span it existed: a target that joined late (a load exporter) is fine
+            expected = round((target.last - target.first) / interval) + 1
         if expected >= 3 and target.scrapes < SCRAPE_SHARE * expected:
             reasons.append(
                 f"Prometheus missed scrapes of {name}: {target.scrapes} of {expected} expected"

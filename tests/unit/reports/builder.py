@@ -187,14 +187,22 @@ class RunBuilder:
                       step=1.0, metrics=sorted(self.prom or {}))  # fmt: skip
         (folder / INDEX_FILE).write_bytes(encoder.encode(index))
 
-    def scrape(self, expected: int, **targets: tuple[int, list[float]]) -> RunBuilder:
-        """Scrape counts per target name: ``name=(scrapes, [down offsets])``."""
+    def scrape(
+        self,
+        expected: int,
+        span: tuple[float, float] | None = None,
+        **targets: tuple[int, list[float]],
+    ) -> RunBuilder:
+        """Scrape counts per target name: ``name=(scrapes, [down offsets])``; ``span``: the
+        offsets of every target's first and last scrape, when known."""
+        first, last = (T0 + span[0], T0 + span[1]) if span else (None, None)
         self.scrapes = ScrapeSummary(
             scrape_interval=1.0,
             expected=expected,
             targets=[
-                ScrapeTarget(job="replica", instance=name, scrapes=n, down=[T0 + d for d in down])
+                ScrapeTarget(job="replica", instance=name, scrapes=n,
+                             down=[T0 + d for d in down], first=first, last=last)
                 for name, (n, down) in targets.items()
             ],
-        )
+        )  # fmt: skip
         return self

@@ -193,3 +193,15 @@ def test_fault_that_took_effect_is_a_pass_line(tmp_path: Path) -> None:
     builder = RunBuilder(tmp_path, duration=300).requests(rate=20).fault(20, 30)
     builder.checks.append({"fault": "outage", "took_effect": True, "evidence": "confirmed"})
     assert _verdict(_report(builder), "check:fault:outage took effect") == "pass"
+
+
+def test_target_that_joined_late_is_judged_on_its_span(tmp_path: Path) -> None:
+    """A load exporter scraped 40 times from +15 s to +54 s (of 60) missed nothing."""
+    builder = RunBuilder(tmp_path / "a").requests(rate=20)
+    builder.scrape(60, span=(15.0, 54.0), **{"load-exporter": (40, [])})
+    assert _report(builder).invalid_reasons == []
+    builder = RunBuilder(tmp_path / "b").requests(rate=20)
+    builder.scrape(60, span=(15.0, 54.0), **{"load-exporter": (20, [])})
+    assert _report(builder).invalid_reasons == [
+        "Prometheus missed scrapes of load-exporter (replica): 20 of 40 expected"
+    ]
