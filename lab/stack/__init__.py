@@ -16,8 +16,9 @@ Docker Compose, generated from the phase file), ``external`` (a file of URLs).
 
 from lab.stack import control
 from lab.stack.errors import StackError
-from lab.stack.lifecycle import ComponentStatus, down, serve, status, up
+from lab.stack.lifecycle import down, serve, up
 from lab.stack.progress import Progress, Step
+from lab.stack.status import ComponentStatus, status
 
 __all__ = [
     "ComponentStatus",

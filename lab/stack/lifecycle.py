@@ -22,31 +22,21 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-import msgspec
 
 from lab.net import is_listening
 from lab.phases import get_phase
 from lab.rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
 from lab.stack.errors import StackError
-from lab.stack.processes import alive, signal_group, state, stop_group, wait_gone
+from lab.stack.processes import alive, signal_group, stop_group, wait_gone
 from lab.stack.progress import Progress, read_steps
 
-__all__ = ["ComponentStatus", "down", "serve", "status", "up"]
+__all__ = ["down", "serve", "up"]
 
 Backend = Literal["local", "compose", "external"]
 _ROOT = Path(__file__).resolve().parents[2]
 _PID_FILE = "supervisor.pid"
 _children: dict[Path, subprocess.Popen[bytes]] = {}
 _foreground: dict[Path, object] = {}
-
-
-class ComponentStatus(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    kind: str
-    state: Literal["up", "down", "frozen", "unknown"]
-    pid: int | None = None
-    url: str | None = None
-    region: str | None = None
 
 
 def up(
@@ -78,7 +68,7 @@ def up(
         from lab.stack.compose import up_compose
 
         return up_compose(phase, run_dir=run_dir, seed=seed)
-    from lab.stack.local import check_binaries
+    from lab.stack.parts import check_binaries
 
     if backend == "local":
         check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
@@ -285,41 +275,3 @@ def _remove_data(run_dir: Path) -> None:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
-
-
-def status(run_dir: Path) -> list[ComponentStatus]:
-    """Every component of the stack in ``run_dir`` with its state now."""
-    stack = read_stack(run_dir.resolve())
-    rows: list[ComponentStatus] = []
-    for part in stack.components:
-        control = part.control
-        pid: int | None = None
-        if isinstance(control, ProcessControl):
-            pid = control.pid
-            now = state(pid)
-            label: Literal["up", "down", "frozen", "unknown"] = (
-                "up" if now == "running" else "frozen" if now == "frozen" else "down"
-            )
-        else:
-            label = _probe(part.url)
-        rows.append(
-            ComponentStatus(
-                name=part.name,
-                kind=part.kind,
-                state=label,
-                pid=pid,
-                url=part.url,
-                region=part.region,
-            )
-        )
-    return rows
-
-
-def _probe(url: str | None) -> Literal["up", "down", "unknown"]:
-    if not url:
-        return "unknown"
-    rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-    host, _, port = rest.rpartition(":")
-    if not port.isdigit():
-        return "unknown"
-    return "up" if is_listening(host.strip("[]"), int(port), timeout=0.5) else "down"

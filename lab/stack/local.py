@@ -1,9 +1,9 @@
 """The local backend: every component a process on a free loopback port.
 
-``LocalStack`` owns the servers (``lab.servers``) of one phase: it starts them in waves
-(dependencies, fakes, the fault proxy and Prometheus at once; then the replicas and
-HAProxy), routes each dependency of each replica through its own fault-proxy proxy
-(``replica-1.redis``, ``replica-1.store``, ``replica-1.openai``), writes ``stack.json``
+``LocalStack`` owns the servers (``lab.servers``) of one phase: it starts them all at
+once (the standby after its primary), routes each dependency of each replica through its
+own fault-proxy proxy (``replica-1.redis``, ``replica-1.store``, ``replica-1.openai``),
+writes ``stack.json``
 and keeps it true (new pids after a restart, the store after a failover). The supervisor
 (``lab.stack.supervisor``) runs it and watches it.
 """
@@ -15,27 +15,18 @@ import http.client
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from lab.binaries import BinaryNotFound, find
 from lab.net import LOOPBACK, free_port
 from lab.phases import Phase
-from lab.rundir import Component, NoControl, ProcessControl, ProxyRoute, Stack, write_stack
+from lab.rundir import Component, ProcessControl, ProxyRoute, Stack, write_stack
 from lab.servers import (
     FakeLLMServer,
     HAProxyServer,
-    ManagedServer,
     PostgresServer,
-    PrometheusServer,
     RedisServer,
     ServerStartError,
     ToxiproxyServer,
@@ -44,107 +35,20 @@ from lab.servers.base import http_status
 from lab.servers.haproxy import Backend
 from lab.servers.postgres import ensure_template
 from lab.servers.service import ServiceReplica
-from lab.stack.config import Keys, make_keys, replica_env, scrape_config
+from lab.stack.config import Keys, make_keys, replica_env
 from lab.stack.errors import StackError
+from lab.stack.parts import (
+    SCRAPE_DIR,
+    Part,
+    StackPrometheus,
+    check_binaries,
+    store_dir,
+    template_cache,
+)
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 
-SCRAPE_DIR = "scrape"
-"""``RUN/scrape/*.json``: Prometheus ``file_sd`` entries other processes drop in (the load
-generator's workers, the runner) are scraped by the stack's Prometheus within a second."""
-
-__all__ = [
-    "SCRAPE_DIR",
-    "LocalStack",
-    "Part",
-    "check_binaries",
-    "required_binaries",
-    "template_cache",
-]
-
-
-def template_cache() -> Path:
-    """Where the initdb template lives: ``$XDG_CACHE_HOME/chaoslab``; as root (PostgreSQL
-    then runs as an unprivileged user, who cannot enter root's home) under the temp dir."""
-    if os.geteuid() == 0:
-        return Path(tempfile.gettempdir()) / "chaoslab-cache" / "pg-template"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chaoslab" / "pg-template"
-
-
-def _store_dir(run_dir: Path, name: str) -> Path | None:
-    """PostgreSQL's workdir: in the run dir, or (as root) a temp dir the unprivileged
-    server user can enter (``None``: the server makes and removes its own)."""
-    return None if os.geteuid() == 0 else run_dir / "parts" / name
-
-
-@dataclass
-class Part:
-    """One supervised server and how it appears in ``stack.json``."""
-
-    name: str
-    kind: str
-    server: ManagedServer
-    url: str | None = None
-    region: str | None = None
-    index: int | None = None
-    admin_url: str | None = None
-    metrics_url: str | None = None
-    vendor: str | None = None
-    provider: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def component(self) -> Component:
-        pid = self.server.pid
-        control = ProcessControl(pid=pid, pgid=pid) if pid is not None else NoControl()
-        return Component(
-            name=self.name, kind=self.kind, url=self.url, control=control, region=self.region,
-            index=self.index, admin_url=self.admin_url, metrics_url=self.metrics_url,
-            log=str(self.server.log_path), vendor=self.vendor, provider=self.provider,
-            extra=dict(self.extra),
-        )  # fmt: skip
-
-
-class _StackPrometheus(PrometheusServer):
-    def __init__(self, *, components: Callable[[], list[Component]], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._components = components
-        self.rule_files: list[str] = []
-        self.file_sd: str | None = None
-
-    def config(self) -> dict[str, object]:
-        return scrape_config(
-            self._components(),
-            interval_s=self.scrape_interval,
-            rule_files=self.rule_files,
-            file_sd=self.file_sd,
-        )
-
-    def prepare(self) -> None:
-        (self.workdir / "prometheus.yml").write_text(
-            yaml.safe_dump(self.config(), sort_keys=False), encoding="utf-8"
-        )
-
-
-def required_binaries(phase: Phase) -> list[str]:
-    """The external programs the local backend needs for ``phase``."""
-    needed = ["redis-server", "prometheus"]
-    if phase.store.kind == "postgres":
-        needed += ["postgres", "initdb"]
-        if phase.store.standby:
-            needed += ["pg_basebackup", "pg_ctl"]
-    if phase.total_replicas > 1:
-        needed.append("haproxy")
-    return needed
-
-
-def check_binaries(phase: Phase) -> None:
-    """``StackError`` naming the first missing program and how to install it."""
-    for name in required_binaries(phase):
-        try:
-            find(name)
-        except BinaryNotFound as missing:
-            raise StackError(str(missing)) from None
+__all__ = ["LocalStack"]
 
 
 class LocalStack:
@@ -194,13 +98,13 @@ class LocalStack:
                            region=region if regional else None))  # fmt: skip
         if phase.store.kind == "postgres":
             store = PostgresServer(
-                template=template_cache(), workdir=_store_dir(self.run_dir, "postgres")
+                template=template_cache(), workdir=store_dir(self.run_dir, "postgres")
             )
             self._add(Part("postgres", "store", store, url=store.dsn,
                            region=phase.regions[0] if regional else None))  # fmt: skip
             if phase.store.standby:
                 standby = PostgresServer(
-                    primary=store, workdir=_store_dir(self.run_dir, "postgres-standby")
+                    primary=store, workdir=store_dir(self.run_dir, "postgres-standby")
                 )
                 self._add(Part("postgres-standby", "standby-store", standby, url=standby.dsn,
                                region=phase.regions[1]))  # fmt: skip
@@ -230,7 +134,7 @@ class LocalStack:
         self._plan_prometheus()
 
     def _plan_prometheus(self) -> None:
-        prometheus = _StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
+        prometheus = StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
         rules = rule_files_for(self.phase, self.run_dir / "rules")
         prometheus.rule_files = [str(p) for p in rules]
         (self.run_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
