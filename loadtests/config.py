@@ -12,9 +12,12 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["CONFIG_ENV", "LoadConfig", "read_config", "write_config"]
+__all__ = ["CONFIG_ENV", "STOP_FILE", "LoadConfig", "read_config", "write_config"]
 
 CONFIG_ENV = "CHAOSLAB_LOAD_CONFIG"
+STOP_FILE = "stop-at"
+"""``RUN/load/stop-at``: a Unix time written by the runner; the shape stops the load then
+(before ``duration``, which is only a safety net when the runner writes it)."""
 
 
 class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,6 +47,9 @@ class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):
     ttft_targets: tuple[float, ...] = (1.0, 1.5, 2.0)
     exporter: bool = True
     """Serve client-side SLIs to Prometheus from each Locust process."""
+    stop_after: float | None = None
+    """When set, the load ends at ``RUN/load/stop-at`` or this many seconds, whichever comes
+    first (the runner's way); else at ``duration``."""
     scrape_dirs: tuple[str, ...] = ()
     """More ``file_sd`` directories (the stack's) to announce each exporter in, besides
     ``RUN/load/scrape``."""

@@ -12,12 +12,13 @@ front door, API keys, shape, mix, duration, seed. Every Locust process but a mas
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from locust import LoadTestShape, events
 
-from loadtests.config import CONFIG_ENV, read_config
+from loadtests.config import CONFIG_ENV, STOP_FILE, read_config
 from loadtests.exporter import ClientMetrics, write_scrape_target
 from loadtests.requestlog import RequestLog
 from loadtests.shapes import users_at
@@ -112,6 +113,14 @@ for _hook, _handler in _HOOKS:
     _hook.add_listener(_handler)
 
 
+def _stop_due(path: Path) -> bool:
+    """Whether the runner's stop time (``RUN/load/stop-at``) has come."""
+    try:
+        return time.time() >= float(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
 class LabShape(LoadTestShape):
     """Plays the configured shape until the duration; the open model keeps one arrival
     loop per Locust process."""
@@ -121,7 +130,9 @@ class LabShape(LoadTestShape):
         if config is None:
             return None
         elapsed = float(self.get_run_time())  # type: ignore[no-untyped-call]
-        if elapsed >= config.duration:
+        if elapsed >= (config.stop_after or config.duration):
+            return None
+        if _stop_due(Path(config.run_dir) / "load" / STOP_FILE):
             return None
         if config.arrival_rate:
             workers = max(1, config.workers)

@@ -93,6 +93,8 @@ class Injector:
         self.active: dict[str, ActiveFault] = {}
         self.done: list[str] = []
         self.errors: list[str] = []
+        self.last_end_at = 0.0
+        """When the last fault ended (Unix time; 0: none yet)."""
         self._on_change = on_change
 
     @property
@@ -157,6 +159,7 @@ class Injector:
     def _end(self, fault_id: str, *, how: str) -> None:
         active = self.active.pop(fault_id)
         problems = undo(active.steps, self.stack)
+        self.last_end_at = time.time()
         self.errors.extend(f"{fault_id}: undo {p}" for p in problems)
         fault = active.planned.fault
         detail: dict[str, Any] = {"how": how}

@@ -29,7 +29,7 @@ from lab.run.locust import LocustRun, stop_leftover_load
 from lab.run.metrics import RunnerMetrics
 from lab.run.stackuse import StackUse, acquire
 from lab.rundir import Event, Stack, append_events, write_stack
-from loadtests.config import write_config
+from loadtests.config import STOP_FILE, write_config
 from scenarios.injector import (
     RUNS_FILE,
     Injector,
@@ -43,6 +43,18 @@ from scenarios.targets import check_scenario
 __all__ = ["RunOptions", "RunResult", "run_experiment"]
 
 EXIT_INTERRUPTED = 130
+TAIL_S = 2.0
+"""The load runs this long past ``run_end`` so Prometheus scrapes its final counts."""
+HARD_STOP_S = 120.0
+"""Locust ends by itself this long past the duration if the runner never says when."""
+
+
+def _write_stop(run_dir: Path, at: float) -> None:
+    """Tell the Locust shape when to stop (Unix time), in ``RUN/load/stop-at``."""
+    path = run_dir / "load" / STOP_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{at:.3f}", encoding="utf-8")
+    tmp.replace(path)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,7 +187,7 @@ class _Run:
         }
         target = steady.availability or self.stack.targets.availability
         self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / "scrape"])
-        self._event("run_start", detail={
+        run_start = {
             "scenario": self.file.name, "title": self.scenario.title,
             "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
             "duration_s": self.duration, "users": config.users,
@@ -183,26 +195,33 @@ class _Run:
             "command": list(self.options.command), "overrides": overrides,
             "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
             "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
-        })  # fmt: skip
+        }  # fmt: skip
         ui_port = None
         if self.options.ui:
             from lab.net import free_port
 
             ui_port = free_port()
         locust = LocustRun(run_dir=self.run_dir, config_path=config_path,
-                           duration=self.duration, workers=self.options.workers,
+                           duration=self.duration + HARD_STOP_S, workers=self.options.workers,
                            ui_port=ui_port)  # fmt: skip
         injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
                             seed=self.options.seed, duration=self.duration,
                             on_change=self._fault_changed)  # fmt: skip
         stats = LiveStats(self.run_dir)
         how = "run_end"
+        started = False
         try:
             locust.start()
             if locust.ui_url:
                 self.live.note(f"Locust web UI: {locust.ui_url}")
+            self._first_request(locust, stats)
+            self._wait_scraped(max(1, self.options.workers))
+            zero = time.time()
+            _write_stop(self.run_dir, zero + self.duration + TAIL_S)
+            self._event("run_start", detail={**run_start, "timeline_zero": zero})
+            started = True
             self._event("load_start", detail={"users": config.users, "ui": locust.ui_url})
-            self._loop(locust, injector, stats, target)
+            self._loop(locust, injector, stats, target, zero)
         except KeyboardInterrupt as interrupt:
             how = "interrupt"
             self.result.status, self.result.exit_code = "interrupted", EXIT_INTERRUPTED
@@ -216,11 +235,18 @@ class _Run:
         finally:
             injector.close(how=how)
             self.result.errors += injector.errors
-            locust.stop()
             stats.poll()
+            if not started:
+                self._event("run_start", detail=run_start)
             self._event("load_stop", detail={"requests": stats.total})
             self._event("run_end", detail={"status": self.result.status,
                                            "reason": self.result.reason})  # fmt: skip
+            # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
+            # its final counts; then Locust ends by itself
+            _write_stop(self.run_dir, time.time() + TAIL_S)
+            if locust.wait(TAIL_S + 20.0) is None:
+                self.result.errors.append("Locust did not stop on time: stopped")
+            locust.stop()
             self.metrics.close()
             self._write_load_stats()
         self.result.requests = stats.total
@@ -237,11 +263,11 @@ class _Run:
             f"{planned.id}: {fault.action} on {fault.target} {'on' if active else 'off'}"
         )
 
-    def _loop(self, locust: LocustRun, injector: Injector, stats: LiveStats, target: float) -> None:
+    def _loop(
+        self, locust: LocustRun, injector: Injector, stats: LiveStats, target: float, start: float
+    ) -> None:
         steady = self.scenario.steady_state
-        start = self._first_request(locust, stats)
         next_check = start + steady.check_every
-        limit = self.duration + 60.0
         while True:
             now = time.time()
             elapsed = now - start
@@ -255,9 +281,10 @@ class _Run:
                 next_check = now + steady.check_every
                 if self._abort(stats, elapsed, target):
                     return
-            if not locust.running() or elapsed > limit:
-                if locust.running():
-                    self.result.errors.append("Locust did not stop on time: stopped")
+            if elapsed >= self.duration:
+                return
+            if not locust.running():
+                self.result.errors.append(f"Locust ended early: {locust.log_tail(3)}")
                 return
             time.sleep(0.25)
 
@@ -269,16 +296,38 @@ class _Run:
             time.sleep(0.1)
         if stats.total == 0 and not locust.running():
             raise RuntimeError(f"Locust exited before any request: {locust.log_tail(3)}")
-        start = time.time()
-        self._event("note", detail={"timeline_zero": start, "first_requests": stats.total})
-        return start
+        return time.time()
+
+    def _wait_scraped(self, workers: int, timeout: float = 15.0) -> None:
+        """Until the stack's Prometheus scrapes this run's runner and every Locust exporter
+        (so the run's window has all their scrapes); at most ``timeout`` seconds."""
+        url = self.stack.prometheus_url
+        if not url:
+            return
+        import httpx
+
+        name = self.run_dir.name
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                data = httpx.get(f"{url}/api/v1/targets", timeout=2).json()["data"]
+            except (httpx.HTTPError, ValueError, KeyError):
+                return
+            ours = [
+                t for t in data["activeTargets"]
+                if t["labels"].get("run") == name
+                or str(t["labels"].get("worker", "")).startswith(f"{name}-")
+            ]  # fmt: skip
+            if len(ours) >= 1 + workers and all(t["health"] == "up" for t in ours):
+                return
+            time.sleep(0.25)
 
     def _check(
         self, stats: LiveStats, start: float, now: float, injector: Injector, target: float
     ) -> None:
         steady = self.scenario.steady_state
-        if injector.active:
-            window = "during"
+        if injector.active or injector.last_end_at > now - steady.check_every:
+            window = "during"  # a window that saw a fault is not "after" it
         elif injector.done:
             window = "after"
         else:

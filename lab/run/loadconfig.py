@@ -53,6 +53,7 @@ def build_load_config(
     workers: int,
     scrape_dir: Path | None = None,
     model: str | None = None,
+    stop_margin: float = 120.0,
 ) -> LoadConfig:
     load = scenario.load
     latency, ttft = _all_targets()
@@ -79,4 +80,5 @@ def build_load_config(
         latency_targets=tuple(sorted({*latency, stack.targets.latency_p95_s})),
         ttft_targets=tuple(sorted({*ttft, stack.targets.ttft_p95_s})),
         scrape_dirs=(str(scrape_dir),) if scrape_dir is not None else (),
+        stop_after=duration + stop_margin,
     )
