@@ -120,6 +120,10 @@ def run_experiment(
 ) -> RunResult:
     """Run one experiment; bad input raises ``ValueError`` subclasses with one line."""
     scenario_file = load_scenario(options.scenario)
+    if options.backend == "local":
+        from lab.phases import get_phase
+
+        get_phase(options.phase)  # an unknown phase: one line before anything is made
     with _signals_raise():
         use = acquire(
             options.phase,
