@@ -49,6 +49,7 @@ def build_report(
         target=targets["availability"],
         quantiles=quantiles,
         window_s=recovery_window_s,
+        mitigation_applicable=_has_mitigation(run.stack.phase_config),
     )
     checks = [_check(e, run.start) for e in run.events if e.kind == "check"]
     good = [r for r in records if r.outcome == "good"]
@@ -115,6 +116,17 @@ def build_report(
 
 def _mapping(value: object) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def _has_mitigation(phase_config: dict[str, Any]) -> bool:
+    """Whether the phase's service has a breaker or failover (unknown: assume it may)."""
+    flags = phase_config.get("service")
+    if not isinstance(flags, dict):
+        return True
+    keys = ("CHAT_BREAKER_ENABLED", "CHAT_FAILOVER_ENABLED")
+    if not any(key in flags for key in keys):
+        return True
+    return any(flags.get(key) is True for key in keys)
 
 
 def _check(event: Event, t0: float) -> Check:

@@ -2,7 +2,8 @@
 
 - impact: from the fault's start to the first client failure sent inside the window;
 - mitigation: from the fault's start to the first breaker opening or failover the service
-  counted (Prometheus data; at scrape resolution), where the phase has them;
+  counted (Prometheus data; at scrape resolution), where the phase has them (its service
+  flags ``CHAT_BREAKER_ENABLED`` / ``CHAT_FAILOVER_ENABLED`` in ``stack.json``);
 - recovery: from the fault's end to the first moment ``r`` from which the rolling
   availability (over the last ``window_s`` seconds of requests, evaluated at every request)
   stays at or above the target until the next fault or the run's end, and that stretch is
@@ -20,7 +21,7 @@ from reports.promdata import PromData
 from reports.rundata import FaultWindow
 from reports.sli import sli_of
 
-__all__ = ["RECOVERY_WINDOW_S", "mitigation", "recovery", "window_slis"]
+__all__ = ["NOT_IN_PHASE", "RECOVERY_WINDOW_S", "mitigation", "recovery", "window_slis"]
 
 RECOVERY_WINDOW_S = 10.0
 _BREAKER_OPEN = {"state": "open"}
@@ -59,10 +60,16 @@ def recovery(
     return max(moment - fault_end, 0.0)
 
 
+NOT_IN_PHASE = "none in this phase"
+
+
 def mitigation(
-    prom: PromData | None, *, start: float, end: float
+    prom: PromData | None, *, start: float, end: float, applicable: bool = True
 ) -> tuple[float | None, str | None]:
-    """Seconds from ``start`` to the first breaker opening or failover before ``end``."""
+    """Seconds from ``start`` to the first breaker opening or failover before ``end``;
+    ``applicable=False`` (a phase with neither) says so instead of looking."""
+    if not applicable:
+        return None, NOT_IN_PHASE
     if prom is None:
         return None, None
     found: list[tuple[float, str]] = []
@@ -89,6 +96,7 @@ def window_slis(
     target: float,
     quantiles: Sequence[float],
     window_s: float = RECOVERY_WINDOW_S,
+    mitigation_applicable: bool = True,
 ) -> list[WindowSli]:
     """One ``WindowSli`` per fault, times relative to ``t0``."""
     out: list[WindowSli] = []
@@ -101,7 +109,9 @@ def window_slis(
         recovered_after = recovery(
             records, fault_end=fault.end, horizon=horizon, target=target, window_s=window_s
         )
-        mitigation_s, kind = mitigation(prom, start=fault.start, end=fault.end)
+        mitigation_s, kind = mitigation(
+            prom, start=fault.start, end=fault.end, applicable=mitigation_applicable
+        )
         out.append(
             WindowSli(
                 id=fault.id,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from lab.rundir import read_stack, write_stack
 from reports.build import build_report
 from reports.rundata import load_run
 from tests.unit.reports.builder import RunBuilder
@@ -213,3 +215,14 @@ def test_histogram_quantile_interpolates_inside_the_bucket(tmp_path: Path) -> No
     assert report.server.latency["p70"] == pytest.approx(1.05)
     assert report.server.latency["p90"] == pytest.approx(1.1)
     assert report.server.latency["p95"] == pytest.approx(1.1)
+
+
+def test_mitigation_not_in_a_phase_without_breaker_or_failover(tmp_path: Path) -> None:
+    """A phase whose service flags turn breaker and failover off: "none in this phase"."""
+    run = RunBuilder(tmp_path).requests(rate=20).fault(20, 30).write()
+    flags = {"CHAT_BREAKER_ENABLED": False, "CHAT_FAILOVER_ENABLED": False}
+    stack = read_stack(run)
+    write_stack(run, msgspec.structs.replace(stack, phase_config={"service": flags}))
+    window = build_report(load_run(run)).windows[0]
+    assert window.mitigation_s is None
+    assert window.mitigation_kind == "none in this phase"
