@@ -62,6 +62,10 @@ def _error_body(kind: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
+def _model(name: str) -> dict[str, Any]:
+    return {"type": "model", "id": name, "display_name": name, "created_at": "2025-01-01T00:00:00Z"}
+
+
 def _stop(answer: Answer) -> str:
     return "max_tokens" if answer.finish == "length" else "end_turn"
 
@@ -94,15 +98,7 @@ class AnthropicWire(Wire):
     def __init__(self, models: Sequence[str] = MODELS) -> None:
         self._models = _encode(
             {
-                "data": [
-                    {
-                        "type": "model",
-                        "id": m,
-                        "display_name": m,
-                        "created_at": "2025-01-01T00:00:00Z",
-                    }
-                    for m in models
-                ],
+                "data": [_model(m) for m in models],
                 "has_more": False,
                 "first_id": models[0] if models else None,
                 "last_id": models[-1] if models else None,
@@ -218,3 +214,7 @@ class AnthropicWire(Wire):
     def models(self) -> bytes:
         """A page of the ``model`` objects served."""
         return self._models
+
+    def model(self, name: str) -> bytes:
+        """One ``model`` object."""
+        return _encode(_model(name))

@@ -17,6 +17,7 @@ import os
 import signal
 from collections.abc import Awaitable, Sequence
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import prometheus_client
 from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in __all__
@@ -53,6 +54,7 @@ ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
 _JSON = ("content-type", "application/json")
+_MODEL_PREFIX = "/v1/models/"
 _PROMETHEUS = ("content-type", "text/plain; version=0.0.4; charset=utf-8")
 _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # what ended a wait: the awaited event, the fake shutting down, or the timeout
@@ -167,6 +169,8 @@ class FakeApp:
             proto.response_bytes(200, [_PROMETHEUS], self.metrics.render())
         elif path == "/v1/models" and method == "GET":
             proto.response_bytes(200, [_JSON], self.wire.models())
+        elif path.startswith(_MODEL_PREFIX) and method == "GET":
+            self._model(proto, unquote(path[len(_MODEL_PREFIX) :]))
         elif path == "/" and method == "GET":
             status, headers, payload = handle_admin(
                 self.engine, "GET", PREFIX + "/health", b"", vendor=self.vendor
@@ -174,6 +178,15 @@ class FakeApp:
             proto.response_bytes(status, headers, payload)
         else:
             self._unrouted(proto, method, path)
+
+    def _model(self, proto: Any, name: str) -> None:
+        """``GET /v1/models/{name}``: the model object, or the vendor's 404 for another name."""
+        served = self.engine.models
+        if served is None or name in served:
+            proto.response_bytes(200, [_JSON], self.wire.model(name))
+            return
+        asked = Parsed(model=name, prompt="", prompt_tokens=0, max_tokens=None, stream=False)
+        proto.response_bytes(404, [_JSON], self.wire.error(Problem(404, "model", request=asked)))
 
     def _unrouted(self, proto: Any, method: str, path: str) -> None:
         """The vendor's 404 for an unknown path, or its 405 (with ``Allow``) for a known one."""

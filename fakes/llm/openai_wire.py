@@ -91,6 +91,10 @@ def _envelope(kind: str, request: Parsed, request_id: str) -> dict[str, Any]:
     }
 
 
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+
+
 def _usage(request: Parsed, answer: Answer) -> dict[str, int]:
     return {
         "prompt_tokens": request.prompt_tokens,
@@ -112,15 +116,7 @@ class OpenAIWire(Wire):
     )
 
     def __init__(self, models: Sequence[str] = MODELS) -> None:
-        self._models = _encode(
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
-                    for m in models
-                ],
-            }
-        )
+        self._models = _encode({"object": "list", "data": [_model(m) for m in models]})
 
     def api_key(self, authorization: str | None, x_api_key: str | None) -> str | None:
         """The bearer token of ``Authorization``."""
@@ -231,3 +227,7 @@ class OpenAIWire(Wire):
     def models(self) -> bytes:
         """A ``list`` of the ``model`` objects served."""
         return self._models
+
+    def model(self, name: str) -> bytes:
+        """One ``model`` object."""
+        return _encode(_model(name))

@@ -270,3 +270,7 @@ class Wire(abc.ABC):
     @abc.abstractmethod
     def models(self) -> bytes:
         """The body of ``GET /v1/models``."""
+
+    @abc.abstractmethod
+    def model(self, name: str) -> bytes:
+        """The body of ``GET /v1/models/{name}`` for a model served."""

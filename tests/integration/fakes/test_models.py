@@ -121,3 +121,26 @@ def test_star_serves_any_model() -> None:
         assert [m.id for m in client.models.list()] == ["claude-listed"]
         message = client.messages.create(model="whatever-1", max_tokens=5, messages=USER)  # type: ignore[arg-type]
         assert message.model == "whatever-1"
+
+
+def test_openai_sdk_retrieves_a_served_model_and_not_another(fake_openai: FakeLLMServer) -> None:
+    """models.retrieve answers a listed model and raises NotFoundError for another."""
+    client = sdk_client(openai.OpenAI, fake_openai)
+    assert client.models.retrieve("gpt-4o-mini").id == "gpt-4o-mini"
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("gpt-99")
+    assert caught.value.code == "model_not_found"
+
+
+def test_anthropic_sdk_retrieves_a_served_model_and_not_another(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    """models.retrieve answers a listed model and raises NotFoundError 'model: NAME' for another."""
+    client = sdk_client(anthropic.Anthropic, fake_anthropic)
+    assert client.models.retrieve("claude-3-5-haiku-latest").id == "claude-3-5-haiku-latest"
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        client.models.retrieve("claude-x")
+    assert caught.value.body == {
+        "type": "error",
+        "error": {"type": "not_found_error", "message": "model: claude-x"},
+    }
