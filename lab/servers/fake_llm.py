@@ -45,6 +45,12 @@ class FakeLLMServer(ManagedServer):
     ) -> None:
         if vendor not in ("openai", "anthropic"):
             raise ValueError(f"unknown vendor {vendor!r}: choose openai or anthropic")
+        if models is not None and not [m for m in models if m.strip()]:
+            raise ValueError("models: name at least one model (or '*')")
+        if models is not None and any("," in m for m in models):
+            raise ValueError(f"models: a model name cannot contain ',' ({models!r})")
+        if header_timeout_s is not None and not header_timeout_s > 0:
+            raise ValueError(f"header_timeout_s must be more than 0, not {header_timeout_s}")
         self.name = f"fake-{vendor}"
         super().__init__(**kwargs)
         self.vendor: Vendor = vendor
@@ -54,10 +60,6 @@ class FakeLLMServer(ManagedServer):
         )
         self.workers = workers
         self.header_timeout_s = header_timeout_s
-        if models is not None and not [m for m in models if m.strip()]:
-            raise ValueError("models: name at least one model (or '*')")
-        if models is not None and any("," in m for m in models):
-            raise ValueError("models: a model name cannot contain ','")
         self.models: tuple[str, ...] | None = None if models is None else tuple(models)
         self._admin: FakeAdmin | None = None
 
