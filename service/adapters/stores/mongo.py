@@ -116,9 +116,9 @@ class TurnDocument(Document):
         ]
 
 
-def _key_id(user_id: str, key: str) -> str:
-    """One idempotency key's ``_id``: unique per user (NUL cannot occur in a user id)."""
-    return f"{user_id}\x00{key}"
+def _key_id(user_id: str, key: str) -> dict[str, str]:
+    """One idempotency key's ``_id``: a document, unique per user and key."""
+    return {"user": user_id, "key": key}
 
 
 @contextmanager
