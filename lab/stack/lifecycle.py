@@ -47,7 +47,7 @@ def up(
     run_dir: Path,
     foreground: bool = False,
     progress: Progress | None = None,
-    timeout: float = 120.0,
+    timeout: float = 240.0,
     external_file: Path | None = None,
     allow_remote: bool = False,
 ) -> Stack:

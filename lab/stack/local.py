@@ -48,7 +48,10 @@ from lab.stack.parts import (
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 
-__all__ = ["LocalStack"]
+__all__ = ["START_TIMEOUT_S", "LocalStack"]
+
+START_TIMEOUT_S = 90.0
+"""The longest one part may take to become ready."""
 
 
 class LocalStack:
@@ -81,6 +84,9 @@ class LocalStack:
         return self.run_dir / "parts" / name
 
     def _add(self, part: Part) -> Part:
+        # Everything starts at once on a machine that may be busy: a generous bound (a
+        # server that exits fails at once anyway).
+        part.server.start_timeout = max(part.server.start_timeout, START_TIMEOUT_S)
         self.parts[part.name] = part
         return part
 
@@ -326,8 +332,8 @@ class LocalStack:
                 if route.role != "store":
                     continue
                 handle = client.get_proxy(route.name)
-                if handle is not None:
-                    handle.update(upstream=standby.server.address)
+                if handle is not None:  # a new connection to the new primary
+                    handle.update(upstream=standby.server.address, enabled=True)
                 self.routes[index] = ProxyRoute(
                     name=route.name, listen=route.listen, upstream=standby.server.address,
                     role=route.role, component=standby.name, replica=route.replica,

@@ -4,8 +4,9 @@
 (``LocalStack``), writes ``RUN/stack.json`` once everything is ready, then watches it:
 
 - a dead replica is started again on the same port when the phase says ``supervise``;
-- on a phase with a standby store, a dead primary is failed over (standby promoted,
-  every replica's store proxy pointed at it);
+- on a phase with a standby store, a primary that died, or that stopped answering
+  (three failed probes a second apart: frozen, hung), is failed over (standby promoted,
+  every replica's store proxy pointed at it and enabled);
 - a loopback HTTP control channel (the ``supervisor`` component's ``admin_url``) lets
   other processes act on the servers it owns:
 
@@ -44,6 +45,8 @@ __all__ = ["ERROR_FILE", "Supervisor", "main"]
 
 ERROR_FILE = "error.txt"
 _POLL_S = 0.25
+_PRIMARY_MISSES = 3
+"""Consecutive failed probes (one a second) of a live primary before the failover."""
 
 
 class Supervisor:
@@ -69,10 +72,12 @@ class Supervisor:
         self._busy: set[str] = set()
         self._lock = threading.Lock()
         self._part_locks: dict[str, threading.Lock] = {}
+        self._serving = False
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         """Serve the control channel, start the stack, then watch it (in threads)."""
+        self._serving = True
         self._spawn(self.http.serve_forever)
         try:
             self.stack.start()
@@ -89,13 +94,24 @@ class Supervisor:
 
     def _watch(self) -> None:
         phase = self.stack.phase
+        primary = self.stack.parts.get("postgres") if phase.store.standby else None
+        misses = 0
+        next_probe = 0.0
         while not self.stopped.wait(_POLL_S):
             for part in list(self.stack.parts.values()):
                 if self.stopped.is_set() or part.server.running:
                     continue
                 if part.kind == "replica" and phase.supervise:
                     self._restart_async(part.name)
-                elif part.name == "postgres" and part.kind == "store" and not self.stack.promoted:
+            if primary is None or self.stack.promoted or self.stopped.is_set():
+                continue
+            if not primary.server.running:
+                self._failover_async()
+            elif time.monotonic() >= next_probe:
+                # alive but silent (frozen, hung): fail over after _PRIMARY_MISSES probes
+                next_probe = time.monotonic() + 1.0
+                misses = 0 if primary.server.probe() else misses + 1
+                if misses >= _PRIMARY_MISSES:
                     self._failover_async()
 
     def _restart_async(self, name: str) -> None:
@@ -155,7 +171,8 @@ class Supervisor:
         self.stopped.set()
         self.stack.stop()
         self.stack.remove_data()
-        self.http.shutdown()
+        if self._serving:  # shutdown() waits for serve_forever: only when it runs
+            self.http.shutdown()
         self.http.server_close()
 
     def status(self) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from lab.rundir import read_stack
 from tests.e2e.stack import leftovers
 from tests.fixtures.servers import skip_unless_required
 
+# A whole stack starts in the module's first test: bound it for a busy 2-core machine.
+pytestmark = pytest.mark.timeout(420)
+
 
 def _chaoslab(cwd: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -16,6 +16,9 @@ from lab.stack import StackError, control, down, up
 from tests.e2e.stack import leftovers, prometheus_targets
 from tests.fixtures.servers import skip_unless_required
 
+# A whole stack starts in the module's first test: bound it for a busy 2-core machine.
+pytestmark = pytest.mark.timeout(420)
+
 
 @pytest.fixture(scope="module")
 def elsewhere() -> Iterator[FakeLLMServer]:

@@ -12,6 +12,9 @@ from lab.rundir import Stack, read_stack
 from lab.stack import status
 from tests.e2e.stack import bring_up, chat, leftovers, query, wait_targets_up
 
+# A whole stack starts in the module's first test: bound it for a busy 2-core machine.
+pytestmark = pytest.mark.timeout(420)
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:

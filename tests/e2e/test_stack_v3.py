@@ -21,6 +21,9 @@ from tests.unit.observability.promql import dashboard_queries, grafana_to_promql
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "observability" / "grafana" / "dashboards").glob("*.json"))
 
+# A whole stack starts in the module's first test: bound it for a busy 2-core machine.
+pytestmark = pytest.mark.timeout(420)
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
@@ -79,7 +82,7 @@ def test_a_killed_replica_is_routed_around_and_restarted_by_the_supervisor(
     control.kill(stack, "replica-2")
     statuses = [chat(stack, f"after kill {n}").status_code for n in range(20)]
     assert statuses == [200] * 20
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     after = before
     while time.monotonic() < deadline and after == before:
         time.sleep(0.2)
@@ -88,7 +91,7 @@ def test_a_killed_replica_is_routed_around_and_restarted_by_the_supervisor(
     assert alive(after)
     assert not alive(before)
     assert read_stack(Path(stack.run_dir)).component("replica-2").extra["restarts"] >= 1
-    assert _wait_ready(str(stack.component("replica-2").url), 30)
+    assert _wait_ready(str(stack.component("replica-2").url), 90)
 
 
 def test_requests_in_flight_on_a_killed_replica_are_lost_not_retried(stack: Stack) -> None:
@@ -107,7 +110,7 @@ def test_requests_in_flight_on_a_killed_replica_are_lost_not_retried(stack: Stac
         httpx.delete(f"{fake.admin_url}/faults", timeout=5)
     assert 502 in statuses or 503 in statuses, statuses
     assert statuses.count(200) >= 3, statuses
-    assert _wait_ready(str(stack.component("replica-1").url), 60)
+    assert _wait_ready(str(stack.component("replica-1").url), 120)
 
 
 def test_freeze_and_resume_act_on_the_process_group(stack: Stack) -> None:
