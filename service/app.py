@@ -41,6 +41,7 @@ from service.api.auth import Authenticator, AuthMiddleware
 from service.api.body import BodyRequest
 from service.api.deps import DEPENDENCIES
 from service.api.errors import problem_handler
+from service.api.openapi import OpenAPIJson, OpenAPILimits
 from service.domain.admission import Admission
 from service.domain.chat import ChatConfig, ChatService
 from service.domain.health import Lifecycle, Probe, ReadinessChecker
@@ -217,7 +218,7 @@ def create_app(settings: Settings, *, overrides: Overrides | None = None) -> Lit
         exception_handlers={Exception: problem_handler},
         request_class=BodyRequest,
         request_max_body_size=settings.server.max_body_bytes,
-        openapi_config=_openapi(),
+        openapi_config=_openapi(settings),
         lifespan=[lifespan],
         logging_config=None,
         state=State({"lifecycle": lifecycle, "metrics": metrics, "settings": settings}),
@@ -247,13 +248,19 @@ def _closed(policy: FailurePolicy) -> bool:
     return policy is FailurePolicy.FAIL_CLOSED
 
 
-def _openapi() -> OpenAPIConfig:
+def _openapi(s: Settings) -> OpenAPIConfig:
+    limits = OpenAPILimits(
+        models=None if s.models is None else sorted(s.models),
+        max_message_chars=s.limits.max_message_chars,
+        max_tokens=s.limits.max_tokens,
+        max_turns=s.limits.max_turns,
+    )
     return OpenAPIConfig(
         title="LLM chat service",
         version="1.0.0",
         description="Chat with LLM providers behind retries, breakers and failover.",
         path="/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/")],
+        render_plugins=[SwaggerRenderPlugin(path="/"), OpenAPIJson(limits=limits)],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")

@@ -90,8 +90,12 @@ class CompletionsController(Controller):
         if unsupported is not None:
             raise BadRequest("not supported by this gateway (text chat only)", field=unsupported)
         stop = [data.stop] if isinstance(data.stop, str) else list(data.stop or ())
+        messages = [_message(i, m) for i, m in enumerate(data.messages)]
+        if data.max_tokens is not None and data.max_completion_tokens is not None:
+            # max_completion_tokens wins; a max_tokens out of range is refused all the same
+            chat.build_request(messages, model=data.model, max_tokens=data.max_tokens)
         request = chat.build_request(
-            [_message(i, m) for i, m in enumerate(data.messages)],
+            messages,
             model=data.model,
             temperature=data.temperature,
             max_tokens=data.max_completion_tokens or data.max_tokens,
@@ -138,10 +142,16 @@ def _message(index: int, message: MessageIn) -> Message:
         )
     content = message.content
     if isinstance(content, list):
-        texts = [p.text or "" for p in content if p.type == "text"]
+        texts = [p.text for p in content if p.type == "text"]
         if len(texts) != len(content):
             raise BadRequest("only text content parts are supported", field=f"messages[{index}]")
-        content = "".join(texts)
+        if not texts:
+            raise BadRequest("must hold at least one part", field=f"messages[{index}].content")
+        for part, text in enumerate(texts):
+            if text is None or not text.strip():  # as the OpenAPI document says
+                field = f"messages[{index}].content[{part}].text"
+                raise BadRequest("must not be empty", field=field)
+        content = "".join(t or "" for t in texts)
     return Message(role=role, content=content or "")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get
+from litestar import Controller, Request, Response, delete, get, route
 from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
 from litestar.params import FromPath, Parameter
 
 from service.api.errors import problem_responses
@@ -14,6 +15,13 @@ from service.domain.chat import ChatService
 from service.domain.types import User
 
 __all__ = ["ConversationController"]
+
+_ONE_ALLOWS = "DELETE, GET, OPTIONS"
+"""``Allow`` of ``/v1/conversations/{id}``. Litestar's automatic OPTIONS answer on a path
+with two handlers lists only the methods of the first one registered (``DELETE,
+OPTIONS``), so this route answers OPTIONS itself. Litestar registers a controller's
+handlers in the order of their qualified names and keeps the first OPTIONS handler of a
+path: ``allow_conversation`` sorts before ``delete_conversation`` on purpose."""
 
 
 class ConversationController(Controller):
@@ -66,3 +74,13 @@ class ConversationController(Controller):
         conversation_id: FromPath[str],
     ) -> None:
         await chat.delete_conversation(request.user, conversation_id)
+
+    @route(
+        "/{conversation_id:str}",
+        http_method=[HttpMethod.OPTIONS],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def allow_conversation(self, conversation_id: FromPath[str]) -> Response[None]:
+        del conversation_id
+        return Response(None, status_code=204, headers={"allow": _ONE_ALLOWS})

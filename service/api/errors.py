@@ -1,7 +1,8 @@
 """Errors to HTTP, in one function: ``to_problem`` maps every error to an RFC 9457
 problem (``application/problem+json``) naming the field and the reason.
 
-- ``ServiceError`` subclasses: ``BadRequest`` 422, ``Unauthorized`` 401, ``NotFound`` 404,
+- ``ServiceError`` subclasses: ``BadRequest`` 422 (400 for a malformed ``cursor``),
+  ``Unauthorized`` 401, ``NotFound`` 404,
   ``RateLimited`` 429 (``Retry-After`` and ``RateLimit-*``), ``DependencyUnavailable`` and
   ``Draining`` 503, ``AllProvidersFailed`` 503 (or the client error inside it),
   ``ProviderError`` by kind, ``StreamInterrupted`` 502;
@@ -63,6 +64,7 @@ _PATH_IN_MESSAGE = re.compile(r" - at `\$\.?([^`]*)`$")
 
 _EMPTY_BODY = "empty or missing; expected a JSON object"
 _NOT_UTF8 = "not valid UTF-8"
+_QUERY_FIELDS = frozenset({"cursor"})
 _PHRASES = {413: "Content Too Large", 422: "Unprocessable Content"}
 """RFC 9110 reason phrases where Python's ``HTTPStatus`` still has the older wording."""
 
@@ -155,7 +157,10 @@ def _body_problem(status: int, detail: str) -> Problem:
 
 def _service_problem(exc: ServiceError) -> tuple[Problem, dict[str, str]]:
     if isinstance(exc, BadRequest):
-        return Problem(title="", status=422, detail=exc.detail, field=exc.field), {}
+        # a query parameter that does not parse (a malformed cursor) is a 400, like
+        # Litestar's own query validation; refused input is a 422
+        status = 400 if exc.field in _QUERY_FIELDS else 422
+        return Problem(title="", status=status, detail=exc.detail, field=exc.field), {}
     if isinstance(exc, Unauthorized):
         headers = {"www-authenticate": 'Bearer realm="chat"'}
         return Problem(title="", status=401, detail=exc.detail), headers
