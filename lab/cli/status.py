@@ -86,11 +86,12 @@ def status(*, run_dir: Path | None, as_json: bool) -> None:
         click.echo(msgspec.json.encode(rows).decode())
     else:
         table = Table(title=f"stack in {where}", title_justify="left", box=None)
-        for column in ("component", "kind", "state", "pid", "url"):
+        for column in ("component", "kind", "state", "pid", "restarts", "url"):
             table.add_column(column)
         colour = {"up": "green", "frozen": "yellow", "down": "red", "unknown": "dim"}
         for row in rows:
             state = f"[{colour[row.state]}]{row.state}[/]"
-            table.add_row(row.name, row.kind, state, str(row.pid or "-"), row.url or "-")
+            restarts = str(row.restarts) if row.restarts else "-"
+            table.add_row(row.name, row.kind, state, str(row.pid or "-"), restarts, row.url or "-")
         Console(soft_wrap=True).print(table)
     sys.exit(0 if all(row.state == "up" for row in rows) else 1)

@@ -21,6 +21,8 @@ class ComponentStatus(msgspec.Struct, frozen=True, kw_only=True):
     pid: int | None = None
     url: str | None = None
     region: str | None = None
+    restarts: int = 0
+    """Restarts by the supervisor (``stack.json`` ``extra.restarts``)."""
 
 
 def status(run_dir: Path) -> list[ComponentStatus]:
@@ -46,6 +48,7 @@ def status(run_dir: Path) -> list[ComponentStatus]:
                 pid=pid,
                 url=part.url,
                 region=part.region,
+                restarts=int(part.extra.get("restarts", 0)),
             )
         )
     return rows
