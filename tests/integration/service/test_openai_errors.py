@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from lab.net import free_port
+from lab.servers import FakeLLMServer
 from service.settings import ChatLimits, ServerSettings, Settings
 from tests.fixtures.service import ServiceUsers, provider_config
 from tests.integration.service.conftest import MODEL, Client, MakeClient
@@ -169,3 +170,31 @@ async def test_service_routes_keep_problem_json(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "message"
+
+
+async def test_a_stream_cut_midway_ends_with_an_openai_error_event(
+    chat_client: MakeClient,
+    openai_settings: Callable[..., Settings],
+    fake_openai: FakeLLMServer,
+    service_users: ServiceUsers,
+) -> None:
+    """A provider failing after the first chunk ends the stream with OpenAI's error body
+    as an event (no ``[DONE]``): the SDK's iterator raises ``APIError`` carrying it."""
+    client = _sdk(await chat_client(openai_settings()), service_users.alice)
+    fake_openai.set_faults({"stream": {"rate": 1.0, "mix": {"close": 1.0}, "after_tokens": 2}})
+    try:
+        stream = await client.chat.completions.create(
+            model=MODEL,
+            messages=USER,  # type: ignore[arg-type]
+            stream=True,
+            temperature=0.7,
+        )
+        with pytest.raises(openai.APIError) as cut:
+            async for _ in stream:
+                pass
+    finally:
+        fake_openai.reset()
+    body = cut.value.body
+    assert isinstance(body, dict)
+    assert set(body) == {"message", "type", "param", "code"}
+    assert body["type"] == "server_error"
