@@ -1,4 +1,5 @@
-"""HTTP API: thin controllers over the chat domain, errors mapped once to problem+json."""
+"""HTTP API: thin controllers over the chat domain, errors mapped once (``errors``) to
+problem+json, rendered in OpenAI's dialect on the OpenAI-compatible route (``openai_errors``)."""
 
 from __future__ import annotations
 

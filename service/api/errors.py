@@ -14,6 +14,8 @@ problem (``application/problem+json``) naming the field and the reason.
 The ``title`` depends on the status only (RFC 9457 with ``type`` ``about:blank``: the
 status's reason phrase, RFC 9110 wording), so one status always has one title; the
 ``detail`` says what went wrong. ``problem_responses`` documents these answers in OpenAPI.
+``service.api.openai_errors`` renders the same mapping in OpenAI's error dialect for the
+route that imitates OpenAI.
 """
 
 from __future__ import annotations
@@ -247,7 +249,8 @@ def _field_of(key: str, message: str) -> str:
 
 _WHEN = {
     400: "Malformed request: invalid JSON or UTF-8, an empty body, a wrong type, a missing or "
-    "unknown field, an out-of-range parameter; `field` and `errors` name it",
+    "unknown field, an out-of-range parameter, a malformed cursor; `field` and `errors` "
+    "name it",
     401: "Missing or unknown API key (`WWW-Authenticate: Bearer`)",
     404: "No such conversation for this caller",
     413: "Request body larger than `CHAT_MAX_BODY_BYTES`",
