@@ -4,6 +4,7 @@ runs sharing one stack, and Locust's web UI."""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import threading
@@ -154,3 +155,23 @@ def test_ui_serves_locusts_web_ui_on_loopback(mini_stack: MiniStack, tmp_path: P
     assert seen == [200]
     ui = next(e.detail["ui"] for e in read_events(out) if e.kind == "load_start")
     assert ui.startswith("http://127.0.0.1:")
+
+
+def test_runner_with_two_workers_adds_up_exactly(mini_stack: MiniStack, tmp_path: Path) -> None:
+    """`run --workers 2`: a master and two workers; their logs sum to the master's count."""
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        'title = "t"\nhypothesis = "h"\nteaches = "x"\n[load]\nusers = 4\nduration = "5s"\n'
+        'think_time = "0.2s"\nmix = { chat = 1, stream = 1 }\n'
+    )
+    out = tmp_path / "run"
+    result = run_experiment(
+        RunOptions(phase="v2", scenario=str(scenario), out=out, workers=2,
+                   stack_dir=mini_stack.stack_dir, report=False)
+    )  # fmt: skip
+    assert result.status == "ok", result
+    records = read_requests(out)
+    workers = {r.worker for r in records}
+    assert len(workers) == 2
+    stats = json.loads((out / "load" / "locust.json").read_text())
+    assert sum(s["num_requests"] for s in stats) == len(records)
