@@ -1,7 +1,8 @@
 """``python -m service`` as the lab runs a replica: one process, HTTP/1.1 connections that
 must send a request head in bounded time, granian's log lines as JSON without the
 embedded-mode warning, no worker respawned behind the lab's back, and the start-up
-warnings a new user needs (no API key, a provider that cannot be reached)."""
+warnings a new user needs (no API key, a provider that cannot be reached, at start or
+later)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 
 from lab.net import free_port
 from service.__main__ import HEADER_READ_TIMEOUT_SECONDS
+from tests.fixtures.fakes import start_fake
 from tests.fixtures.service import ServiceProcess, ServiceUsers, provider_config
 
 StartService = Callable[..., ServiceProcess]
@@ -176,3 +178,40 @@ def test_a_killed_worker_is_not_respawned(
     time.sleep(0.5)
     assert not [pid for pid in before if _alive(pid)]  # the other worker went with it
     assert "Respawning" not in service.log_text()
+
+
+def _events(service: ServiceProcess, name: str) -> list[dict[str, Any]]:
+    return [
+        record
+        for record in map(json.loads, service.log_text().splitlines())
+        if record.get("event") == name
+    ]
+
+
+def test_a_provider_that_goes_down_is_logged_with_its_url(
+    service_process: StartService, service_users: ServiceUsers
+) -> None:
+    """A provider reachable at start that stops answering is logged once as
+    ``provider_unreachable`` with its URL, within a few probe intervals."""
+    fake = start_fake("openai")
+    try:
+        provider = provider_config("openai", "openai", fake.base_url)
+        service = service_process(
+            {
+                "CHAT_API_KEYS": f"{service_users.alice}:{service_users.alice_id}",
+                "CHAT_PROVIDERS": json.dumps([msgspec.to_builtins(provider)]),
+            },
+            timeout=60,
+        )
+        time.sleep(1.0)
+        assert _events(service, "provider_unreachable") == []
+    finally:
+        fake.stop()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _events(service, "provider_unreachable"):
+        time.sleep(0.5)
+    time.sleep(6)  # one more probe round: still one line, not one per probe
+    logged = _events(service, "provider_unreachable")
+    assert len(logged) == 1, service.log_tail()
+    assert logged[0]["provider"] == "openai"
+    assert logged[0]["url"] == fake.base_url
