@@ -70,16 +70,20 @@ def test_the_labs_prometheus_scrapes_the_external_parts(stack: Stack) -> None:
     assert stack.backend == "external"
     assert stack.phase_config["external"]["max_rps"] == 4
     deadline = time.monotonic() + 30
+    wanted = {
+        ("provider", "fake-openai"),
+        ("prometheus", "prometheus"),
+        ("supervisor", "supervisor"),
+    }
     up_targets: set[tuple[str, str]] = set()
-    while time.monotonic() < deadline and ("provider", "fake-openai") not in up_targets:
+    while time.monotonic() < deadline and not wanted <= up_targets:
         up_targets = {
             (t["labels"]["job"], t["labels"]["instance"])
             for t in prometheus_targets(stack)
             if t["health"] == "up"
         }
         time.sleep(0.5)
-    assert ("provider", "fake-openai") in up_targets
-    assert ("prometheus", "prometheus") in up_targets
+    assert wanted <= up_targets
 
 
 def test_external_parts_cannot_be_controlled(stack: Stack) -> None:
