@@ -95,15 +95,15 @@ def test_a_killed_replica_is_routed_around_and_restarted_by_the_supervisor(
 
 
 def test_requests_in_flight_on_a_killed_replica_are_lost_not_retried(stack: Stack) -> None:
-    """With a 3 s provider, six concurrent chats spread over three replicas; killing
+    """With a 5 s provider, six concurrent chats spread over three replicas; killing
     replica-1 mid-flight fails its requests (502 from HAProxy), the others succeed: a
     request that reached a replica is never sent twice."""
     fake = stack.component("fake-openai")
-    httpx.put(f"{fake.admin_url}/faults", json={"latency": {"ttft": 3000}}, timeout=5)
+    httpx.put(f"{fake.admin_url}/faults", json={"latency": {"ttft": 5000}}, timeout=5)
     try:
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = [pool.submit(chat, stack, f"slow {n}") for n in range(6)]
-            time.sleep(1.0)
+            time.sleep(2.0)
             control.kill(stack, "replica-1")
             statuses = [f.result().status_code for f in futures]
     finally:
