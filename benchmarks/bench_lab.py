@@ -61,8 +61,9 @@ def one_replica(options: Options) -> list[Row]:
 
     times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-lab-") as tmp, FakeLLMServer("openai") as fake:
+        model_map = {MODEL: VENDOR_MODELS["openai"]}
         chain = [{"name": "openai", "kind": "openai", "api_key": "sk-bench",
-                  "base_url": fake.base_url, "model_map": {MODEL: VENDOR_MODELS["openai"]}}]  # fmt: skip
+                  "base_url": fake.base_url, "model_map": model_map}]  # fmt: skip
         env = {"CHAT_API_KEYS": "sk-bench:bench", "CHAT_PROVIDERS": json.dumps(chain)}
         for n in range(options.rounds):
             replica = ServiceReplica(env=env, name=f"replica-{n}", workdir=Path(tmp) / str(n))
