@@ -105,3 +105,25 @@ def test_prints_to_pdf(report_page: Any) -> None:
     pdf = base64.b64decode(report_page.print_page())
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 20_000
+
+
+def test_compare_page_opens_cleanly(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """compare.html of two runs: a two-row table and its plot, nothing fetched, no error."""
+    from reports.compare import compare_runs, render_compare_html
+
+    root = tmp_path_factory.mktemp("compare")
+    runs = []
+    for name, fails in (("a", False), ("b", True)):
+        builder = RunBuilder(root / name, duration=60)
+        builder.requests(rate=20, fails=(lambda t: 20 <= t < 30) if fails else (lambda t: False))
+        runs.append(builder.fault(20, 30).write())
+    page = root / "compare.html"
+    page.write_text(render_compare_html(compare_runs(runs), title="a vs b"), encoding="utf-8")
+    browser.get(page.as_uri())
+    assert [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert len(browser.find_elements("css selector", "tbody tr")) == 2
+    width = browser.execute_script(
+        "return document.querySelector('figure svg').getBoundingClientRect().width"
+    )
+    assert width > 300
