@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 import msgspec
 
 from fakes.llm.client import FakeAdmin
-from lab.servers.base import ManagedServer
+from lab.servers.base import ManagedServer, http_status
 
 __all__ = ["FakeLLMServer", "Vendor"]
 
@@ -97,10 +96,7 @@ class FakeLLMServer(ManagedServer):
         return command
 
     def probe(self) -> bool:
-        try:
-            return httpx.get(f"{self.admin_url}/_fake/health", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status(self.host, self.port, "/_fake/health", timeout=0.5) == 200
 
     def stop(self) -> None:
         if self._admin is not None:
