@@ -38,7 +38,9 @@ def build_report(
     info = run.info
     targets, overrides = effective_targets(run.stack.targets, _mapping(info.get("overrides")))
     changed = {o.name for o in overrides}
-    records = run.requests
+    # the run is what was sent between run_start and run_end (the runner keeps the load a
+    # little past the end so the last counts are scraped; those requests are not the run's)
+    records = [r for r in run.requests if run.start <= r.t < run.end]
     sli = sli_of(records, quantiles)
     windows = window_slis(
         records,
@@ -87,7 +89,7 @@ def build_report(
             f"--gate refuses this run: the scenario loosens the phase's targets ({names}); "
             "pass --allow-overrides to accept them",
         )
-    server = server_view(run.prom, client_requests=sli.requests, quantiles=quantiles)
+    server = server_view(run.prom, records=run.requests, quantiles=quantiles)
     return Report(
         generated_at=generated_at,
         status=status,

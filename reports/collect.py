@@ -10,16 +10,16 @@ settle=True, timeout=10.0) -> Index``
 
 - ``start`` / ``end``: the run window, Unix seconds (the ``run_start`` / ``run_end`` events).
 - ``prometheus_url``: defaults to ``stack.prometheus_url``.
-- ``step``: the resolution of the saved series; default: Prometheus's global scrape
-  interval (read from its config), so every scrape is one point.
+- ``step``: the scrape interval; default: Prometheus's global one (read from its config).
 - ``prefixes``: which metric families to save: the service's (``chat_``), the fakes'
   (``fake_llm_``), the proxy's (``toxiproxy_``), the load generator's (``load_``,
   ``locust_``, ``lab_``, ``chaoslab_``) and ``up``.
 - ``settle``: first wait (at most three scrape intervals) until Prometheus has scraped
   every target after ``end``, so the last counts are in ("one last scrape").
 
-It writes ``RUN/prom/<metric>.json`` (raw samples of every series, a range query of the
-bare name: counters are reconciled as differences, never extrapolated), ``scrapes.json``
+It writes ``RUN/prom/<metric>.json`` (the raw samples of every series with their scrape
+timestamps, from one interval before ``start`` to ``end``: counters are reconciled as
+differences, never extrapolated), ``scrapes.json``
 (scrapes per target against the expected count, and when each was down) and
 ``index.json`` (what was saved, and every query that failed). It never raises for
 Prometheus trouble: failures are listed in ``index.errors`` (and the report warns), so a
@@ -57,7 +57,6 @@ from reports.promdata import (
 __all__ = ["PREFIXES", "PrometheusError", "save"]
 
 PREFIXES = ("chat_", "fake_llm_", "toxiproxy_", "load_", "locust_", "lab_", "chaoslab_", "up")
-_MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -149,18 +148,19 @@ def save(
     except PrometheusError as error:
         errors.append(str(error))
         names = []
-    resolution = max(interval, (end - start) / _MAX_POINTS)
+    # raw samples with their scrape timestamps, from one interval before the window (the
+    # baseline each counter's increase starts from) to its end
+    span_ms = math.ceil((end - start + interval) * 1000)
     for name in sorted(n for n in names if n.startswith(tuple(prefixes)) or n in prefixes):
         if name.endswith("_created"):
             continue
-        query = f'{{__name__="{name}"}}'
+        query = f'{{__name__="{name}"}}[{span_ms}ms]'
         try:
-            data = client.get("/api/v1/query_range", query=query, start=f"{start}",
-                              end=f"{end}", step=f"{resolution}")  # fmt: skip
+            data = client.get("/api/v1/query", query=query, time=f"{end}")
         except PrometheusError as error:
             errors.append(str(error))
             continue
-        result = RangeResult(metric=name, query=query, start=start, end=end, step=resolution,
+        result = RangeResult(metric=name, query=query, start=start, end=end, step=interval,
                              series=_series(data["result"]))  # fmt: skip
         _write(folder / f"{name}.json", result)
         saved.append(name)
@@ -168,7 +168,7 @@ def save(
         _write(folder / SCRAPES_FILE, _scrapes(client, start=start, end=end, interval=interval))
     except PrometheusError as error:
         errors.append(str(error))
-    index = Index(prometheus_url=url, start=start, end=end, step=resolution, metrics=saved,
+    index = Index(prometheus_url=url, start=start, end=end, step=interval, metrics=saved,
                   errors=errors)  # fmt: skip
     _write(folder / INDEX_FILE, index)
     return index

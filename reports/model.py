@@ -126,6 +126,8 @@ class ServerView(msgspec.Struct, frozen=True, kw_only=True):
     failure: float
     availability: float | None
     client_requests: int
+    """The client's requests that ended inside the span the service's counter covers (its
+    first to last scrape): the figure ``requests`` reconciles with."""
     difference: float | None
     """(server - client) / client, for the reconciliation check."""
     latency: dict[str, float | None] = msgspec.field(default_factory=dict)

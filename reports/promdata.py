@@ -2,8 +2,8 @@
 
 ``reports.collect.save`` writes, under ``RUN/prom/``:
 
-- ``<metric>.json``: a ``RangeResult``, the raw samples of every series of one metric over
-  the run window (a range query of the bare metric name at the scrape step). Counters are
+- ``<metric>.json``: a ``RangeResult``, the raw samples of every series of one metric with
+  their scrape timestamps, from one scrape interval before the run to its end. Counters are
   reconciled as differences between samples (``increase``: resets handled), never as
   extrapolated rates.
 - ``scrapes.json``: a ``ScrapeSummary``, per target how many scrapes happened in the
@@ -170,6 +170,19 @@ class PromData:
         """A first sample later than this (two steps into the window) marks a new series."""
         result = self.results.get(metric)
         return None if result is None else result.start + 2 * result.step
+
+    def counted_span(self, metric: str, where: Filter = None) -> tuple[float, float] | None:
+        """The span a counter's ``increase`` covers: from the earliest baseline sample of a
+        series that existed before the window (else the window's start) to the latest
+        sample. None without samples."""
+        result = self.results.get(metric)
+        matching = [s for s in self.series(metric, where) if s.points]
+        if result is None or not matching:
+            return None
+        born = self._born_after(metric)
+        baselines = [s.points[0][0] for s in matching if born is None or s.points[0][0] <= born]
+        low = min(baselines) if baselines else result.start
+        return low, max(s.points[-1][0] for s in matching)
 
     def first_increase(self, metric: str, *, after: float, where: Filter = None) -> float | None:
         """The earliest sample time > ``after`` at which a matching counter went up."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lab.rundir import Stack
+from lab.rundir import RequestRecord, Stack
 from reports.model import ProviderView, ServerView
 from reports.promdata import PromData
 from reports.sli import quantile_label
@@ -26,13 +26,23 @@ def _api_route(labels: Mapping[str, str]) -> bool:
 
 
 def server_view(
-    prom: PromData | None, *, client_requests: int, quantiles: Sequence[float] = (0.5, 0.95, 0.99)
+    prom: PromData | None,
+    *,
+    records: Sequence[RequestRecord],
+    quantiles: Sequence[float] = (0.5, 0.95, 0.99),
 ) -> ServerView | None:
     """The service's count: 2xx/3xx good, 5xx and 429 failures, other 4xx excluded; and
     its histograms' quantile estimates beside the client's exact ones."""
     if prom is None or not prom.has("chat_http_requests_total"):
         return None
     by_status = prom.increase_by("chat_http_requests_total", "status", _api_route)
+    # the client's requests that ended inside the span the service's counter covers
+    span = prom.counted_span("chat_http_requests_total", _api_route)
+    if span is None:
+        client_requests = 0
+    else:
+        low, high = span
+        client_requests = sum(1 for r in records if low < r.t + r.latency_s <= high)
     total = sum(by_status.values())
     good = sum(v for s, v in by_status.items() if s[:1] in {"2", "3"})
     failure = sum(v for s, v in by_status.items() if s[:1] == "5" or s == "429")

@@ -135,7 +135,7 @@ def test_open_fault_runs_to_the_end(tmp_path: Path) -> None:
 
 def test_provider_view_and_server_count(tmp_path: Path) -> None:
     """Attempts, errors, retries, failovers and the service's own count come from prom."""
-    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, latency=lambda t: 0.01)
 
     def grow(rate: float) -> list[tuple[float, float]]:
         return [(t, rate * t) for t in range(11)]
@@ -226,3 +226,31 @@ def test_mitigation_not_in_a_phase_without_breaker_or_failover(tmp_path: Path) -
     window = build_report(load_run(run)).windows[0]
     assert window.mitigation_s is None
     assert window.mitigation_kind == "none in this phase"
+
+
+def test_reconciliation_counts_client_requests_ended_inside_the_counted_span(
+    tmp_path: Path,
+) -> None:
+    """The service's counter sampled at +2 s and +8 s counts what ended in between: the
+    client's figure beside it is the requests that ended in (2, 8], not the whole run."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, latency=lambda t: 0.05)
+    builder.series("chat_http_requests_total",
+                   {"route": "/v1/chat", "method": "POST", "status": "200"},
+                   [(2, 500.0), (8, 560.0)])  # fmt: skip
+    report = build_report(load_run(builder.write()))
+    assert report.server is not None
+    assert report.server.requests == 60
+    assert report.server.client_requests == 60
+    assert report.server.difference == 0
+    assert report.sli.requests == 100
+
+
+def test_requests_outside_the_run_window_do_not_count(tmp_path: Path) -> None:
+    """Requests sent before run_start or after run_end (warm-up, the tail kept for the last
+    scrape) are not the run's."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10)
+    builder.requests(rate=10, start=-2.0, end=0.0, fails=lambda t: True)
+    builder.requests(rate=10, start=10.0, end=12.0, fails=lambda t: True)
+    report = build_report(load_run(builder.write()))
+    assert report.sli.requests == 100
+    assert report.sli.failure == 0
