@@ -132,24 +132,25 @@ class Injector:
         if fault.attributes:
             detail["attributes"] = dict(fault.attributes)
         self._event(kind="fault_start", detail=detail, **names)  # before the harm
+        # active from here: an interrupt from now on (even inside inflict) is undone by close()
+        active = ActiveFault(planned, steps, tuple(detail["components"]))
+        self.active[planned.id] = active
         try:
             inflict(self.stack, fault, target, planned.id)
         except ActionError as error:
+            del self.active[planned.id]
             problems = undo(steps, self.stack)
             self._event(kind="fault_end", detail={"how": "failed", "error": str(error),
                                                   "undo_problems": problems}, **names)  # fmt: skip
             self.errors.append(f"{planned.id}: {error}")
             return
+        if self._on_change:
+            self._on_change(planned, True)
         evidence = took_effect(self.stack, fault, steps)
         self._event(kind="check", detail={"fault": planned.id, "took_effect": evidence is None,
                                           "evidence": evidence or "confirmed"})  # fmt: skip
         if not steps:  # instantaneous (restart): a window of zero length
-            self._event(kind="fault_end", detail={"how": "instant"}, **names)
-            self.done.append(planned.id)
-            return
-        self.active[planned.id] = ActiveFault(planned, steps, tuple(detail["components"]))
-        if self._on_change:
-            self._on_change(planned, True)
+            self._end(planned.id, how="instant")
 
     def _failed(self, planned: PlannedFault, error: str, problems: list[str]) -> None:
         self.errors.append(f"{planned.id}: {error}")
@@ -157,8 +158,9 @@ class Injector:
                     action=planned.fault.action, detail={"error": error})  # fmt: skip
 
     def _end(self, fault_id: str, *, how: str) -> None:
-        active = self.active.pop(fault_id)
-        problems = undo(active.steps, self.stack)
+        active = self.active[fault_id]
+        problems = undo(active.steps, self.stack)  # interrupted here: still active, close() redoes
+        del self.active[fault_id]
         self.last_end_at = time.time()
         self.errors.extend(f"{fault_id}: undo {p}" for p in problems)
         fault = active.planned.fault
