@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import gevent  # type: ignore[import-untyped]  # gevent ships no type information
 import requests
@@ -66,7 +67,15 @@ def _sse(response: requests.Response) -> Iterator[tuple[str, str]]:
 
 
 class LabClient:
-    """Requests against the front door with one user's key."""
+    """Requests against the front door with one user's key.
+
+    ``LabClient.stopping`` (set when the load stops) makes every new request a no-op
+    (``error="not_sent"``, never recorded) while ``LabClient.in_flight`` counts the ones
+    still running, so the stop can wait for them: each request the service saw is in the log.
+    """
+
+    stopping: ClassVar[bool] = False
+    in_flight: ClassVar[int] = 0
 
     def __init__(
         self, *, base_url: str, key: str, timeout: float, model: str | None, pool: int = 4
@@ -93,7 +102,11 @@ class LabClient:
         close: bool = False,
     ) -> Exchange:
         seen = Exchange()
+        if LabClient.stopping:
+            seen.error = "not_sent"
+            return seen
         started = time.perf_counter()
+        LabClient.in_flight += 1
         try:
             with gevent.Timeout(self.timeout):
                 data = raw if raw is not None else json.dumps(body).encode()
@@ -123,6 +136,8 @@ class LabClient:
             if not (seen.status and stream):
                 seen.error = "connection_error"
             # a 200 stream cut mid-way is stream_incomplete (done stays False)
+        finally:
+            LabClient.in_flight -= 1
         return seen
 
     @staticmethod

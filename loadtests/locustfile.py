@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gevent  # type: ignore[import-untyped]  # gevent ships no type information
 from locust import LoadTestShape, events
 
+from loadtests.client import LabClient
 from loadtests.config import CONFIG_ENV, STOP_FILE, read_config
 from loadtests.exporter import ClientMetrics, write_scrape_target
 from loadtests.requestlog import RequestLog
@@ -79,11 +81,17 @@ def _init(environment: Any, **_kwargs: Any) -> None:
 
 
 def _stopping(environment: Any, **_kwargs: Any) -> None:
-    """No request is recorded once the load stops (the in-flight ones are cut anyway), and a
-    worker reports its stats at once: the master's totals then equal the request logs."""
+    """The load stops: no new request starts, the ones in flight finish and are recorded
+    (at most the client timeout), then a worker reports its stats at once, so the master's
+    totals equal the request logs and every request the service saw is in them."""
     from locust.runners import WorkerRunner
 
-    lab.stopped = True
+    LabClient.stopping = True
+    deadline = time.monotonic() + (lab.config.timeout if lab.config else 30.0) + 1.0
+    while LabClient.in_flight > 0 and time.monotonic() < deadline:
+        gevent.sleep(0.05)
+    if lab.log is not None:
+        lab.log.flush()
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner._send_stats()

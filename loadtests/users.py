@@ -43,9 +43,7 @@ class LabState:
     log: RequestLog | None = None
     metrics: ClientMetrics | None = None
     worker: str = "local"
-    stopped: bool = False
     scrape_files: list[Path] = field(default_factory=list)
-    """Set when the load stops: later completions are neither logged nor counted."""
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def report(
@@ -61,8 +59,8 @@ class LabState:
     ) -> None:
         config = self.config
         assert config is not None  # set by the locustfile's init hook
-        if self.stopped:
-            return
+        if seen.error == "not_sent":
+            return  # asked for after the load stopped: never sent
         record = to_record(
             seen,
             t=t,
@@ -116,6 +114,8 @@ class _LabUser(User):
         )
 
     def wait_time(self) -> float:
+        if LabClient.stopping:
+            return 0.2  # nothing is sent any more: do not spin
         return self.config.think_time * self.rng.uniform(0.5, 1.5)
 
     def on_stop(self) -> None:
@@ -258,6 +258,8 @@ class OpenModelUser(_LabUser):
         kinds, weights = self._kinds()
         start = time.time()
         for index in range(int(rate * (config.duration + 60.0)) + 1):  # bounded
+            if LabClient.stopping:
+                break
             due = start + index / rate
             delay = due - time.time()
             if delay > 0:

@@ -248,7 +248,7 @@ class _Run:
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
             _write_stop(self.run_dir, time.time() + TAIL_S)
-            if locust.wait(TAIL_S + 20.0) is None:
+            if locust.wait(TAIL_S + float(self.scenario.load.timeout) + 15.0) is None:
                 self.result.errors.append("Locust did not stop on time: stopped")
             locust.stop()
             self.metrics.close()

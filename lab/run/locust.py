@@ -66,7 +66,7 @@ class LocustRun:
             "--loglevel",
             "WARNING",
             "--stop-timeout",
-            "0",  # at the end in-flight requests are cut (and not recorded): no waiting
+            "0",  # the locustfile's stopping hook already waited for in-flight requests
             *extra,
         ]
 
