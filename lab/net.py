@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import port_for
 
@@ -11,9 +12,18 @@ __all__ = ["LOOPBACK", "free_port", "is_listening"]
 LOOPBACK = "127.0.0.1"
 
 
+_handed_out: set[int] = set()
+"""Ports this process already handed out: a part that has not bound its port yet must not
+lose it to the next part started at the same moment (the stack starts parts concurrently)."""
+_handed_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port that is free on the loopback interface right now."""
-    port: int = port_for.select_random()
+    """A TCP port that is free on the loopback interface right now and that this process
+    has not handed out before."""
+    with _handed_lock:
+        port: int = port_for.select_random(exclude_ports=_handed_out)
+        _handed_out.add(port)
     return port
 
 
