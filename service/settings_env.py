@@ -53,7 +53,10 @@ ENV_VARS: dict[str, str] = {
     "CHAT_API_KEYS": "'key:user[:tier],...' or JSON [{key,user_id,tier}] (none)",
     "CHAT_API_KEYS_FILE": "file with the same formats, one 'key:user[:tier]' a line allowed",
     "CHAT_RATE_TIERS": "'name=requests/seconds,...' (default=120/60)",
-    "CHAT_DEFAULT_MODEL": "model when a chat names none (first model of the chain)",
+    "CHAT_DEFAULT_MODEL": (
+        "model when a chat names none (default: the first public name in the chain's "
+        "model_map, else gpt-4o-mini)"
+    ),
     "CHAT_MAX_MESSAGE_CHARS": "longest message, characters (16000)",
     "CHAT_MAX_TURNS": "most messages in one completions request (64)",
     "CHAT_CONTEXT_TURNS": "recent turns sent as context (20)",
