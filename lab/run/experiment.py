@@ -27,6 +27,7 @@ from lab.run.live import LiveStats, budget_used
 from lab.run.loadconfig import build_load_config
 from lab.run.locust import LocustRun, stop_leftover_load
 from lab.run.metrics import RunnerMetrics
+from lab.run.provenance import git_commit, versions
 from lab.run.stackuse import StackUse, acquire
 from lab.rundir import Event, Stack, append_events, write_stack
 from loadtests.config import STOP_FILE, write_config
@@ -199,6 +200,7 @@ class _Run:
             "command": list(self.options.command), "overrides": overrides,
             "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
             "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
+            "versions": versions(), "git_commit": git_commit(),
         }  # fmt: skip
         ui_port = None
         if self.options.ui:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -123,6 +124,25 @@ def test_two_runs_share_one_stack_with_their_own_data(
     assert max(r.t for r in first) < min(r.t for r in second)
     listed = (mini_stack.stack_dir / "experiments.txt").read_text().split()
     assert {str(run) for run in runs} <= set(listed)
+
+
+def test_run_start_records_versions_and_the_labs_commit(
+    mini_stack: MiniStack, tmp_path: Path
+) -> None:
+    """run_start names the package versions and the lab checkout's commit (for "reproduce")."""
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        'title = "t"\nhypothesis = "h"\nteaches = "x"\n[load]\nusers = 1\nduration = "2s"\n'
+        'think_time = "0.2s"\nmix = { chat = 1 }\n'
+    )
+    out = tmp_path / "run"
+    run_experiment(
+        RunOptions(phase="v2", scenario=str(scenario), out=out,
+                   stack_dir=mini_stack.stack_dir, report=False)
+    )  # fmt: skip
+    start = next(e for e in read_events(out) if e.kind == "run_start")
+    assert {"python", "llm-chaos-lab", "openai", "anthropic"} <= set(start.detail["versions"])
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", start.detail["git_commit"])
 
 
 def test_ui_serves_locusts_web_ui_on_loopback(mini_stack: MiniStack, tmp_path: Path) -> None:
