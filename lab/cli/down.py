@@ -38,5 +38,18 @@ def down(*, run_dir: Path | None) -> None:
             return
         click.echo(f"chaoslab down: {error}", err=True)
         sys.exit(2)
+    for line in _revert_leftovers(where):
+        click.echo(line)
     stack_down(where)
     click.echo(f"stopped: {where}")
+
+
+def _revert_leftovers(stack_dir: Path) -> list[str]:
+    """Faults a killed ``chaoslab run`` left open on this stack, and its leftover Locust
+    processes: undone before the stack stops (on an external stack, nothing else would)."""
+    from lab.run.cleanup import cleanup_runs
+
+    try:
+        return cleanup_runs(stack_dir)
+    except Exception as error:  # down must always go on to stop the stack
+        return [f"warning: could not revert faults left by killed runs: {error}"]

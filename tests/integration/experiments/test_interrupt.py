@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,12 +13,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from click.testing import CliRunner
 
 from fakes.llm.client import FakeAdmin
+from lab.cli import main
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.rundir import read_events
-from scenarios.injector import revert_open_faults
+from lab.rundir import NoControl, read_events, write_stack
+from scenarios.injector import RUNS_FILE, revert_open_faults
 from tests.integration.experiments.conftest import MiniStack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -120,4 +124,31 @@ def test_killed_runner_faults_are_reverted_by_the_next_call(
     assert len(_left_behind(mini_stack)) == 3
     reverted = revert_open_faults(mini_stack.stack_dir)
     assert len(reverted) == 3
+    assert _left_behind(mini_stack) == []
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_chaoslab_down_reverts_a_killed_runners_faults(
+    mini_stack: MiniStack, tmp_path: Path
+) -> None:
+    """`chaoslab down` undoes the faults a SIGKILLed runner left open before stopping."""
+    runner, out = _start(mini_stack, tmp_path)
+    runner.kill()
+    runner.wait(10)
+    for pid in json.loads((out / "load" / "locust-pids.json").read_text()):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    assert len(_left_behind(mini_stack)) == 3
+    # The same stack seen as one the lab does not own (as on the external backend), so that
+    # `down` reverts the faults and stops nothing of the shared fixture.
+    seen = tmp_path / "seen-stack"
+    seen.mkdir()
+    uncontrolled = tuple(
+        msgspec.structs.replace(part, control=NoControl()) for part in mini_stack.stack.components
+    )
+    write_stack(seen, msgspec.structs.replace(mini_stack.stack, components=uncontrolled))
+    shutil.copy(mini_stack.stack_dir / RUNS_FILE, seen / RUNS_FILE)
+    result = CliRunner().invoke(main, ["down", "--run-dir", str(seen)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("reverted fault") == 3
     assert _left_behind(mini_stack) == []
