@@ -46,6 +46,9 @@ def _chaostoolkit(
     return 2
 
 
+_NOMINAL = "the phase's nominal"
+
+
 @click.command()
 @click.argument("names", nargs=-1, metavar="[NAME|FILE]...")
 @click.option("--brief", is_flag=True, help="One line per scenario: name and title.")
@@ -116,7 +119,7 @@ def scenarios(
         model = (
             f"open model {load.arrival_rate:g}/s"
             if load.arrival_rate
-            else f"{load.users} users, {load.shape}"
+            else f"{load.users or _NOMINAL} users, {load.shape}"
         )
         console.print(f"[bold]{item.name}[/bold] - {scenario.title}")
         console.print(f"  hypothesis: {scenario.hypothesis}")
