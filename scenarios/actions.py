@@ -12,7 +12,8 @@ Every undo step is idempotent: undoing twice, or undoing what is already gone, i
 - ``fake`` PUTs the fake's fault configuration; undo restores the one in force before;
 - ``freeze``/``kill``/``restart`` go through ``lab.stack.control``; undo resumes a frozen
   component and restarts a killed one that nobody brought back;
-- ``region-down`` kills the region's replicas and disables the routes to its other parts.
+- ``region-down`` kills every part of the region the lab controls (replicas, Redis, the
+  database: the supervisor promotes the standby elsewhere); undo revives all but the database.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import msgspec
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import NotFound, ToxiproxyClient
-from lab.rundir import Component, ProcessControl, Stack
+from lab.rundir import Component, NoControl, ProcessControl, Stack
 from scenarios.model import TOXIC_ACTIONS, Fault
 from scenarios.targets import Resolved
 
@@ -77,9 +78,12 @@ def undo_plan(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> li
     if action == "kill":
         return [_process_step("revive", stack, part.name) for part in target.components]
     if action == "region-down":
-        replicas = [p for p in target.components if p.kind == "replica"]
-        return [{"kind": "enable", "proxy": name} for name in _region_routes(stack, target)] + [
-            _process_step("revive", stack, part.name) for part in replicas
+        # The region's store is not brought back: its standby elsewhere was promoted, and a
+        # second primary would split the data (docs/stack.md says what a failover loses).
+        return [
+            _process_step("revive", stack, part.name)
+            for part in _region_parts(target)
+            if part.kind not in ("store", "standby-store")
         ]
     return []  # restart: instantaneous, nothing to undo
 
@@ -92,9 +96,11 @@ def _process_step(kind: str, stack: Stack, name: str) -> Step:
     return {"kind": kind, "component": name, "pid": pid}
 
 
-def _region_routes(stack: Stack, target: Resolved) -> list[str]:
-    others = {p.name for p in target.components if p.kind not in ("replica", "haproxy")}
-    return [r.name for r in stack.proxies if r.component in others]
+def _region_parts(target: Resolved) -> list[Component]:
+    """Every part of the region the lab controls, replicas first (a region goes down whole:
+    its replicas, its Redis, its database, as a lost zone would)."""
+    parts = [p for p in target.components if not isinstance(p.control, NoControl)]
+    return sorted(parts, key=lambda p: p.kind != "replica")
 
 
 def inflict(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> None:
@@ -134,10 +140,8 @@ def _inflict(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> Non
         for part in target.components:
             act(stack, part.name)
     elif action == "region-down":
-        _disable(stack, _region_routes(stack, target))
-        for part in target.components:
-            if part.kind == "replica":
-                _control().kill(stack, part.name)
+        for part in _region_parts(target):
+            _control().kill(stack, part.name)
     else:  # pragma: no cover - the model's Literal forbids anything else
         raise ActionError(f"unknown action {action!r}")
 
