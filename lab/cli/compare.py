@@ -9,6 +9,8 @@ from typing import NoReturn
 
 import click
 
+from lab.cli.options import lab_dir_option
+
 __all__ = ["compare"]
 
 
@@ -26,13 +28,7 @@ def _fail(message: str) -> NoReturn:
 @click.option(
     "--phases", default="v1,v2,v3,v4", show_default=True, help="With --scenario: which phases."
 )
-@click.option(
-    "--lab-dir",
-    type=click.Path(path_type=Path),
-    default=Path(".chaoslab"),
-    show_default=True,
-    help="Where run directories live.",
-)
+@lab_dir_option()
 @click.option(
     "--run",
     "run_now",

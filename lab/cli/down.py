@@ -7,16 +7,13 @@ from pathlib import Path
 
 import click
 
+from lab.cli.options import run_dir_option
+
 __all__ = ["down"]
 
 
 @click.command()
-@click.option(
-    "--run-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Run directory (default: .chaoslab/current).",
-)
+@run_dir_option()
 def down(*, run_dir: Path | None) -> None:
     """Stop everything the stack started (frozen processes are resumed first), free every
     port, remove its data; logs and stack.json stay for reports. Idempotent.

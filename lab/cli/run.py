@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from lab.cli.options import run_dir_option
+
 __all__ = ["run"]
 
 
@@ -63,13 +65,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     default=None,
     help="Run directory (default .chaoslab/runs/<time>-<phase>-<scenario>).",
 )
-@click.option(
-    "--run-dir",
-    "stack_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="The stack to use (default: .chaoslab/current).",
-)
+@run_dir_option(dest="stack_dir", help="The stack to use (default: .chaoslab/current).")
 @click.option("--fresh", is_flag=True, help="Bring up a new stack for this run (taken down after).")
 @click.option("--ui", is_flag=True, help="Serve Locust's web UI on loopback during the run.")
 @click.option(

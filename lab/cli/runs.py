@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from lab.cli.options import lab_dir_option
+
 __all__ = ["runs"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -27,13 +29,7 @@ def _age(value: str | None) -> float | None:
 
 
 @click.command()
-@click.option(
-    "--lab-dir",
-    type=click.Path(path_type=Path),
-    default=Path(".chaoslab"),
-    show_default=True,
-    help="Where run directories live.",
-)
+@lab_dir_option()
 @click.option(
     "--prune",
     is_flag=True,

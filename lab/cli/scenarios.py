@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from lab.cli.options import run_dir_option
+
 __all__ = ["scenarios"]
 
 
@@ -66,11 +68,8 @@ _NOMINAL = "the phase's nominal"
     default=None,
     help="Print a Chaos Toolkit experiment as scenario TOML (needs a running stack).",
 )
-@click.option(
-    "--run-dir",
-    "stack_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
+@run_dir_option(
+    dest="stack_dir",
     help="The stack whose proxies roles resolve to (default: .chaoslab/current).",
 )
 @click.option("--duration", type=float, default=None, help="Export: scale the timeline to N s.")

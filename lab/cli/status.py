@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lab.cli.options import run_dir_option
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -50,12 +52,7 @@ def print_stack(console: Console, stack: Stack) -> None:
 
 
 @click.command()
-@click.option(
-    "--run-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Run directory (default: .chaoslab/current).",
-)
+@run_dir_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 def status(*, run_dir: Path | None, as_json: bool) -> None:
     """Show every component of the stack: state (up, down, frozen), pid, URL.

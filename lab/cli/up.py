@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from lab.cli.options import run_dir_option
+
 __all__ = ["up"]
 
 
@@ -52,11 +54,8 @@ def _headline(phase_id: str) -> str:
     help="local: processes here; compose: files for Docker Compose; external: a file of URLs.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds the fake providers.")
-@click.option(
-    "--run-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Run directory (default: a new .chaoslab/runs/<time>-<phase>, linked as current).",
+@run_dir_option(
+    help="Run directory (default: a new .chaoslab/runs/<time>-<phase>, linked as current)."
 )
 @click.option("--foreground", is_flag=True, help="Stay attached; Ctrl-C stops the stack.")
 @click.option(
