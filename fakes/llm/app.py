@@ -6,6 +6,8 @@ Streams and connection resets are written by ``stream``; the vendors' formats ar
 (``vendors`` picks one).
 On SIGTERM/SIGINT hung requests and hung streams wake at once (a 503, or the stream ends), so
 the worker, which drains in-flight requests before it exits, stops promptly.
+
+A little over 300 lines: the request path stays in one place, read top to bottom.
 """
 
 from __future__ import annotations

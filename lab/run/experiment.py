@@ -6,6 +6,10 @@ lacks; revert faults a killed runner left open; write ``RUN/stack.json``, the sc
 errors, p95 and the active fault, checking the steady state before/during/after and the
 abort rule; then, on ANY exit, roll every fault back, stop Locust, write ``run_end``, save
 Prometheus's data and the report, and take down a stack this run brought up.
+
+About 400 lines, on purpose: the run is one sequence with one clean-up path, and the
+guarantee that every fault is rolled back on any exit is easiest to check in one place;
+the Locust processes, the live display, the stack's use and clean-up are modules of their own.
 """
 
 from __future__ import annotations

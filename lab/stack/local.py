@@ -6,6 +6,10 @@ own fault-proxy proxy (``replica-1.redis``, ``replica-1.store``, ``replica-1.ope
 writes ``stack.json``
 and keeps it true (new pids after a restart, the store after a failover). The supervisor
 (``lab.stack.supervisor``) runs it and watches it.
+
+About 380 lines: starting, routing, restarting and failing over share the parts table and
+its lock; the parts' definitions, the stack's Prometheus and status live in ``parts`` and
+``status``.
 """
 
 from __future__ import annotations
