@@ -270,8 +270,19 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     stream: bool = False
     provider: str | None = None
     tokens: int | None = None
+    """For streams: content events received (each a token, as the fakes send them)."""
     request_id: str | None = None
     worker: str | None = None
+    itl_p50_s: float | None = None
+    """For streams with two tokens or more: the median gap between consecutive tokens."""
+    itl_p95_s: float | None = None
+    """The same gaps' nearest-rank p95."""
+    itl_max_s: float | None = None
+    """The longest gap (a stall)."""
+    tokens_per_s: float | None = None
+    """Tokens after the first / seconds from the first token to the last."""
+    stream_complete: bool | None = None
+    """For streams answered 2xx: whether the final event (``done`` / ``[DONE]``) arrived."""
 
 
 def read_requests(run_dir: Path) -> list[RequestRecord]:

@@ -1,4 +1,4 @@
-"""One simulated request, measured by the client: status, latency, TTFT, stream completion.
+"""One simulated request, measured by the client: status, latency, TTFT, token gaps, completion.
 
 Plain ``requests`` under Locust's gevent (its own processes). Every request runs inside a
 ``gevent.Timeout`` of the client timeout, so a frozen service turns into ``timeout``
@@ -7,12 +7,14 @@ failures instead of a stuck user. The result is classified with the one outcome 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]  # gevent ships no type information
 import requests
@@ -46,6 +48,8 @@ class Exchange:
     conversation_id: str | None = None
     request_id: str | None = None
     size: int = 0
+    token_times: list[float] = field(default_factory=list)
+    """perf_counter() at each content event of a stream."""
 
 
 _JSON = {"content-type": "application/json"}
@@ -154,9 +158,11 @@ class LabClient:
     def _read_stream(response: requests.Response, seen: Exchange, started: float) -> None:
         for event, data in _sse(response):
             seen.size += len(data)
-            if event == "token" or (event == "" and '"content"' in data and seen.ttft_s is None):
+            if event == "token" or (event == "" and '"content"' in data):
+                now = time.perf_counter()
+                seen.token_times.append(now)
                 if seen.ttft_s is None:
-                    seen.ttft_s = time.perf_counter() - started
+                    seen.ttft_s = now - started
             elif event == "start":
                 seen.conversation_id = json.loads(data).get("conversation_id")
             elif event == "done" or data == "[DONE]":
@@ -237,4 +243,24 @@ def to_record(
         provider=seen.provider,
         request_id=seen.request_id,
         worker=worker,
+        **_stream_fields(seen) if stream and 200 <= seen.status < 300 else {},
     )
+
+
+def _nearest_rank(ordered: list[float], q: float) -> float:
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _stream_fields(seen: Exchange) -> dict[str, Any]:
+    """A 2xx stream's token timing: tokens, inter-token gaps, tokens/s, completion."""
+    times = seen.token_times
+    fields: dict[str, Any] = {"tokens": len(times), "stream_complete": seen.done}
+    gaps = sorted(max(0.0, b - a) for a, b in itertools.pairwise(times))
+    if gaps:
+        fields["itl_p50_s"] = round(_nearest_rank(gaps, 0.5), 6)
+        fields["itl_p95_s"] = round(_nearest_rank(gaps, 0.95), 6)
+        fields["itl_max_s"] = round(gaps[-1], 6)
+        span = times[-1] - times[0]
+        if span > 0:
+            fields["tokens_per_s"] = round(len(gaps) / span, 3)
+    return fields
