@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.rundir import Event
+from reports.llm import attempts_check, llm_report
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -90,6 +91,21 @@ def build_report(
             "pass --allow-overrides to accept them",
         )
     server = server_view(run.prom, records=run.requests, quantiles=quantiles)
+    attempts = attempts_per_request(run.prom)
+    llm = llm_report(
+        records,
+        run.faults,
+        t0=run.start,
+        run_end=run.end,
+        quantiles=quantiles,
+        checks=[
+            attempts_check(
+                phase_config=run.stack.phase_config,
+                attempts_per_request=attempts,
+                requests=sli.good + sli.failure,
+            )
+        ],
+    )
     return Report(
         generated_at=generated_at,
         status=status,
@@ -110,9 +126,10 @@ def build_report(
         checks=checks,
         server=server,
         providers=provider_views(run.prom, run.stack),
-        attempts_per_request=attempts_per_request(run.prom),
+        attempts_per_request=attempts,
         timeline=timeline(records, t0=run.start, duration=run.duration),
         latency_histogram=latency_histogram(records),
+        llm=llm,
     )
 
 

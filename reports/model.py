@@ -21,6 +21,8 @@ __all__ = [
     "Check",
     "Histogram",
     "Interval",
+    "LlmCheck",
+    "LlmReport",
     "Override",
     "ProviderView",
     "Report",
@@ -28,6 +30,8 @@ __all__ = [
     "ServerView",
     "Sli",
     "Status",
+    "StreamSli",
+    "StreamWindow",
     "TargetVerdict",
     "Timeline",
     "Verdict",
@@ -39,6 +43,7 @@ REPORT_VERSION = 1
 
 Verdict = Literal["pass", "fail", "inconclusive", "not_exercised"]
 Status = Literal["met", "breached", "inconclusive", "invalid"]
+CheckState = Literal["pass", "fail", "not_applicable", "not_exercised"]
 
 
 class Interval(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,6 +206,60 @@ class RunFacts(msgspec.Struct, frozen=True, kw_only=True):
     end_reason: str
 
 
+class StreamSli(msgspec.Struct, frozen=True, kw_only=True):
+    """LLM stream SLIs over a span of requests (whole run or one fault window).
+
+    ``answered``: streams the front door answered 2xx (the ones whose tokens were timed).
+    TTFT is over good streams (as the ``ttft_p95`` target); inter-token latency quantiles
+    are over the answered streams' *per-request p95 gaps* (the client keeps each stream's
+    gap summary, not every gap); tokens/s over answered streams with two tokens or more."""
+
+    streams: int
+    answered: int
+    complete: int
+    completion_rate: float | None
+    """complete / answered; null when no stream was answered (not exercised)."""
+    ttft: dict[str, float | None]
+    itl: dict[str, float | None]
+    """Quantile label -> seconds, over the answered streams' per-request p95 gaps."""
+    itl_max_s: float | None
+    """The longest single gap any stream had (the worst stall)."""
+    tokens_per_s_p50: float | None
+    tokens: int
+    """Tokens the answered streams received."""
+    exercised: bool
+
+
+class StreamWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """The stream SLIs inside one fault window (seconds from t0)."""
+
+    id: str
+    start: float
+    end: float
+    sli: StreamSli
+
+
+class LlmCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """An LLM-aware check with a threshold from the phase file (``[phase.checks]``)."""
+
+    name: str
+    """``max_attempts_per_request``."""
+    title: str
+    state: CheckState
+    """``not_applicable``: the phase sets no threshold; ``not_exercised``: nothing to judge."""
+    value: float | None
+    threshold: float | None
+    reason: str = ""
+
+
+class LlmReport(msgspec.Struct, frozen=True, kw_only=True):
+    """LLM stream SLIs, overall and per fault window, and the LLM-aware checks."""
+
+    sli: StreamSli
+    windows: list[StreamWindow]
+    checks: list[LlmCheck]
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     schema: str = REPORT_SCHEMA
     version: int = REPORT_VERSION
@@ -232,3 +291,5 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     """Upstream attempts per client request the service made (1.0 = no retry, no failover)."""
     timeline: Timeline
     latency_histogram: Histogram
+    llm: LlmReport | None = None
+    """LLM stream SLIs and checks; null only in reports written before they existed."""

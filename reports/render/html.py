@@ -13,6 +13,7 @@ import jinja2
 
 from reports.model import Report
 from reports.render import format as fmt
+from reports.render.llm import CHECK_MARK, HEADER, ITL_NOTE, check_value, stream_rows
 from reports.render.plots import plot_all
 
 __all__ = ["render_html"]
@@ -55,4 +56,9 @@ def render_html(report: Report) -> str:
         stages=stages,
         started=_when(report.run.t0),
         generated=_when(report.generated_at),
+        llm_header=HEADER,
+        llm_rows=stream_rows(report),
+        llm_note=ITL_NOTE,
+        check_mark=CHECK_MARK,
+        check_value=check_value,
     )

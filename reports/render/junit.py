@@ -2,7 +2,9 @@
 
 pass: a plain test case; fail: ``<failure>``; inconclusive: ``<skipped>`` with its reason,
 or ``<failure>`` under ``--gate``; not exercised: ``<skipped>``; an invalid run: every
-case is an ``<error>`` naming why.
+case is an ``<error>`` naming why. Each LLM check (``check:<name>``) is a case too: fail
+is ``<failure>``, not applicable / not exercised ``<skipped>``; the LLM stream SLIs are
+the suite's ``<system-out>``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 from reports.model import Report
 from reports.render.format import interval, measured, target
+from reports.render.llm import CHECK_MARK, HEADER, check_value, stream_rows
 
 __all__ = ["render_junit"]
 
@@ -44,7 +47,21 @@ def render_junit(report: Report) -> str:
             label = "inconclusive" if v.verdict == "inconclusive" else "not exercised"
             ET.SubElement(case, "skipped", message=f"{label}: {v.reason}")
         ET.SubElement(case, "system-out").text = text
-    suite.set("tests", str(len(report.verdicts)))
+    checks = report.llm.checks if report.llm is not None else []
+    for c in checks:
+        case = ET.SubElement(suite, "testcase", classname=suite_name, name=f"check:{c.name}",
+                             time=f"{run.duration_s:.3f}")  # fmt: skip
+        text = f"{c.title}: {CHECK_MARK[c.state]}, {check_value(c)}"
+        if c.state == "fail":
+            failures += 1
+            ET.SubElement(case, "failure", message=c.reason or "threshold exceeded").text = text
+        elif c.state != "pass":
+            skipped += 1
+            ET.SubElement(case, "skipped", message=f"{CHECK_MARK[c.state]}: {c.reason}")
+        ET.SubElement(case, "system-out").text = text
+    if report.llm is not None:
+        suite.append(_stream_properties(report))
+    suite.set("tests", str(len(report.verdicts) + len(checks)))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
     suite.set("skipped", str(skipped))
@@ -67,6 +84,15 @@ def render_junit(report: Report) -> str:
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _stream_properties(report: Report) -> ET.Element:
+    """The stream SLIs as suite output (JUnit has no table): one line per span."""
+    out = ET.Element("system-out")
+    lines = ["LLM stream SLIs: " + " | ".join(HEADER)]
+    lines += [" | ".join(row) for row in stream_rows(report)]
+    out.text = "\n".join(lines)
+    return out
 
 
 def _iso(t: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reports.model import Report
 from reports.render.format import VERDICT_MARK, duration, interval, measured, percent, seconds
+from reports.render.llm import CHECK_MARK, HEADER, ITL_NOTE, check_value, stream_rows
 
 __all__ = ["render_markdown"]
 
@@ -69,6 +70,7 @@ def render_markdown(report: Report) -> str:
                 f"{mitigation} | {recovery} |"
             )
         out.append("")
+    out += _llm_section(report)
     if report.overrides:
         out.append("**Scenario overrides of the phase's targets:**")
         for o in report.overrides:
@@ -87,3 +89,18 @@ def render_markdown(report: Report) -> str:
     if run.command:
         out += ["", "```sh", run.command, "```"]
     return "\n".join(out) + "\n"
+
+
+def _llm_section(report: Report) -> list[str]:
+    if report.llm is None:
+        return []
+    out = ["### LLM stream SLIs", ""]
+    out.append("| " + " | ".join(HEADER) + " |")
+    out.append("| " + " | ".join("---" for _ in HEADER) + " |")
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in stream_rows(report)]
+    out += ["", f"<sub>{ITL_NOTE}</sub>", ""]
+    for c in report.llm.checks:
+        note = f" ({_cell(c.reason)})" if c.reason else ""
+        out.append(f"- check {_cell(c.title)}: **{CHECK_MARK[c.state]}**, {check_value(c)}{note}")
+    out.append("")
+    return out

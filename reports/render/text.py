@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reports.model import Report
 from reports.render.format import VERDICT_MARK, duration, interval, measured, percent
+from reports.render.llm import CHECK_MARK, check_value, stream_rows
 
 __all__ = ["render_text"]
 
@@ -49,6 +50,15 @@ def render_text(report: Report) -> str:
     if report.server is not None and report.server.availability is not None:
         facts.append(f"service's own count: {percent(report.server.availability)}")
     lines.append("  " + "   ".join(facts))
+    for line in stream_rows(report)[:1]:
+        lines.append(
+            f"  streams {line[1]}: TTFT {line[2]}, ITL {line[3]}, tokens/s {line[5]}, "
+            f"completion {line[6]}"
+            if line[2] != "not exercised"
+            else "  LLM stream SLIs: not exercised (no stream answered)"
+        )
+    for c in report.llm.checks if report.llm is not None else []:
+        lines.append(f"  check {c.title}: {CHECK_MARK[c.state]}, {check_value(c)}")
     for o in report.overrides:
         lines.append(
             f"  override: {o.name} {o.phase_value:g} -> {o.scenario_value:g}"

@@ -75,6 +75,8 @@ class RunBuilder:
         self.prom: dict[str, list[Series]] | None = None
         self.scrapes: ScrapeSummary | None = None
         self.components: tuple[Component, ...] = ()
+        self.phase_config: dict[str, Any] = {}
+        """What ``stack.json`` records of the phase (``checks``, ``service`` flags...)."""
 
     def requests(
         self,
@@ -150,6 +152,7 @@ class RunBuilder:
                 api_key="sk-lab-test",
                 targets=self.targets,
                 components=self.components,
+                phase_config=self.phase_config,
             ),
         )
         events = [Event(t=T0, kind="run_start", detail=self.info)]

@@ -82,7 +82,9 @@ def _cases(path: Path) -> dict[str, ET.Element]:
 def test_junit_has_one_case_per_target(tmp_path: Path) -> None:
     """A breach is a <failure> on availability; a passing latency has no child verdict."""
     cases = _cases(render_all(_breach(tmp_path).write()).paths["xml"])
-    assert set(cases) == {"availability", "latency_p95", "ttft_p95"}
+    assert set(cases) == {
+        "availability", "latency_p95", "ttft_p95", "check:max_attempts_per_request",
+    }  # fmt: skip
     assert cases["availability"].find("failure") is not None
     assert cases["latency_p95"].find("failure") is None
     assert cases["ttft_p95"].find("skipped") is not None  # no streams: not exercised
