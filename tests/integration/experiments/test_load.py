@@ -103,6 +103,22 @@ def test_streams_carry_a_client_measured_ttft(standalone: Finished) -> None:
     assert all(r.ttft_s is not None and 0 < r.ttft_s <= r.latency_s for r in streams)
 
 
+def test_good_streams_carry_token_timing(standalone: Finished) -> None:
+    """Every good stream is complete with tokens > 0 and plausible gaps and tokens/s."""
+    streams = [r for r in standalone.records if r.stream and r.outcome == "good"]
+    assert streams
+    for r in streams:
+        assert r.stream_complete is True
+        assert r.tokens is not None
+        assert r.tokens > 0
+        if r.tokens >= 2:
+            assert r.itl_p50_s is not None
+            assert r.itl_p95_s is not None
+            assert r.itl_max_s is not None
+            assert 0 <= r.itl_p50_s <= r.itl_p95_s <= r.itl_max_s <= r.latency_s
+    assert any(r.tokens_per_s is not None and r.tokens_per_s > 0 for r in streams)
+
+
 def test_exporter_serves_client_slis_with_straddling_buckets(standalone: Finished) -> None:
     """The Locust process served chaoslab_client_* metrics with buckets around 3.0 s."""
     text = standalone.metrics_text
