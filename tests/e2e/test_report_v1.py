@@ -184,3 +184,20 @@ def test_client_and_server_counts_reconcile(calibration: dict[str, Any]) -> None
     server = calibration["report"]["server"]
     assert server["client_requests"] > 300
     assert abs(server["difference"]) <= 0.001, server
+
+
+def test_stream_slis_are_in_the_report(calibration: dict[str, Any]) -> None:
+    """The report's LLM stream SLIs: the fault window's TTFT p50 is the fake's 1 s, gaps are
+    ordered, tokens/s positive, completion near 1; V1 sets no attempts bound: not applicable."""
+    llm = calibration["report"]["llm"]
+    window = llm["windows"][0]["sli"]
+    assert window["exercised"] is True
+    assert TTFT_S <= window["ttft"]["p50"] <= TTFT_S * 1.05, window
+    assert 0 <= llm["sli"]["itl"]["p50"] <= llm["sli"]["itl"]["p95"] <= llm["sli"]["itl_max_s"]
+    assert llm["sli"]["tokens"] >= llm["sli"]["answered"] > 0
+    assert llm["sli"]["tokens_per_s_p50"] > 0
+    assert llm["sli"]["completion_rate"] >= 0.9
+    assert [(c["name"], c["state"]) for c in llm["checks"]] == [
+        ("max_attempts_per_request", "not_applicable")
+    ]
+    assert "LLM stream SLIs" in (calibration["run"] / "report.md").read_text()
