@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.rundir import Event
-from reports.llm import attempts_check, llm_report
+from reports.llm import attempts_checks, llm_report
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -98,13 +98,13 @@ def build_report(
         t0=run.start,
         run_end=run.end,
         quantiles=quantiles,
-        checks=[
-            attempts_check(
-                phase_config=run.stack.phase_config,
-                attempts_per_request=attempts,
-                requests=sli.good + sli.failure,
-            )
-        ],
+        checks=attempts_checks(
+            records,
+            run.faults,
+            prom=run.prom,
+            phase_config=run.stack.phase_config,
+            run_end=run.end,
+        ),
     )
     return Report(
         generated_at=generated_at,

@@ -13,11 +13,15 @@ from typing import Any
 
 from lab.rundir import RequestRecord
 from reports.model import LlmCheck, LlmReport, StreamSli, StreamWindow
+from reports.promdata import PromData
 from reports.rundata import FaultWindow
+from reports.serverside import attempts_per_request
 from reports.sli import quantile_label
 from reports.stats import quantile
 
-__all__ = ["attempts_check", "llm_report", "stream_sli"]
+__all__ = ["attempts_check", "attempts_checks", "llm_report", "stream_sli"]
+
+_ATTEMPTS = "chat_upstream_attempts_per_request"
 
 
 def _answered(record: RequestRecord) -> bool:
@@ -54,31 +58,65 @@ def stream_sli(records: Sequence[RequestRecord], quantiles: Sequence[float]) -> 
 
 
 def attempts_check(
-    *, phase_config: dict[str, Any], attempts_per_request: float | None, requests: int
+    *,
+    phase_config: dict[str, Any],
+    attempts_per_request: float | None,
+    requests: int,
+    window: str | None = None,
 ) -> LlmCheck:
-    """``checks.max_attempts_per_request`` against the service's attempts per request."""
+    """``checks.max_attempts_per_request`` against the service's attempts per request
+    (over the whole run, or inside the fault window ``window``)."""
     checks = phase_config.get("checks")
     raw = checks.get("max_attempts_per_request") if isinstance(checks, dict) else None
     threshold = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
-    title = "upstream attempts per request"
+    where = f" in fault window {window}" if window else ""
+    name = "max_attempts_per_request"
     if threshold is None:
-        return LlmCheck(name="max_attempts_per_request", title=title, state="not_applicable",
-                        value=attempts_per_request, threshold=None,
+        return LlmCheck(name=name, title=f"upstream attempts per request{where}", window=window,
+                        state="not_applicable", value=attempts_per_request, threshold=None,
                         reason="the phase sets no checks.max_attempts_per_request")  # fmt: skip
-    title = f"upstream attempts per request ≤ {threshold:g}"
+    title = f"upstream attempts per request ≤ {threshold:g}{where}"
     if requests == 0 or attempts_per_request is None:
         why = "no client request" if requests == 0 else "the service counted no request"
-        return LlmCheck(name="max_attempts_per_request", title=title, state="not_exercised",
+        return LlmCheck(name=name, title=title, window=window, state="not_exercised",
                         value=None, threshold=threshold, reason=why)  # fmt: skip
     passed = attempts_per_request <= threshold
     return LlmCheck(
-        name="max_attempts_per_request",
+        name=name,
         title=title,
+        window=window,
         state="pass" if passed else "fail",
         value=attempts_per_request,
         threshold=threshold,
-        reason="" if passed else f"{attempts_per_request:.2f} attempts per request",
+        reason="" if passed else "more upstream attempts per request than the phase allows",
     )
+
+
+def attempts_checks(
+    records: Sequence[RequestRecord],
+    faults: Sequence[FaultWindow],
+    *,
+    prom: PromData | None,
+    phase_config: dict[str, Any],
+    run_end: float,
+) -> list[LlmCheck]:
+    """The attempts check over the whole run, then inside each fault window."""
+    valid = [r for r in records if r.outcome != "excluded"]
+    out = [
+        attempts_check(phase_config=phase_config, attempts_per_request=attempts_per_request(prom),
+                       requests=len(valid))
+    ]  # fmt: skip
+    for fault in faults:
+        end = min(fault.end, run_end)
+        inside = sum(1 for r in valid if fault.start <= r.t < end)
+        ratio = None
+        if prom is not None:
+            count = prom.increase_between(f"{_ATTEMPTS}_count", fault.start, end)
+            if count > 0:
+                ratio = prom.increase_between(f"{_ATTEMPTS}_sum", fault.start, end) / count
+        out.append(attempts_check(phase_config=phase_config, attempts_per_request=ratio,
+                                  requests=inside, window=fault.id))  # fmt: skip
+    return out
 
 
 def llm_report(

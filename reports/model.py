@@ -245,6 +245,8 @@ class LlmCheck(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     """``max_attempts_per_request``."""
     title: str
+    window: str | None = None
+    """The fault window's id it judges; null: the whole run."""
     state: CheckState
     """``not_applicable``: the phase sets no threshold; ``not_exercised``: nothing to judge."""
     value: float | None

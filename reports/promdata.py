@@ -166,6 +166,17 @@ class PromData:
             totals[key] = totals.get(key, 0.0) + _increase(s.points, born_after=born)
         return totals
 
+    def increase_between(self, metric: str, start: float, end: float) -> float:
+        """Sum over series of the counter's increase from ``start`` to ``end`` (Unix
+        seconds, at scrape resolution): from the last sample at or before ``start`` (none:
+        the series was born later, from zero) to the last at or before ``end``."""
+        total = 0.0
+        for s in self.series(metric):
+            before = [p for p in s.points if p[0] <= start][-1:]
+            inside = [p for p in s.points if start < p[0] <= end]
+            total += _increase(before + inside, born_after=None if before else start - 1)
+        return total
+
     def _born_after(self, metric: str) -> float | None:
         """A first sample later than this (two steps into the window) marks a new series."""
         result = self.results.get(metric)

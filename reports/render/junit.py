@@ -49,7 +49,8 @@ def render_junit(report: Report) -> str:
         ET.SubElement(case, "system-out").text = text
     checks = report.llm.checks if report.llm is not None else []
     for c in checks:
-        case = ET.SubElement(suite, "testcase", classname=suite_name, name=f"check:{c.name}",
+        name = f"check:{c.name}" + (f":{c.window}" if c.window else "")
+        case = ET.SubElement(suite, "testcase", classname=suite_name, name=name,
                              time=f"{run.duration_s:.3f}")  # fmt: skip
         text = f"{c.title}: {CHECK_MARK[c.state]}, {check_value(c)}"
         if c.state == "fail":

@@ -125,3 +125,18 @@ def test_max_attempts_per_request_check_states(
     builder.phase_config = {"checks": {} if threshold is None else {
         "max_attempts_per_request": threshold}}  # fmt: skip
     assert _check_state(_attempts(builder, attempts=attempts, requests=1200.0)) == expected
+
+
+def test_attempts_check_per_fault_window(tmp_path: Path) -> None:
+    """3 attempts per request inside the window fail its check while the run's 1.33 passes."""
+    builder = RunBuilder(tmp_path, duration=60).requests(rate=20).fault(10, 20)
+    builder.phase_config = {"checks": {"max_attempts_per_request": 2.0}}
+    seconds = range(61)
+    total = [20.0 * t if t < 10 else 200.0 + 60 * (t - 10) if t <= 20 else 800.0 + 20 * (t - 20)
+             for t in seconds]  # fmt: skip
+    builder.series("chat_upstream_attempts_per_request_count", {}, [(t, 20.0 * t) for t in seconds])
+    points = list(zip(seconds, total, strict=True))
+    builder.series("chat_upstream_attempts_per_request_sum", {}, points)
+    checks = _llm(build_report(load_run(builder.write()))).checks
+    states = [(c.window, c.state, round(c.value or 0, 2)) for c in checks]
+    assert states == [(None, "pass", 1.33), ("f1", "fail", 3.0)]
