@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from lab.run.cpu import CpuWatch
 from lab.run.display import LiveLine
 from lab.run.live import LiveStats, budget_used
 from lab.run.loadconfig import build_load_config
@@ -161,6 +162,7 @@ class _Run:
         self.duration = float(options.duration or self.scenario.load.duration)
         self.result = RunResult(run_dir=self.run_dir)
         self.metrics = RunnerMetrics()
+        self.cpu = CpuWatch()
 
     def _event(self, kind: str, **fields: Any) -> None:
         append_events(self.run_dir, [Event(t=time.time(), kind=kind, **fields)])  # type: ignore[arg-type]
@@ -284,6 +286,7 @@ class _Run:
             elapsed = now - start
             injector.tick(elapsed)
             stats.poll()
+            self.cpu.sample(locust.pids())
             recent = stats.window(now - 10.0, now)
             self.live.update(elapsed=elapsed, duration=self.duration, stats=stats,
                              recent=recent, active=list(injector.active))  # fmt: skip
@@ -376,7 +379,8 @@ class _Run:
         import json
 
         path = self.run_dir / "load" / "stats.json"
-        path.write_text(json.dumps({"workers": max(1, self.options.workers)}), encoding="utf-8")
+        stats = {"workers": max(1, self.options.workers), "cpu_max_percent": self.cpu.peak}
+        path.write_text(json.dumps(stats), encoding="utf-8")
 
     def _report(self) -> None:
         if not self.options.report:

@@ -141,6 +141,10 @@ class LocustRun:
         self._write_pids()
         return self
 
+    def pids(self) -> list[int]:
+        """The Locust processes' pids (master and workers, or the one standalone)."""
+        return [process.pid for process in self.processes]
+
     def _write_pids(self) -> None:
         pids = [process.pid for process in self.processes]
         (self.load_dir / PIDS_FILE).write_text(json.dumps(pids), encoding="utf-8")

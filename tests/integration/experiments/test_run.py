@@ -121,6 +121,10 @@ def test_two_runs_share_one_stack_with_their_own_data(
     first, second = (read_requests(run) for run in runs)
     assert first
     assert second
+    for run in runs:  # the load generator's peak CPU is recorded for the report's validity
+        cpu = json.loads((run / "load" / "stats.json").read_text())["cpu_max_percent"]
+        assert isinstance(cpu, float)
+        assert 0.0 <= cpu <= 150.0
     assert max(r.t for r in first) < min(r.t for r in second)
     listed = (mini_stack.stack_dir / "experiments.txt").read_text().split()
     assert {str(run) for run in runs} <= set(listed)
