@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -87,4 +88,7 @@ def test_second_service_on_the_same_port_exits_2(
     result = _run({"CHAT_HOST": "127.0.0.1", "CHAT_PORT": str(first.port)})
     assert result.returncode == 2, result.stderr
     assert "Address already in use" in _one_line(result)
-    assert '"event":"listening"' in first.log_text().replace(" ", "")
+    deadline = time.monotonic() + 15  # log lines are batched: the line may still be on its way
+    while '"event":"listening"' not in first.log_text().replace(" ", ""):
+        assert time.monotonic() < deadline, first.log_text()
+        time.sleep(0.1)
