@@ -110,11 +110,8 @@ def test_sigint_rolls_back_every_fault(mini_stack: MiniStack, tmp_path: Path) ->
     assert "Traceback" not in output
 
 
-@pytest.mark.usefixtures("cleanup")
-def test_killed_runner_faults_are_reverted_by_the_next_call(
-    mini_stack: MiniStack, tmp_path: Path
-) -> None:
-    """SIGKILL leaves the faults on; revert_open_faults on the stack undoes all three."""
+def _kill_runner_mid_fault(mini_stack: MiniStack, tmp_path: Path) -> None:
+    """SIGKILL a runner (and its Locust) while its three faults are on; they stay on."""
     runner, out = _start(mini_stack, tmp_path)
     runner.kill()
     runner.wait(10)
@@ -122,6 +119,14 @@ def test_killed_runner_faults_are_reverted_by_the_next_call(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     assert len(_left_behind(mini_stack)) == 3
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_killed_runner_faults_are_reverted_by_the_next_call(
+    mini_stack: MiniStack, tmp_path: Path
+) -> None:
+    """SIGKILL leaves the faults on; revert_open_faults on the stack undoes all three."""
+    _kill_runner_mid_fault(mini_stack, tmp_path)
     reverted = revert_open_faults(mini_stack.stack_dir)
     assert len(reverted) == 3
     assert _left_behind(mini_stack) == []
@@ -132,13 +137,7 @@ def test_chaoslab_down_reverts_a_killed_runners_faults(
     mini_stack: MiniStack, tmp_path: Path
 ) -> None:
     """`chaoslab down` undoes the faults a SIGKILLed runner left open before stopping."""
-    runner, out = _start(mini_stack, tmp_path)
-    runner.kill()
-    runner.wait(10)
-    for pid in json.loads((out / "load" / "locust-pids.json").read_text()):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    assert len(_left_behind(mini_stack)) == 3
+    _kill_runner_mid_fault(mini_stack, tmp_path)
     # The same stack seen as one the lab does not own (as on the external backend), so that
     # `down` reverts the faults and stops nothing of the shared fixture.
     seen = tmp_path / "seen-stack"
