@@ -8,6 +8,7 @@ asks which backend made the stack::
                        RUN/load/requests.jsonl   (RequestRecord per line: every client request)
                        RUN/load/*                (Locust's own stats files)
                        RUN/prom/*.json           (Prometheus query results saved at the end)
+                       RUN/upstream/*.jsonl      (UpstreamRecord per line: each fake's requests)
     chaoslab report -> RUN/report.{html,md,json,xml}
 
 This module is a leaf: it imports nothing from the project, so the stack backends, the
@@ -28,6 +29,7 @@ __all__ = [
     "REQUESTS_FILE",
     "SCHEMA_VERSION",
     "STACK_FILE",
+    "UPSTREAM_DIR",
     "Component",
     "Control",
     "DockerControl",
@@ -41,10 +43,12 @@ __all__ = [
     "RunDirError",
     "Stack",
     "Targets",
+    "UpstreamRecord",
     "append_events",
     "read_events",
     "read_requests",
     "read_stack",
+    "read_upstream",
     "write_stack",
 ]
 
@@ -283,6 +287,54 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     """Tokens after the first / seconds from the first token to the last."""
     stream_complete: bool | None = None
     """For streams answered 2xx: whether the final event (``done`` / ``[DONE]``) arrived."""
+    marks: tuple[int, ...] | None = None
+    """For 2xx answers: the distinct output marks found in the answer's text, in order of
+    first appearance (each lab fake marks every token it serves with its own mark, see
+    ``Component.extra["mark"]``); two or more: text from two providers in one answer.
+    Null: not an answer, or an answer without marks (unmarked providers)."""
+
+
+# -- upstream/*.jsonl -------------------------------------------------------------------
+
+UPSTREAM_DIR = "upstream"
+
+
+class UpstreamRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One chat request as a fake provider saw it (one upstream attempt of the service).
+
+    The fakes write these lines to their request log (``FAKE_LLM_REQUEST_LOG``); at the end
+    of a run the runner copies each fake's lines of the run into
+    ``RUN/upstream/<component name>.jsonl``. ``rid`` is the service's request id, which the
+    service sends upstream in ``x-request-id`` and returns to the client (the client's
+    ``RequestRecord.request_id``): attempts per client request are counted by the fakes.
+    """
+
+    t: float
+    """When the request arrived, Unix seconds."""
+    rid: str | None = None
+    """The ``x-request-id`` header the caller sent (the service's request id)."""
+    id: str = ""
+    """The fake's own response id."""
+    vendor: str = ""
+    model: str = ""
+    stream: bool = False
+    status: int = 0
+    """HTTP status sent; 0 when none was (connection reset, client gone during a hang)."""
+    outcome: str = ""
+    """The fake's outcome (``ok``, ``stream_fault``, ``error``, ``reset``, ``hang``, ...)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Completion tokens actually sent (a cut stream counts what went out)."""
+    latency_s: float = 0.0
+    """Until the answer (or the failure) was sent."""
+
+
+def read_upstream(run_dir: Path) -> dict[str, list[UpstreamRecord]]:
+    """Component name -> the attempts its log recorded during the run (empty: no logs)."""
+    out: dict[str, list[UpstreamRecord]] = {}
+    for path in sorted((run_dir / UPSTREAM_DIR).glob("*.jsonl")):
+        out[path.stem] = list(_read_lines(path, UpstreamRecord))
+    return out
 
 
 def read_requests(run_dir: Path) -> list[RequestRecord]:
