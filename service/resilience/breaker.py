@@ -13,8 +13,10 @@ Each admitted call holds a ``Permit`` and reports through exactly one of ``succe
 ``failure`` or ``release`` (neither: cancelled, or an error that says nothing about the
 provider's health, e.g. a 400). Reports from permits granted before the last transition
 are ignored, so a slow call started while closed cannot close a half-open breaker.
-Transitions are reported to the observer. All state lives in the process: one breaker per
-provider is shared by every request of a replica.
+Transitions are reported to the observer, and each closed -> open one also with the
+failures its window held (how many failures the provider absorbed before its breaker
+reacted; a failing half-open probe reopens without that report). All state lives in the
+process: one breaker per provider is shared by every request of a replica.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class CircuitBreaker:
                 failures / calls >= self.config.failure_rate_threshold
             ):
                 self._transition(BreakerState.OPEN)
+                self._observer.breaker_opened(self.name, failures)
         elif permit.probe:
             self._transition(BreakerState.OPEN)
 

@@ -43,6 +43,11 @@ class ResilienceObserver(Protocol):
     def breaker_transition(self, provider: str, old: BreakerState, new: BreakerState) -> None:
         """``provider``'s breaker changed state (export the new state as a gauge)."""
 
+    def breaker_opened(self, provider: str, failures: int) -> None:
+        """``provider``'s breaker went from closed to open with ``failures`` failures in
+        its rolling window (histogram). Not called when a failing half-open probe
+        reopens it."""
+
     def attempts_per_request(self, attempts: int) -> None:
         """Upstream attempts one client request made, all providers together (histogram)."""
 
@@ -77,6 +82,9 @@ class NoopObserver:
         return None
 
     def breaker_transition(self, provider: str, old: BreakerState, new: BreakerState) -> None:
+        return None
+
+    def breaker_opened(self, provider: str, failures: int) -> None:
         return None
 
     def attempts_per_request(self, attempts: int) -> None:

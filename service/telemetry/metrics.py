@@ -48,6 +48,9 @@ LATENCY_BUCKETS = (
     2.0, 2.2, 2.5, 2.75, 3.0, 3.3, 3.6, 4.1, 4.5, 5.0, 5.5, 6.0, 7.5, 10.0, 30.0, 60.0,
 )  # fmt: skip
 ATTEMPT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15)
+# Failures a breaker absorbed before opening: from one (min_calls=1) past the default
+# min_calls (10) to what a busy replica's window holds under load.
+BREAKER_FAILURE_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100)
 
 
 class MetricSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +113,9 @@ METRICS: tuple[MetricSpec, ...] = (
        "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.", "livemax"),
     _c("chat_breaker_transitions_total", ("provider", "state"),
        "Circuit breaker transitions per provider, by the state entered."),
+    _h("chat_breaker_failures_at_open", ("provider",),
+       "Failures in the breaker's window when it opened (closed -> open only), per provider.",
+       BREAKER_FAILURE_BUCKETS),
     _h("chat_upstream_attempts_per_request", (),
        "Upstream attempts one client request made, all providers together.", ATTEMPT_BUCKETS),
     _c("chat_stream_interruptions_total", ("provider", "kind"),
@@ -173,6 +179,7 @@ class ServiceMetrics:
         self.hedges: Counter = self._counter("chat_provider_hedges_total")
         self.breaker_state: Gauge = self._gauge("chat_breaker_state")
         self.breaker_transitions: Counter = self._counter("chat_breaker_transitions_total")
+        self.breaker_failures_at_open: Histogram = self._histogram("chat_breaker_failures_at_open")
         self.attempts_per_request: Histogram = self._histogram("chat_upstream_attempts_per_request")
         self.stream_interruptions: Counter = self._counter("chat_stream_interruptions_total")
         self.cache_lookups: Counter = self._counter("chat_cache_lookups_total")

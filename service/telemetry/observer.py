@@ -76,6 +76,9 @@ class PrometheusObserver:
         self.metrics.breaker_transitions.labels(provider, str(new)).inc()
         self._log.warning("breaker_transition", provider=provider, old=str(old), new=str(new))
 
+    def breaker_opened(self, provider: str, failures: int) -> None:
+        self.metrics.breaker_failures_at_open.labels(provider).observe(failures)
+
     def attempts_per_request(self, attempts: int) -> None:
         self.metrics.attempts_per_request.observe(attempts)
 

@@ -146,6 +146,9 @@ class RecordingObserver:
     def breaker_transition(self, provider: str, old: BreakerState, new: BreakerState) -> None:
         self.events.append(("breaker_transition", provider, old, new))
 
+    def breaker_opened(self, provider: str, failures: int) -> None:
+        self.events.append(("breaker_opened", provider, failures))
+
     def attempts_per_request(self, attempts: int) -> None:
         self.events.append(("attempts_per_request", attempts))
 
