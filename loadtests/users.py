@@ -74,14 +74,7 @@ class LabState:
         if self.log is not None:
             self.log.write(record)
         if self.metrics is not None:
-            self.metrics.observe(
-                user=user,
-                outcome=record.outcome,
-                reason=record.reason,
-                latency_s=latency_s,
-                ttft_s=record.ttft_s,
-                stream=stream,
-            )
+            self.metrics.observe(record)
         failed = record.outcome == "failure"
         environment.events.request.fire(
             request_type="SSE" if stream else "POST",
