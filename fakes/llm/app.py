@@ -4,10 +4,13 @@ One ``FakeApp`` serves one vendor. The hot path is plain RSGI with msgspec encod
 framework): parse, ask the ``FaultEngine`` what to do, then answer, fail, hang or reset.
 Streams and connection resets are written by ``stream``; the vendors' formats are ``Wire``s
 (``vendors`` picks one).
+With a request log (``requestlog``) every chat request ends with one line about it; with a mark
+(``mark``) every answer piece carries the fake's invisible mark.
 On SIGTERM/SIGINT hung requests and hung streams wake at once (a 503, or the stream ends), so
 the worker, which drains in-flight requests before it exits, stops promptly.
 
-A little over 300 lines: the request path stays in one place, read top to bottom.
+About 390 lines: the request path (and what it notes for the request log) stays in one
+place, read top to bottom.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import contextlib
 import itertools
 import os
 import signal
+import time
 from collections.abc import Awaitable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -29,7 +34,9 @@ from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in 
 from fakes.llm.admin import PREFIX, handle_admin
 from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
 from fakes.llm.faults import FaultConfig, decode_config
+from fakes.llm.mark import check_mark
 from fakes.llm.metrics import FakeMetrics
+from fakes.llm.requestlog import ENV_REQUEST_LOG, Attempt, RequestLog, decision_outcome
 from fakes.llm.stream import reset_connection, send_stream
 from fakes.llm.text import answer
 from fakes.llm.vendors import Vendor, default_models, make_wire
@@ -38,7 +45,9 @@ from fakes.llm.wire import Headers, Parsed, Problem
 __all__ = [
     "ANY_MODEL",
     "ENV_FAULTS",
+    "ENV_MARK",
     "ENV_MODELS",
+    "ENV_REQUEST_LOG",
     "ENV_SEED",
     "ENV_VENDOR",
     "FakeApp",
@@ -52,6 +61,7 @@ ENV_VENDOR = "FAKE_LLM_VENDOR"
 ENV_SEED = "FAKE_LLM_SEED"
 ENV_FAULTS = "FAKE_LLM_FAULTS"
 ENV_MODELS = "FAKE_LLM_MODELS"  # comma-separated; unset: the vendor's default list
+ENV_MARK = "FAKE_LLM_MARK"  # 0..15; unset: answers carry no mark
 ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
@@ -68,6 +78,8 @@ class FakeApp:
 
     ``models`` are the model names served (default: ``default_models(vendor)``); a request
     naming another gets the vendor's 404. ``ANY_MODEL`` among them serves any name.
+    ``request_log`` is a file each chat request appends its line to (``requestlog``);
+    ``mark`` (0..15) marks every answer piece (``mark``).
     """
 
     def __init__(
@@ -77,7 +89,10 @@ class FakeApp:
         seed: int = 0,
         faults: FaultConfig | None = None,
         models: Sequence[str] | None = None,
+        request_log: Path | None = None,
+        mark: int | None = None,
     ) -> None:
+        self.mark = None if mark is None else check_mark(mark)
         listed = default_models(vendor) if models is None else [m for m in models if m != ANY_MODEL]
         served = None if models is not None and ANY_MODEL in models else listed
         self.wire = make_wire(vendor, listed)
@@ -88,6 +103,7 @@ class FakeApp:
         self._ids = itertools.count(1)
         self._id_prefix = self.wire.id_prefix
         self._closing = asyncio.Event()
+        self.request_log = None if request_log is None else RequestLog(request_log)
         wire = self.wire
         # path -> the methods it takes, for 404 (unknown path) versus 405 (another method)
         self._allow = {
@@ -202,19 +218,40 @@ class FakeApp:
         proto.response_bytes(405, [_JSON, ("allow", allow)], body)
 
     async def _chat(self, scope: Any, proto: Any) -> None:
+        """One chat request; with a request log, its line once it is over, however it ends."""
+        log = self.request_log
+        if log is None:
+            await self._answer(scope, proto, Attempt(t=0.0))
+            return
+        attempt = Attempt(t=time.time(), rid=scope.headers.get("x-request-id"), vendor=self.vendor)
+        started = time.perf_counter()
+        try:
+            await self._answer(scope, proto, attempt)
+        except (ProtocolClosed, asyncio.CancelledError):
+            attempt.outcome = attempt.outcome or "client_closed"  # gone before an answer
+            raise
+        finally:
+            attempt.latency_s = round(time.perf_counter() - started, 6)
+            log.write(attempt)
+
+    async def _answer(self, scope: Any, proto: Any, attempt: Attempt) -> None:
+        """Answer, fail, hang or reset, noting in ``attempt`` what was asked and sent."""
         wire = self.wire
         metrics = self.metrics
         headers_in = scope.headers
         body = await proto()
-        request_id = self._next_id()
+        request_id = attempt.id = self._next_id()
         parsed = wire.parse(body)
         if not isinstance(parsed, Parsed):
             metrics.outcome("bad_request")
+            attempt.status, attempt.outcome = 400, "bad_request"
             err = wire.error(Problem(400, "bad_request", detail=parsed.message))
             proto.response_bytes(400, [_JSON, (wire.request_id_header, request_id)], err)
             return
+        attempt.model, attempt.stream = parsed.model, parsed.stream
+        attempt.prompt_tokens = parsed.prompt_tokens
         key = wire.api_key(headers_in.get("authorization"), headers_in.get("x-api-key"))
-        text = answer(self.seed, parsed.model, parsed.prompt, parsed.max_tokens)
+        text = answer(self.seed, parsed.model, parsed.prompt, parsed.max_tokens, self.mark)
         call = Call(
             model=parsed.model,
             api_key=key,
@@ -229,12 +266,14 @@ class FakeApp:
             decision = engine.decide(call)
             if not isinstance(decision, Serve):
                 metrics.decision(decision)
-                await self._fail(scope, proto, decision, parsed, key, request_id)
+                attempt.outcome = decision_outcome(decision)
+                attempt.status = await self._fail(scope, proto, decision, parsed, key, request_id)
                 return
             headers: Headers = [(wire.request_id_header, request_id)]
             if decision.quota is not None:
                 headers += wire.quota_headers(decision.quota)
             metrics.prompt_tokens.inc(parsed.prompt_tokens)
+            attempt.status = 200
             if parsed.stream:
                 metrics.decision(decision)
                 progress = [0]
@@ -251,9 +290,12 @@ class FakeApp:
                         wait=self._wait,
                     )
                 except ProtocolClosed:
-                    metrics.outcome("client_closed")
+                    attempt.outcome = "client_closed"
                 else:
-                    metrics.outcome("ok" if decision.stream_fault is None else "stream_fault")
+                    attempt.outcome = decision_outcome(decision)
+                finally:
+                    attempt.completion_tokens = progress[0]
+                metrics.outcome(attempt.outcome)
                 metrics.completion_tokens.inc(progress[0])
                 return
             delay = decision.ttft_s + decision.per_token_s * max(0, text.tokens - 1)
@@ -261,6 +303,7 @@ class FakeApp:
                 await asyncio.sleep(delay)
             headers.append(_JSON)
             proto.response_bytes(200, headers, wire.complete(parsed, text, request_id))
+            attempt.outcome, attempt.completion_tokens = "ok", text.tokens
             metrics.completion_tokens.inc(text.tokens)
             metrics.outcome("ok")
         finally:
@@ -274,21 +317,22 @@ class FakeApp:
         parsed: Parsed,
         key: str | None,
         request_id: str,
-    ) -> None:
+    ) -> int:
+        """Fail as ``decision`` says; the status sent (0: none, the connection is gone)."""
         wire = self.wire
         if isinstance(decision, Reset):
             reset_connection(scope, proto)
-            return
+            return 0
         if isinstance(decision, Hang):
             woke = await self._wait(proto.client_disconnect(), decision.max_s)
             if woke == "event":
-                return
+                return 0
             # max_s passed: a gateway timeout; shutting down: the vendor's 503
             status = 504 if woke == "timeout" else 503
             reason = "hang" if woke == "timeout" else "shutdown"
             body = wire.error(Problem(status, reason, request=parsed))
             proto.response_bytes(status, [_JSON, (wire.request_id_header, request_id)], body)
-            return
+            return status
         detail = wire.missing_key if decision.reason == "auth" and key is None else ""
         body = wire.error(
             Problem(
@@ -306,11 +350,13 @@ class FakeApp:
         if decision.retry_after_s is not None:
             headers.append(("retry-after", str(decision.retry_after_s)))
         proto.response_bytes(decision.status, headers, body)
+        return decision.status
 
 
 def from_env() -> FakeApp:
     """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON),
-    ``FAKE_LLM_MODELS`` (comma-separated).
+    ``FAKE_LLM_MODELS`` (comma-separated), ``FAKE_LLM_REQUEST_LOG`` (a path),
+    ``FAKE_LLM_MARK`` (0..15).
 
     This is the factory granian calls in each worker process (it also turns off the
     ``*_created`` series for the whole process, which a fake has no use for).
@@ -324,4 +370,22 @@ def from_env() -> FakeApp:
     faults = decode_config(raw) if raw else None
     names = os.environ.get(ENV_MODELS)
     models = None if names is None else [m.strip() for m in names.split(",") if m.strip()]
-    return FakeApp(vendor, seed=seed, faults=faults, models=models)  # type: ignore[arg-type]
+    log = os.environ.get(ENV_REQUEST_LOG)
+    return FakeApp(
+        vendor,  # type: ignore[arg-type]
+        seed=seed,
+        faults=faults,
+        models=models,
+        request_log=Path(log) if log else None,
+        mark=_mark_from_env(),
+    )
+
+
+def _mark_from_env() -> int | None:
+    raw = os.environ.get(ENV_MARK, "").strip()
+    if not raw:
+        return None
+    try:
+        return check_mark(int(raw))
+    except ValueError:
+        raise ValueError(f"{ENV_MARK} must be an integer from 0 to 15, not {raw!r}") from None

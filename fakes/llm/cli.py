@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -57,6 +58,22 @@ __all__ = ["fake"]
     "(one that sends nothing, stops mid-head, or idles between requests).",
 )
 @click.option(
+    "--request-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Append one JSON line per chat request to this file (when it arrived, the caller's "
+    "x-request-id, status, outcome, tokens sent, latency); env FAKE_LLM_REQUEST_LOG.",
+)
+@click.option(
+    "--mark",
+    type=click.IntRange(0, 15),
+    default=None,
+    metavar="N",
+    help="Mark every answer piece with two invisible characters encoding N (0..15), so a "
+    "client can tell which fake wrote a text; env FAKE_LLM_MARK.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -72,6 +89,8 @@ def fake(
     workers: int,
     models_arg: str | None,
     header_timeout: float,
+    request_log: Path | None,
+    mark: int | None,
     log_level: str,
 ) -> None:
     """Serve a fake OpenAI- or Anthropic-compatible LLM API with a runtime fault API.
@@ -86,10 +105,12 @@ def fake(
       chaoslab fake anthropic --port 9002 --faults faults.yaml
       chaoslab fake openai --port 9003 --faults '{"outage": {"duration_s": 60}}'
       chaoslab fake openai --port 9004 --models gpt-4o-mini,gpt-4o
+      chaoslab fake openai --port 9005 --request-log requests.jsonl --mark 1
       curl -X PUT localhost:9001/_fake/faults -d '{"errors": {"rate": 0.1}}'
     """
     import msgspec  # imported here to keep `--help` fast
 
+    from fakes.llm.app import ENV_MARK, ENV_REQUEST_LOG
     from fakes.llm.faults import decode_config
     from fakes.llm.listen import host_problem, listen_problem, url
     from fakes.llm.serve import read_faults, serve
@@ -119,9 +140,22 @@ def fake(
         models = [name.strip() for name in models_arg.split(",") if name.strip()]
         if not models:
             raise click.BadParameter("name at least one model (or '*')", param_hint="--models")
+    if request_log is not None:
+        try:
+            with request_log.open("ab"):
+                pass
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot append to {request_log}: {exc.strerror}", param_hint="--request-log"
+            ) from exc
     problem = listen_problem(host, port)
     if problem is not None:
         raise click.UsageError(problem)
+    # granian's workers build the app from the environment (``app.from_env``)
+    if request_log is not None:
+        os.environ[ENV_REQUEST_LOG] = str(request_log.resolve())
+    if mark is not None:
+        os.environ[ENV_MARK] = str(mark)
     click.echo(f"fake {vendor} listening on {url(host, port)} (seed {seed})")
     serve(
         vendor,  # type: ignore[arg-type]

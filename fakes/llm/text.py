@@ -4,12 +4,14 @@ Tokenizer (documented for users comparing counts): text is split into words and 
 punctuation marks (regex ``\\w+|[^\\w\\s]``); a word of ``L`` characters counts as
 ``ceil(L / 4)`` tokens (word pieces of at most four characters), a punctuation mark as one.
 That is close to BPE's "about four characters per token" and is the same function for
-prompts and answers, so usage figures are consistent.
+prompts and answers, so usage figures are consistent. Output marks (``mark``) are not text:
+counting ignores them.
 
 Answers are words from a fixed vocabulary of words of at most four letters, so every answer
 word is exactly one token. The words and the answer's natural length are drawn from a
 BLAKE2b hash of ``(seed, model, prompt)``: the same prompt gives the same answer for a seed,
-different prompts give different answers, and ``max_tokens`` truncates it.
+different prompts give different answers, and ``max_tokens`` truncates it. A marked fake
+appends its mark's two invisible characters to every piece (still one token each).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
+
+from fakes.llm.mark import strip_marks, suffix
 
 __all__ = ["VOCABULARY", "Answer", "answer", "count_tokens"]
 
@@ -49,9 +53,10 @@ _SPAN_WORDS = 57  # natural answer length: 8..64 words
 def count_tokens(text: str) -> int:
     """Tokens in ``text`` by the fakes' word-piece rule (see the module docstring).
 
-    Cached: a conversation sends its earlier messages again with every turn.
+    Cached: a conversation sends its earlier messages again with every turn. Mark characters
+    are dropped first: a marked answer sent back as a prompt counts as the unmarked one.
     """
-    return sum((len(piece) + 3) // 4 for piece in _WORD.findall(text))
+    return sum((len(piece) + 3) // 4 for piece in _WORD.findall(strip_marks(text)))
 
 
 class Answer:
@@ -86,9 +91,15 @@ def _words(seed: int, model: str, prompt: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8192)
-def answer(seed: int, model: str, prompt: str, max_tokens: int | None) -> Answer:
-    """The deterministic answer for ``(seed, model, prompt)``, at most ``max_tokens`` long."""
+def answer(
+    seed: int, model: str, prompt: str, max_tokens: int | None, mark: int | None = None
+) -> Answer:
+    """The deterministic answer for ``(seed, model, prompt)``, at most ``max_tokens`` long;
+    with ``mark``, every piece ends with that mark's two characters."""
     pieces = _words(seed, model, prompt)
+    if mark is not None:
+        end = suffix(mark)
+        pieces = tuple(piece + end for piece in pieces)
     if max_tokens is not None and max_tokens < len(pieces):
         return Answer(pieces[: max(max_tokens, 0)], truncated=True)
     return Answer(pieces, truncated=False)

@@ -26,6 +26,9 @@ class FakeLLMServer(ManagedServer):
     the vendor's list, ``fakes.llm.app.default_models``; ``"*"`` among them serves any name);
     ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
     Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
+    ``request_log`` is a file the fake appends one JSON line to per chat request
+    (``lab.rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
+    (``fakes.llm.mark``).
     """
 
     name = "fake-llm"
@@ -40,6 +43,8 @@ class FakeLLMServer(ManagedServer):
         workers: int = 1,
         header_timeout_s: float | None = None,
         models: Sequence[str] | None = None,
+        request_log: Path | None = None,
+        mark: int | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -50,6 +55,8 @@ class FakeLLMServer(ManagedServer):
             raise ValueError(f"models: a model name cannot contain ',' ({models!r})")
         if header_timeout_s is not None and not header_timeout_s > 0:
             raise ValueError(f"header_timeout_s must be more than 0, not {header_timeout_s}")
+        if mark is not None and (isinstance(mark, bool) or mark not in range(16)):
+            raise ValueError(f"mark must be an integer from 0 to 15, not {mark!r}")
         self.name = f"fake-{vendor}"
         super().__init__(**kwargs)
         self.vendor: Vendor = vendor
@@ -60,6 +67,8 @@ class FakeLLMServer(ManagedServer):
         self.workers = workers
         self.header_timeout_s = header_timeout_s
         self.models: tuple[str, ...] | None = None if models is None else tuple(models)
+        self.request_log = None if request_log is None else Path(request_log).absolute()
+        self.mark = mark
         self._admin: FakeAdmin | None = None
 
     @property
@@ -85,6 +94,10 @@ class FakeLLMServer(ManagedServer):
         command += ["--workers", str(self.workers)]
         if self.models is not None:
             command += ["--models", ",".join(self.models)]
+        if self.request_log is not None:
+            command += ["--request-log", str(self.request_log)]
+        if self.mark is not None:
+            command += ["--mark", str(self.mark)]
         if self.header_timeout_s is not None:
             command += ["--header-timeout", str(self.header_timeout_s)]
         if isinstance(self.faults, Path):

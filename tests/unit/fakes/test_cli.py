@@ -83,3 +83,21 @@ def test_models_must_name_one() -> None:
     result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--models", " , "])
     assert result.exit_code == 2
     assert "--models" in result.output
+
+
+def test_mark_out_of_range_is_usage_error() -> None:
+    """``--mark 16`` exits 2 with one line naming the option."""
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--mark", "16"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "--mark" in line]
+    assert len(lines) == 1
+    assert "0<=x<=15" in lines[0]
+
+
+def test_request_log_that_cannot_be_opened_is_usage_error(tmp_path: Path) -> None:
+    """A request log in a missing directory exits 2 naming the option."""
+    path = tmp_path / "missing" / "requests.jsonl"
+    result = CliRunner().invoke(fake, ["openai", "--port", "9001", "--request-log", str(path)])
+    assert result.exit_code == 2
+    assert "--request-log" in result.output
+    assert "cannot append" in result.output
