@@ -1,49 +1,51 @@
-"""The generated SLO rules under promtool: each phase's fast burn-rate alert fires at its
-own threshold (5 % errors page on V3's 99.9 %, not on V1's 95 %)."""
+"""The generated SLO rules under promtool: each phase's 30-day fast burn-rate alert fires
+at its own threshold (5 % errors page on V3's 99.9 %, not on V1's 95 %) and on sustained
+total failure; the run-scaled alert of a 5-minute run fires on an error burst, both as the
+local backend writes it (1 s scrapes) and as committed for compose (5 s), but not when the
+same burst comes with fewer requests than its floor."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from lab.stack.rules import GENERATED_DIR
+from lab.phases import get_phase
+from lab.stack.rules import GENERATED_DIR, write_run_burn_rules
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
     PROMTOOL is None, reason="promtool not on PATH (package: prometheus)"
 )
 
+_OK = 'chat_http_requests_total{route="/v1/chat", method="POST", status="200"}'
+_FAILED = 'chat_http_requests_total{route="/v1/chat", method="POST", status="503"}'
 _SERIES = [
-    {"series": 'chat_http_requests_total{route="/v1/chat", method="POST", status="200"}',
-     "values": "0+142.5x60"},
-    {"series": 'chat_http_requests_total{route="/v1/chat", method="POST", status="503"}',
-     "values": "0+7.5x60"},
-]  # fmt: skip
+    {"series": _OK, "values": "0+142.5x60"},
+    {"series": _FAILED, "values": "0+7.5x60"},
+]
 
 
-def _promtool_test(tmp_path: Path, phase: str, expected: list[dict[str, object]]) -> str:
+def _promtool_test(
+    tmp_path: Path,
+    rule_files: list[Path],
+    series: list[dict[str, str]],
+    cases: list[dict[str, Any]],
+    *,
+    interval: str = "15s",
+) -> str:
+    """promtool's complaints about ``cases`` ("" when every case holds)."""
     assert PROMTOOL is not None
     spec = {
-        "rule_files": [
-            str(GENERATED_DIR / "recording.yml"),
-            str(GENERATED_DIR / f"slo-{phase}.yml"),
-        ],
-        "evaluation_interval": "15s",
-        "tests": [
-            {
-                "interval": "15s",
-                "input_series": _SERIES,
-                "alert_rule_test": [
-                    {"eval_time": "10m", "alertname": "ChatSLOBurnRateFast", "exp_alerts": expected}
-                ],
-            }
-        ],
+        "rule_files": [str(GENERATED_DIR / "recording.yml"), *map(str, rule_files)],
+        "evaluation_interval": interval,
+        "tests": [{"interval": interval, "input_series": series, "alert_rule_test": cases}],
     }
-    path = tmp_path / f"test-{phase}.yml"
+    path = tmp_path / "test.yml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
     done = subprocess.run(
         [PROMTOOL, "test", "rules", str(path)],
@@ -55,15 +57,74 @@ def _promtool_test(tmp_path: Path, phase: str, expected: list[dict[str, object]]
     return done.stdout + done.stderr if done.returncode else ""
 
 
+def _expected(rule_file: Path, alert: str) -> list[dict[str, object]]:
+    """The alert as promtool reports it firing: the file's labels and annotations."""
+    rules = yaml.safe_load(rule_file.read_text())["groups"][0]["rules"]
+    rule = next(r for r in rules if r.get("alert") == alert)
+    return [{"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]}]
+
+
+def _burst(*, interval_s: int, ok_per_s: float, failed_per_s: float) -> list[dict[str, str]]:
+    """Five minutes of ``ok_per_s`` good requests; from 120 s on, ``failed_per_s`` 503s."""
+    samples = range(0, 301, interval_s)
+    ok = [ok_per_s * t for t in samples]
+    failed = [failed_per_s * max(0, t - 120) for t in samples]
+    return [
+        {"series": _OK, "values": " ".join(f"{v:g}" for v in ok)},
+        {"series": _FAILED, "values": " ".join(f"{v:g}" for v in failed)},
+    ]
+
+
 def test_five_percent_errors_page_on_v3(tmp_path: Path) -> None:
     """5 % of chats failing is > 14.4 x 0.1 %: V3's fast burn alert fires."""
-    rules = yaml.safe_load((GENERATED_DIR / "slo-v3.yml").read_text())["groups"][0]["rules"]
-    annotations = next(r["annotations"] for r in rules if r["alert"] == "ChatSLOBurnRateFast")
-    labels = {"severity": "page", "phase": "v3", "slo": "availability-99.9%"}
-    expected: list[dict[str, object]] = [{"exp_labels": labels, "exp_annotations": annotations}]
-    assert _promtool_test(tmp_path, "v3", expected) == ""
+    slo = GENERATED_DIR / "slo-v3.yml"
+    cases = [{"eval_time": "10m", "alertname": "ChatSLOBurnRateFast",
+              "exp_alerts": _expected(slo, "ChatSLOBurnRateFast")}]  # fmt: skip
+    assert _promtool_test(tmp_path, [slo], _SERIES, cases) == ""
 
 
 def test_five_percent_errors_do_not_page_on_v1(tmp_path: Path) -> None:
     """5 % is within V1's 95 % objective (fast burn threshold 72 %): no alert."""
-    assert _promtool_test(tmp_path, "v1", []) == ""
+    cases = [{"eval_time": "10m", "alertname": "ChatSLOBurnRateFast", "exp_alerts": []}]
+    assert _promtool_test(tmp_path, [GENERATED_DIR / "slo-v1.yml"], _SERIES, cases) == ""
+
+
+def test_30_day_page_rule_fires_on_sustained_total_failure(tmp_path: Path) -> None:
+    """Every request failing for 70 minutes (both windows full): V3's 30-day page fires."""
+    slo = GENERATED_DIR / "slo-v3.yml"
+    series = [{"series": _FAILED, "values": "0+600x80"}]
+    cases = [
+        {"eval_time": "70m", "alertname": "ChatSLOBurnRateFast",
+         "exp_alerts": _expected(slo, "ChatSLOBurnRateFast")},
+    ]  # fmt: skip
+    assert _promtool_test(tmp_path, [slo], series, cases, interval="1m") == ""
+
+
+def _run_file(tmp_path: Path, scrape_s: int) -> Path:
+    if scrape_s == 5:
+        return GENERATED_DIR / "slo-v3-run5m.yml"  # the committed copy compose loads
+    return write_run_burn_rules(get_phase("v3"), tmp_path, duration_s=300, scrape_s=scrape_s)
+
+
+@pytest.mark.parametrize("scrape_s", [1, 5])
+def test_run_scaled_burn_fires_on_a_burst_in_a_5_minute_run(tmp_path: Path, scrape_s: int) -> None:
+    """V3, 10 good requests/s and from 120 s on 5 failed/s (a third): ChatSLOBurnRateRun
+    pages 40 s into the burst, and not before it."""
+    run_file = _run_file(tmp_path, scrape_s)
+    series = _burst(interval_s=scrape_s, ok_per_s=10, failed_per_s=5)
+    cases: list[dict[str, Any]] = [
+        {"eval_time": "110s", "alertname": "ChatSLOBurnRateRun", "exp_alerts": []},
+        {"eval_time": "160s", "alertname": "ChatSLOBurnRateRun",
+         "exp_alerts": _expected(run_file, "ChatSLOBurnRateRun")},
+    ]  # fmt: skip
+    assert _promtool_test(tmp_path, [run_file], series, cases, interval=f"{scrape_s}s") == ""
+
+
+@pytest.mark.parametrize("scrape_s", [1, 5])
+def test_run_scaled_burn_stays_quiet_under_the_request_floor(tmp_path: Path, scrape_s: int) -> None:
+    """The same third of requests failing at 1.5 requests/s (about 37 in 25 s, under V3's
+    floor of 70): no page."""
+    run_file = _run_file(tmp_path, scrape_s)
+    series = _burst(interval_s=scrape_s, ok_per_s=1, failed_per_s=0.5)
+    cases = [{"eval_time": "160s", "alertname": "ChatSLOBurnRateRun", "exp_alerts": []}]
+    assert _promtool_test(tmp_path, [run_file], series, cases, interval=f"{scrape_s}s") == ""

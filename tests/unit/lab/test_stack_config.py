@@ -1,5 +1,5 @@
 """What the local backend generates from a phase: service env, keys, scrape config,
-HAProxy config and Prometheus rules (pure functions, nothing started)."""
+HAProxy config (pure functions, nothing started; the Prometheus rules: test_rules.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from lab.phases import get_phase, load_phases
 from lab.rundir import Component
 from lab.servers.haproxy import Backend, HAProxyServer
 from lab.stack.config import MODEL, make_keys, replica_env, scrape_config
-from lab.stack.rules import GENERATED_DIR, generated_files, phase_alerts, recording_rules
 from service.settings import Settings
 
 
@@ -105,32 +104,3 @@ def test_haproxy_retries_only_connection_failures_and_keeps_backups_aside() -> N
     assert "option httpchk GET /v1/ready" in config
     assert "server replica-3 127.0.0.1:3 check inter 500ms fall 2 rise 2 backup" in config
     assert "server replica-1 127.0.0.1:1 check inter 500ms fall 2 rise 2\n" in config
-
-
-def test_burn_rate_thresholds_follow_each_phase_target() -> None:
-    """Fast burn = 14.4 x budget, slow = 6 x budget, where budget = 1 - availability."""
-    for phase in load_phases().values():
-        rules = {r["alert"]: r for r in phase_alerts(phase)["groups"][0]["rules"]}
-        budget = 1 - phase.targets.availability
-        fast = float(rules["ChatSLOBurnRateFast"]["expr"].split(" > ")[1].split()[0])
-        slow = float(rules["ChatSLOBurnRateSlow"]["expr"].split(" > ")[1].split()[0])
-        assert abs(fast - 14.4 * budget) < 1e-9
-        assert abs(slow - 6 * budget) < 1e-9
-        assert rules["ChatSLOBurnRateFast"]["labels"]["phase"] == phase.id
-
-
-def test_recording_rules_cover_every_window_the_alerts_read() -> None:
-    """Every chat:* series an SLO alert reads is recorded."""
-    recorded = {r["record"] for r in recording_rules()["groups"][0]["rules"]}
-    for phase in load_phases().values():
-        for rule in phase_alerts(phase)["groups"][0]["rules"]:
-            used = {w for w in rule["expr"].split() if w.startswith("chat:")}
-            assert used <= recorded
-
-
-def test_committed_generated_rules_match_the_phase_file() -> None:
-    """observability/prometheus/generated/ is what `python -m lab.stack.rules` writes
-    from lab/phases.toml (regenerate it after editing the phase file)."""
-    expected = generated_files(load_phases())
-    on_disk = {p.name: p.read_text(encoding="utf-8") for p in GENERATED_DIR.glob("*.yml")}
-    assert on_disk == expected
