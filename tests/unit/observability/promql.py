@@ -3,8 +3,9 @@
 ``metric_names(expr)`` is a small lexer, not a parser: it drops strings, label matchers,
 range selectors and grouping clauses, then keeps the identifiers that are neither function
 calls nor keywords. ``exported_names()`` reads the registered collectors of the service,
-the fakes and the proxy, and expands each family into the series names Prometheus stores
-(counters ``_total``; histograms ``_bucket``, ``_sum``, ``_count``).
+the fakes, the proxy and the load generator's client exporter, and expands each family into
+the series names Prometheus stores (counters ``_total``; histograms ``_bucket``, ``_sum``,
+``_count``). ``recorded_names()`` are the series the generated recording rules write.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "exported_names",
     "grafana_to_promql",
     "metric_names",
+    "recorded_names",
     "series_names",
 ]
 
@@ -57,14 +59,22 @@ def metric_names(expr: str) -> set[str]:
 def _registries() -> list[CollectorRegistry]:
     from fakes.llm.metrics import FakeMetrics
     from fakes.toxiproxy.metrics import ProxyMetrics
+    from loadtests.exporter import ClientMetrics
     from service.telemetry.metrics import ServiceMetrics
 
-    return [ServiceMetrics().registry, FakeMetrics("openai").registry, ProxyMetrics().registry]
+    client = ClientMetrics(latency_targets=[], ttft_targets=[])
+    return [
+        ServiceMetrics().registry,
+        FakeMetrics("openai").registry,
+        ProxyMetrics().registry,
+        client.registry,
+    ]
 
 
 def exported_families() -> dict[str, str]:
     """Family name (as registered, counters without ``_total``) -> type, for every
-    collector of the service, the fake LLM providers and the Toxiproxy-compatible proxy."""
+    collector of the service, the fake LLM providers, the Toxiproxy-compatible proxy and
+    the client exporter of the Locust processes."""
     families: dict[str, str] = {}
     for registry in _registries():
         for family in registry.collect():
@@ -89,6 +99,25 @@ def exported_names() -> set[str]:
     """Every series name the three components expose on ``/metrics``."""
     return {
         name for family, kind in exported_families().items() for name in series_names(family, kind)
+    }
+
+
+def recorded_names() -> set[str]:
+    """Every series a recording rule of the generated rules writes (the committed copies,
+    plus a run file for a run of another length: its windows are named after it)."""
+    import yaml
+
+    from lab.phases import load_phases
+    from lab.stack.rules import generated_files, run_burn_rules
+
+    documents = [yaml.safe_load(text) for text in generated_files(load_phases()).values()]
+    documents += [run_burn_rules(phase, 600, 1.0) for phase in load_phases().values()]
+    return {
+        rule["record"]
+        for document in documents
+        for group in document["groups"]
+        for rule in group["rules"]
+        if "record" in rule
     }
 
 

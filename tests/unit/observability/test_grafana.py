@@ -71,6 +71,31 @@ def test_chat_dashboard_covers_the_required_views(dashboards: dict[str, dict[str
         assert needle in titles, needle
 
 
+def test_chat_dashboard_has_the_llm_aware_sli_row(dashboards: dict[str, dict[str, Any]]) -> None:
+    """A row "LLM-aware SLIs" holds TTFT (client and service), inter-token gap, tokens/s,
+    stream completion, attempts per request, failovers, breaker failures at open, fake
+    tokens per good answer and the error-budget burn rate."""
+    panels = dashboards["chat-service.json"]["panels"]
+    start = next(i for i, p in enumerate(panels) if p["title"] == "LLM-aware SLIs")
+    end = next(i for i, p in enumerate(panels) if i > start and p["type"] == "row")
+    row = {p["title"].lower(): p for p in panels[start + 1 : end]}
+    exprs = " ".join(t["expr"] for p in row.values() for t in p["targets"])
+    for needle in (
+        "chaoslab_client_ttft_seconds_bucket", "chat_provider_time_to_first_token_seconds_bucket",
+        "chaoslab_client_stream_itl_p95_seconds_bucket",
+        "chaoslab_client_stream_tokens_per_second_bucket",
+        "chaoslab_client_streams_answered_total", "chat_upstream_attempts_per_request_bucket",
+        "chat_provider_failovers_total", "chat_breaker_failures_at_open_count",
+        'fake_llm_tokens_total{kind="completion"}', "chat:burn_rate:run_long",
+    ):  # fmt: skip
+        assert needle in exprs, needle
+    titles = " | ".join(row)
+    for needle in ("time to first token", "inter-token", "tokens/s", "completion rate",
+                   "attempts per request", "failovers", "breaker failures at open",
+                   "per good answer", "burn rate"):  # fmt: skip
+        assert needle in titles, needle
+
+
 def test_dashboard_provider_path_is_the_compose_mount(compose: dict[str, Any]) -> None:
     """Provisioning loads dashboards from where docker-compose.yml mounts them."""
     provider = load_yaml(PROVISIONING_DIR / "dashboards" / "dashboards.yml")["providers"][0]

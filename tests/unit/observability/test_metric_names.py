@@ -1,5 +1,6 @@
-"""Alerts and dashboards query only metrics that the service, the fakes or the proxy
-really export, read from their registered collectors: rename a metric and this fails."""
+"""Alerts and dashboards query only metrics that the service, the fakes, the proxy or the
+client exporter really export (read from their registered collectors) or that a generated
+recording rule writes: rename a metric or a recording rule and this fails."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from tests.unit.observability.promql import (
     exported_families,
     exported_names,
     metric_names,
+    recorded_names,
     series_names,
 )
 
 
 @pytest.fixture(scope="module")
 def known() -> set[str]:
-    return exported_names() | PROMETHEUS_BUILTINS
+    return exported_names() | recorded_names() | PROMETHEUS_BUILTINS
 
 
 def test_lexer_finds_metrics_and_skips_functions_labels_and_keywords() -> None:
@@ -46,8 +48,21 @@ def test_exported_names_expand_counter_and_histogram_suffixes(known: set[str]) -
         "chat_breaker_state",
         "fake_llm_requests_total",
         "toxiproxy_proxy_sent_bytes_total",
+        "chaoslab_client_stream_itl_p95_seconds_bucket",
+        "chaoslab_client_streams_answered_total",
     } <= known
     assert "chat_http_requests" not in known
+
+
+def test_recorded_names_include_both_burn_rate_scales() -> None:
+    """The 30-day and the run-scaled burn rates and the SLI windows are recorded."""
+    assert {
+        "chat:error_ratio:rate1h",
+        "chat:burn_rate:rate5m",
+        "chat:burn_rate:run_long",
+        "chat:burn_rate:run_short",
+    } <= recorded_names()
+    assert "chat:burn_rate:rate7m" not in recorded_names()
 
 
 def test_alert_rules_use_only_exported_metrics(
@@ -81,7 +96,8 @@ def test_dashboard_queries_use_only_exported_metrics(
 
 
 def test_dashboards_show_every_exported_metric(dashboards: dict[str, dict[str, Any]]) -> None:
-    """Each metric family of the service, fakes and proxy appears on some dashboard panel."""
+    """Each metric family of the service, fakes, proxy and client exporter appears on some
+    dashboard panel."""
     used = {
         name
         for dashboard in dashboards.values()
