@@ -1,4 +1,5 @@
-"""One simulated request, measured by the client: status, latency, TTFT, token gaps, completion.
+"""One simulated request, measured by the client: status, latency, TTFT, token gaps, completion,
+and the output marks of the answer's text (which fakes wrote it, ``loadtests.marks``).
 
 Plain ``requests`` under Locust's gevent (its own processes). Every request runs inside a
 ``gevent.Timeout`` of the client timeout, so a frozen service turns into ``timeout``
@@ -21,6 +22,7 @@ import requests
 import requests.adapters
 
 from lab.rundir import RequestRecord
+from loadtests.marks import mark_chars, marks_in
 from loadtests.outcomes import classify
 
 __all__ = ["PROMPTS", "Exchange", "LabClient"]
@@ -50,12 +52,41 @@ class Exchange:
     size: int = 0
     token_times: list[float] = field(default_factory=list)
     """perf_counter() at each content event of a stream."""
+    mark_chars: list[str] = field(default_factory=list)
+    """The output-mark characters of the answer text received, in order (``loadtests.marks``)."""
 
 
 _JSON = {"content-type": "application/json"}
 _CLOSE = {**_JSON, "connection": "close"}
 """Bad requests close their connection: a server may answer a 413 before reading the body,
 and a kept-alive connection would then fail the user's next request."""
+
+
+def _marks_of(data: str) -> str:
+    """The mark characters of one event's JSON data, without parsing it: JSON syntax holds
+    none, so the raw text's are the answer text's; only an escaped one (``\\u200b``) needs
+    the JSON decoded."""
+    if "\\u" not in data:
+        return mark_chars(data)
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return ""
+    return mark_chars(json.dumps(value, ensure_ascii=False))
+
+
+def _answer_text(answer: dict[str, Any]) -> str:
+    """The text of a JSON answer: ``/v1/chat``'s ``message``, or the OpenAI-compatible
+    route's ``choices[0].message.content`` ("" when neither is there)."""
+    message = answer.get("message")
+    if isinstance(message, str):
+        return message
+    choices = answer.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        return content if isinstance(content, str) else ""
+    return ""
 
 
 def _sse(response: requests.Response) -> Iterator[tuple[str, str]]:
@@ -153,6 +184,9 @@ class LabClient:
         if isinstance(answer, dict):
             seen.provider = answer.get("provider", seen.provider)
             seen.conversation_id = answer.get("conversation_id")
+            chars = mark_chars(_answer_text(answer))
+            if chars:
+                seen.mark_chars.append(chars)
 
     @staticmethod
     def _read_stream(response: requests.Response, seen: Exchange, started: float) -> None:
@@ -163,6 +197,9 @@ class LabClient:
                 seen.token_times.append(now)
                 if seen.ttft_s is None:
                     seen.ttft_s = now - started
+                chars = _marks_of(data)
+                if chars:
+                    seen.mark_chars.append(chars)
             elif event == "start":
                 seen.conversation_id = json.loads(data).get("conversation_id")
             elif event == "done" or data == "[DONE]":
@@ -220,7 +257,8 @@ def to_record(
     expected: tuple[int, ...],
     worker: str,
 ) -> RequestRecord:
-    """The log line of one exchange, classified by the outcome table."""
+    """The log line of one exchange, classified by the outcome table; a 2xx answer whose text
+    carried output marks records them (``marks``)."""
     outcome, reason = classify(
         user=user,
         status=seen.status,
@@ -243,8 +281,16 @@ def to_record(
         provider=seen.provider,
         request_id=seen.request_id,
         worker=worker,
+        marks=_marks(seen),
         **_stream_fields(seen) if stream and 200 <= seen.status < 300 else {},
     )
+
+
+def _marks(seen: Exchange) -> tuple[int, ...] | None:
+    """The distinct marks of a 2xx answer's text; None for other answers and unmarked text."""
+    if not seen.mark_chars or not 200 <= seen.status < 300:
+        return None
+    return marks_in("".join(seen.mark_chars)) or None
 
 
 def _nearest_rank(ordered: list[float], q: float) -> float:
