@@ -10,6 +10,7 @@ CLI prints it and exits 2.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ import msgspec
 from lab.rundir import Targets
 
 __all__ = [
+    "ENV_PHASES",
     "LAB_OWNED_VARS",
     "PHASES_FILE",
     "Checks",
@@ -30,9 +32,20 @@ __all__ = [
     "StoreSpec",
     "get_phase",
     "load_phases",
+    "phases_file",
 ]
 
 PHASES_FILE = Path(__file__).with_name("phases.toml")
+ENV_PHASES = "CHAOSLAB_PHASES"
+"""Another phase file to read instead of ``lab/phases.toml`` (``--phases FILE`` sets it, so
+the processes the lab starts read the same file)."""
+
+
+def phases_file() -> Path:
+    """The phase file in use: ``$CHAOSLAB_PHASES`` when set, else ``lab/phases.toml``."""
+    chosen = os.environ.get(ENV_PHASES)
+    return Path(chosen) if chosen else PHASES_FILE
+
 
 Policy = Literal["fail-open", "fail-closed"]
 
@@ -105,11 +118,17 @@ class Load(_Spec, frozen=True, kw_only=True):
 
 
 class Checks(_Spec, frozen=True, kw_only=True):
-    """LLM-aware thresholds for steady-state checks (each optional)."""
+    """LLM-aware check thresholds (each optional: unset = the check is "not applicable");
+    ``reports.llmchecks`` judges them, docs/phases.md says what each means."""
 
     max_attempts_per_request: float | None = None
-    breaker_opens_within_s: float | None = None
+    """Upstream attempts per client request, whole run and every fault window."""
+    breaker_opens_within_failures: int | None = None
+    """Failures a replica's breaker may absorb from a faulted provider before it opens."""
     failover_s: float | None = None
+    """Seconds from a provider fault to the first answer from another provider."""
+    burn_rate: float | None = None
+    """Burn-rate threshold of the run-scaled multi-window alert (the workbook's 14.4)."""
 
 
 class _TargetsSpec(_Spec, frozen=True, kw_only=True):
@@ -171,8 +190,10 @@ def _env_value(value: bool | int | float | str) -> str:
     return str(value)
 
 
-def load_phases(path: Path = PHASES_FILE) -> dict[str, Phase]:
-    """Every phase of the file, by id, in file order; ``PhaseError`` when it is wrong."""
+def load_phases(path: Path | None = None) -> dict[str, Phase]:
+    """Every phase of the file (default: ``phases_file()``), by id, in file order;
+    ``PhaseError`` when it is wrong."""
+    path = phases_file() if path is None else path
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -200,7 +221,7 @@ def load_phases(path: Path = PHASES_FILE) -> dict[str, Phase]:
     return phases
 
 
-def get_phase(phase_id: str, *, path: Path = PHASES_FILE) -> Phase:
+def get_phase(phase_id: str, *, path: Path | None = None) -> Phase:
     """One phase by id; ``PhaseError`` naming the known ids otherwise."""
     phases = load_phases(path)
     try:
@@ -231,6 +252,10 @@ def _check(phase: Phase, where: _Locator) -> None:
         raise fail(["targets", "availability"], "must be a ratio between 0 and 1, e.g. 0.999")
     if phase.load.factor <= 0 or phase.load.seed_users < 1:
         raise fail(["load"], "seed_users must be >= 1 and factor > 0")
+    for key in phase.checks.__struct_fields__:
+        value = getattr(phase.checks, key)
+        if value is not None and not value > 0:
+            raise fail(["checks", key], f"must be more than 0, got {value}")
     for key in phase.service:
         if key in LAB_OWNED_VARS:
             raise fail(["service", key], "is set by the lab; remove it from the phase")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.rundir import Event
-from reports.llm import attempts_checks, llm_report
+from reports.llm import llm_report
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -79,7 +79,11 @@ def build_report(
         *check_verdicts(checks),
     ]
     invalid = invalid_reasons(run, windows, sli, checks)
+    llm = llm_report(run, records, availability_target=targets["availability"], quantiles=quantiles)
+    failed_checks = [c for c in llm.checks if c.state == "fail"]
     status = status_of(verdicts, invalid)
+    if status in ("met", "inconclusive") and failed_checks:
+        status = "breached"
     loosening = [o for o in overrides if o.loosens]
     refused = gate and bool(loosening) and not allow_overrides
     warnings = _warnings(run, verdicts, status, gate=gate)
@@ -92,26 +96,12 @@ def build_report(
         )
     server = server_view(run.prom, records=run.requests, quantiles=quantiles)
     attempts = attempts_per_request(run.prom)
-    llm = llm_report(
-        records,
-        run.faults,
-        t0=run.start,
-        run_end=run.end,
-        quantiles=quantiles,
-        checks=attempts_checks(
-            records,
-            run.faults,
-            prom=run.prom,
-            phase_config=run.stack.phase_config,
-            run_end=run.end,
-        ),
-    )
     return Report(
         generated_at=generated_at,
         status=status,
         exit_code=exit_code(status, gate=gate, refused_overrides=refused),
         gate=gate,
-        summary=_summary(run, status, verdicts, invalid),
+        summary=_summary(run, status, verdicts, invalid, [c.title for c in failed_checks]),
         invalid_reasons=invalid,
         warnings=warnings,
         run=_facts(run),
@@ -238,14 +228,18 @@ def _warnings(
 
 
 def _summary(
-    run: RunData, status: Status, verdicts: Sequence[TargetVerdict], invalid: Sequence[str]
+    run: RunData,
+    status: Status,
+    verdicts: Sequence[TargetVerdict],
+    invalid: Sequence[str],
+    failed_checks: Sequence[str] = (),
 ) -> str:
     what = " on ".join(p for p in (run.info.get("scenario"), run.stack.phase.upper()) if p)
     if status == "invalid":
         return f"{what}: invalid run, no verdict ({invalid[0]})"
     counts = {k: sum(1 for v in verdicts if v.verdict == k) for k in ("pass", "fail")}
     if status == "breached":
-        failed = ", ".join(v.title for v in verdicts if v.verdict == "fail")
+        failed = ", ".join([*(v.title for v in verdicts if v.verdict == "fail"), *failed_checks])
         return f"{what}: SLA breached ({failed})"
     if status == "inconclusive":
         unsure = ", ".join(v.title for v in verdicts if v.verdict == "inconclusive")

@@ -1,27 +1,25 @@
-"""LLM stream SLIs (TTFT, inter-token latency, tokens/s, completion) and LLM-aware checks.
+"""The report's LLM section: stream SLIs (TTFT, inter-token latency, tokens/s, completion)
+from the client's per-request log, the fakes' view of upstream cost (``reports.upstream``)
+and the LLM-aware checks (``reports.llmchecks``), overall and per fault window.
 
-From the client's per-request log (``RequestRecord``'s optional stream fields) and, for
-``max_attempts_per_request``, the service's upstream attempts per client request. A span
-with no answered stream is "not exercised"; a threshold the phase does not set is "not
-applicable": neither is ever a pass. docs/reports.md and docs/report-schema.md say the same.
+A span with no answered stream is "not exercised"; a threshold the phase does not set is
+"not applicable": neither is ever a pass. docs/reports.md and docs/report-schema.md say
+the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from lab.rundir import RequestRecord
-from reports.model import LlmCheck, LlmReport, StreamSli, StreamWindow
-from reports.promdata import PromData
-from reports.rundata import FaultWindow
-from reports.serverside import attempts_per_request
+from reports import llmchecks as checks
+from reports.model import LlmReport, StreamSli, StreamWindow
+from reports.rundata import RunData
 from reports.sli import quantile_label
 from reports.stats import quantile
+from reports.upstream import upstream_spans
 
-__all__ = ["attempts_check", "attempts_checks", "llm_report", "stream_sli"]
-
-_ATTEMPTS = "chat_upstream_attempts_per_request"
+__all__ = ["llm_report", "stream_sli"]
 
 
 def _answered(record: RequestRecord) -> bool:
@@ -57,82 +55,57 @@ def stream_sli(records: Sequence[RequestRecord], quantiles: Sequence[float]) -> 
     )
 
 
-def attempts_check(
-    *,
-    phase_config: dict[str, Any],
-    attempts_per_request: float | None,
-    requests: int,
-    window: str | None = None,
-) -> LlmCheck:
-    """``checks.max_attempts_per_request`` against the service's attempts per request
-    (over the whole run, or inside the fault window ``window``)."""
-    checks = phase_config.get("checks")
-    raw = checks.get("max_attempts_per_request") if isinstance(checks, dict) else None
-    threshold = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
-    where = f" in fault window {window}" if window else ""
-    name = "max_attempts_per_request"
-    if threshold is None:
-        return LlmCheck(name=name, title=f"upstream attempts per request{where}", window=window,
-                        state="not_applicable", value=attempts_per_request, threshold=None,
-                        reason="the phase sets no checks.max_attempts_per_request")  # fmt: skip
-    title = f"upstream attempts per request ≤ {threshold:g}{where}"
-    if requests == 0 or attempts_per_request is None:
-        why = "no client request" if requests == 0 else "the service counted no request"
-        return LlmCheck(name=name, title=title, window=window, state="not_exercised",
-                        value=None, threshold=threshold, reason=why)  # fmt: skip
-    passed = attempts_per_request <= threshold
-    return LlmCheck(
-        name=name,
-        title=title,
-        window=window,
-        state="pass" if passed else "fail",
-        value=attempts_per_request,
-        threshold=threshold,
-        reason="" if passed else "more upstream attempts per request than the phase allows",
-    )
-
-
-def attempts_checks(
-    records: Sequence[RequestRecord],
-    faults: Sequence[FaultWindow],
-    *,
-    prom: PromData | None,
-    phase_config: dict[str, Any],
-    run_end: float,
-) -> list[LlmCheck]:
-    """The attempts check over the whole run, then inside each fault window."""
-    valid = [r for r in records if r.outcome != "excluded"]
-    out = [
-        attempts_check(phase_config=phase_config, attempts_per_request=attempts_per_request(prom),
-                       requests=len(valid))
-    ]  # fmt: skip
-    for fault in faults:
-        end = min(fault.end, run_end)
-        inside = sum(1 for r in valid if fault.start <= r.t < end)
-        ratio = None
-        if prom is not None:
-            count = prom.increase_between(f"{_ATTEMPTS}_count", fault.start, end)
-            if count > 0:
-                ratio = prom.increase_between(f"{_ATTEMPTS}_sum", fault.start, end) / count
-        out.append(attempts_check(phase_config=phase_config, attempts_per_request=ratio,
-                                  requests=inside, window=fault.id))  # fmt: skip
-    return out
-
-
 def llm_report(
+    run: RunData,
     records: Sequence[RequestRecord],
-    faults: Sequence[FaultWindow],
     *,
-    t0: float,
-    run_end: float,
+    availability_target: float,
     quantiles: Sequence[float],
-    checks: Sequence[LlmCheck],
 ) -> LlmReport:
-    """Overall and per fault window stream SLIs, with the checks already judged."""
+    """Stream SLIs overall and per fault window, the fakes' upstream view, and every
+    LLM-aware check judged against the phase's ``checks`` table."""
+    faults, stack, config = run.faults, run.stack, run.stack.phase_config
+    run_end = run.end
     windows = []
     for fault in faults:
         end = min(fault.end, run_end)
         inside = [r for r in records if fault.start <= r.t < end]
         sli = stream_sli(inside, quantiles)
-        windows.append(StreamWindow(id=fault.id, start=fault.start - t0, end=end - t0, sli=sli))
-    return LlmReport(sli=stream_sli(records, quantiles), windows=windows, checks=list(checks))
+        windows.append(
+            StreamWindow(id=fault.id, start=fault.start - run.start, end=end - run.start, sli=sli)
+        )
+    spans = upstream_spans(records, faults, run.upstream, run_end=run_end)
+    failovers = checks.failover_times(records, faults, stack, run_end=run_end)
+    breakers = checks.breaker_reactions(run.prom, faults, stack, run_end=run_end)
+    limit = checks.threshold(config, "burn_rate")
+    burn = None
+    if limit is not None and limit > 0:
+        burn = checks.burn_rate(
+            records,
+            target=availability_target,
+            limit=limit,
+            start=run.start,
+            end=run_end,
+            step=checks.step_of(run.prom),
+        )
+    judged = [
+        *checks.attempts_checks(
+            records, faults, prom=run.prom, spans=spans, phase_config=config, run_end=run_end
+        ),
+        *checks.breaker_checks(breakers, faults, stack, phase_config=config),
+        *checks.failover_checks(failovers, records, faults, phase_config=config, run_end=run_end),
+        checks.mixed_check(records, faults, stack),
+        checks.burn_check(burn, phase_config=config),
+    ]
+    marked = [r for r in records if r.marks]
+    return LlmReport(
+        sli=stream_sli(records, quantiles),
+        windows=windows,
+        checks=judged,
+        upstream=spans,
+        failovers=failovers,
+        breakers=breakers,
+        burn=burn,
+        marked_answers=len(marked),
+        mixed_answers=sum(1 for r in marked if r.marks is not None and len(r.marks) > 1),
+    )

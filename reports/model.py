@@ -18,7 +18,11 @@ import msgspec
 __all__ = [
     "REPORT_SCHEMA",
     "REPORT_VERSION",
+    "BreakerReaction",
+    "BurnRate",
     "Check",
+    "CheckState",
+    "FailoverTime",
     "Histogram",
     "Interval",
     "LlmCheck",
@@ -34,6 +38,7 @@ __all__ = [
     "StreamWindow",
     "TargetVerdict",
     "Timeline",
+    "UpstreamSpan",
     "Verdict",
     "WindowSli",
 ]
@@ -243,7 +248,8 @@ class LlmCheck(msgspec.Struct, frozen=True, kw_only=True):
     """An LLM-aware check with a threshold from the phase file (``[phase.checks]``)."""
 
     name: str
-    """``max_attempts_per_request``."""
+    """``max_attempts_per_request``, ``breaker_opens_within_failures``, ``failover_s``,
+    ``mixed_answers`` or ``burn_rate``."""
     title: str
     window: str | None = None
     """The fault window's id it judges; null: the whole run."""
@@ -254,12 +260,94 @@ class LlmCheck(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class UpstreamSpan(msgspec.Struct, frozen=True, kw_only=True):
+    """The fakes' own count of what the client's requests cost upstream, over a span.
+
+    Attempts and tokens come from the fakes' request logs (``RUN/upstream/``), joined to the
+    client's requests by the service's request id; only client requests sent in the span
+    count. ``window``: null for the whole run, ``steady`` for the time outside every fault
+    window, else a fault window's id."""
+
+    window: str | None = None
+    requests: int
+    """Valid client requests sent in the span that carry a request id."""
+    reached: int
+    """Of those, requests at least one fake saw (cache hits and refusals reach none)."""
+    attempts: int
+    """Attempts the fakes logged for them (retries, failovers and hedges included)."""
+    attempts_per_request: float | None
+    """attempts / reached; null when no request reached a fake."""
+    max_attempts: int | None
+    """The most attempts one client request made."""
+    failed_attempts: int
+    """Attempts a fake answered with an error, a reset, a hang or a cut stream."""
+    served_tokens: int
+    """Completion tokens the fakes sent for these requests (failed attempts included)."""
+    good_answers: int
+    tokens_per_good_answer: float | None
+    """served_tokens / good answers: what one successful answer cost in tokens."""
+    token_amplification: float | None = None
+    """tokens_per_good_answer / the steady span's: 1.0 = a fault cost no extra tokens."""
+
+
+class FailoverTime(msgspec.Struct, frozen=True, kw_only=True):
+    """How long a provider fault took to be answered around (seconds from its start to the
+    first answer another provider served to a request sent in the window)."""
+
+    window: str
+    provider: str
+    """The provider the fault took out."""
+    next_provider: str | None
+    """Who answered first instead; null: nobody did within the window."""
+    seconds: float | None
+
+
+class BreakerReaction(msgspec.Struct, frozen=True, kw_only=True):
+    """One replica's breaker for one faulted provider, inside one fault window."""
+
+    window: str
+    replica: str
+    provider: str
+    opened: bool
+    failures_at_open: float | None
+    """Failures the breaker's window held when it opened (an upper bound: the histogram's
+    bucket; exact for small counts). Null when it did not open."""
+    failures: float
+    """Failed attempts this replica made to the provider in the window (service's count)."""
+
+
+class BurnRate(msgspec.Struct, frozen=True, kw_only=True):
+    """The multi-window burn-rate rule scaled to the run (client requests, error budget
+    ``1 - availability target``): alarm when both windows burn faster than the threshold."""
+
+    threshold: float
+    long_window_s: float
+    short_window_s: float
+    min_requests: int
+    """A long window counts only with this many requests (so one failure cannot alarm)."""
+    evaluations: int
+    """Times the rule could be evaluated (both windows held enough requests)."""
+    peak: float | None
+    """The highest burn rate both windows reached at once (min of the two)."""
+    first_alarm_s: float | None
+    """Seconds from t0 when both windows first burned past the threshold."""
+
+
 class LlmReport(msgspec.Struct, frozen=True, kw_only=True):
     """LLM stream SLIs, overall and per fault window, and the LLM-aware checks."""
 
     sli: StreamSli
     windows: list[StreamWindow]
     checks: list[LlmCheck]
+    upstream: list[UpstreamSpan] = msgspec.field(default_factory=list)
+    """The whole run, the steady span, then each fault window; empty without fakes' logs."""
+    failovers: list[FailoverTime] = msgspec.field(default_factory=list)
+    breakers: list[BreakerReaction] = msgspec.field(default_factory=list)
+    burn: BurnRate | None = None
+    marked_answers: int = 0
+    """Answers whose text carried provider marks."""
+    mixed_answers: int = 0
+    """Of those, answers with text from two providers or more."""
 
 
 class Report(msgspec.Struct, frozen=True, kw_only=True):

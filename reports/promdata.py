@@ -166,12 +166,14 @@ class PromData:
             totals[key] = totals.get(key, 0.0) + _increase(s.points, born_after=born)
         return totals
 
-    def increase_between(self, metric: str, start: float, end: float) -> float:
-        """Sum over series of the counter's increase from ``start`` to ``end`` (Unix
+    def increase_between(
+        self, metric: str, start: float, end: float, where: Filter = None
+    ) -> float:
+        """Sum over matching series of the counter's increase from ``start`` to ``end`` (Unix
         seconds, at scrape resolution): from the last sample at or before ``start`` (none:
         the series was born later, from zero) to the last at or before ``end``."""
         total = 0.0
-        for s in self.series(metric):
+        for s in self.series(metric, where):
             before = [p for p in s.points if p[0] <= start][-1:]
             inside = [p for p in s.points if start < p[0] <= end]
             total += _increase(before + inside, born_after=None if before else start - 1)

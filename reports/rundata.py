@@ -9,12 +9,13 @@ docs/reports.md):
   ``git_commit``, ``duration_s``;
 - the ``run_end`` event's ``detail``: ``status`` (``ok`` | ``aborted`` | ``failed``) and
   ``reason``;
-- ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``.
+- ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``;
+- ``upstream/<component>.jsonl``: each fake provider's requests (``lab.rundir.UpstreamRecord``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ from lab.rundir import (
     RequestRecord,
     RunDirError,
     Stack,
+    UpstreamRecord,
     read_events,
     read_requests,
     read_stack,
+    read_upstream,
 )
 from reports.promdata import PromData
 
@@ -75,6 +78,8 @@ class RunData:
     info: dict[str, Any]
     """The ``run_start`` event's detail."""
     faults: list[FaultWindow]
+    upstream: dict[str, list[UpstreamRecord]] = field(default_factory=dict)
+    """Provider component name -> the requests its fake logged (``RUN/upstream/``)."""
 
     @property
     def duration(self) -> float:
@@ -130,6 +135,7 @@ def load_run(run_dir: Path) -> RunData:
         end_reason=reason,
         info=dict(starts[0].detail) if starts else {},
         faults=_fault_windows(events, end),
+        upstream=read_upstream(run_dir),
     )
 
 

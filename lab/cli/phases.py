@@ -6,10 +6,13 @@ import sys
 
 import click
 
+from lab.cli.options import phases_option
+
 __all__ = ["phases"]
 
 
 @click.command()
+@phases_option()
 @click.option("--json", "as_json", is_flag=True, help="Print every phase as JSON.")
 def phases(*, as_json: bool) -> None:
     """Print the four architecture phases: topology, providers, flags, targets, load.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import run_dir_option
+from lab.cli.options import phases_option, run_dir_option
 
 __all__ = ["run"]
 
@@ -29,6 +29,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 
 @click.command()
+@phases_option()
 @click.option("--phase", required=True, help="Phase id from lab/phases.toml: v1, v2, v3, v4.")
 @click.option(
     "--scenario", required=True, help="A name from `chaoslab scenarios`, or a .toml file."

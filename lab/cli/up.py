@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import run_dir_option
+from lab.cli.options import phases_option, run_dir_option
 
 __all__ = ["up"]
 
@@ -45,6 +45,7 @@ def _headline(phase_id: str) -> str:
 
 
 @click.command()
+@phases_option()
 @click.option("--phase", default="v1", show_default=True, help="Phase id from lab/phases.toml.")
 @click.option(
     "--backend",

@@ -13,7 +13,17 @@ import jinja2
 
 from reports.model import Report
 from reports.render import format as fmt
-from reports.render.llm import CHECK_MARK, HEADER, ITL_NOTE, check_value, stream_rows
+from reports.render.llm import (
+    CHECK_MARK,
+    HEADER,
+    ITL_NOTE,
+    UPSTREAM_HEADER,
+    UPSTREAM_NOTE,
+    check_value,
+    reaction_lines,
+    stream_rows,
+    upstream_rows,
+)
 from reports.render.plots import plot_all
 
 __all__ = ["render_html"]
@@ -59,6 +69,10 @@ def render_html(report: Report) -> str:
         llm_header=HEADER,
         llm_rows=stream_rows(report),
         llm_note=ITL_NOTE,
+        upstream_header=UPSTREAM_HEADER,
+        upstream_rows=upstream_rows(report),
+        upstream_note=UPSTREAM_NOTE,
+        reactions=reaction_lines(report),
         check_mark=CHECK_MARK,
         check_value=check_value,
     )

@@ -14,7 +14,15 @@ import xml.etree.ElementTree as ET
 
 from reports.model import Report
 from reports.render.format import interval, measured, target
-from reports.render.llm import CHECK_MARK, HEADER, check_value, stream_rows
+from reports.render.llm import (
+    CHECK_MARK,
+    HEADER,
+    UPSTREAM_HEADER,
+    check_value,
+    reaction_lines,
+    stream_rows,
+    upstream_rows,
+)
 
 __all__ = ["render_junit"]
 
@@ -92,6 +100,11 @@ def _stream_properties(report: Report) -> ET.Element:
     out = ET.Element("system-out")
     lines = ["LLM stream SLIs: " + " | ".join(HEADER)]
     lines += [" | ".join(row) for row in stream_rows(report)]
+    upstream = upstream_rows(report)
+    if upstream:
+        lines.append("Upstream cost (the fakes' count): " + " | ".join(UPSTREAM_HEADER))
+        lines += [" | ".join(row) for row in upstream]
+    lines += reaction_lines(report)
     out.text = "\n".join(lines)
     return out
 

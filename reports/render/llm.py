@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from reports.model import LlmCheck, Report, StreamSli
+from reports.model import LlmCheck, Report, StreamSli, UpstreamSpan
 from reports.render.format import percent, seconds
 
-__all__ = ["CHECK_MARK", "HEADER", "ITL_NOTE", "check_value", "stream_rows"]
+__all__ = [
+    "CHECK_MARK",
+    "HEADER",
+    "ITL_NOTE",
+    "UPSTREAM_HEADER",
+    "UPSTREAM_NOTE",
+    "check_value",
+    "reaction_lines",
+    "stream_rows",
+    "upstream_rows",
+]
 
 CHECK_MARK = {
     "pass": "pass",
@@ -56,3 +66,61 @@ def check_value(check: LlmCheck) -> str:
     measured = "—" if check.value is None else f"{check.value:.2f}"
     limit = "" if check.threshold is None else f" (limit {check.threshold:g})"
     return measured + limit
+
+
+UPSTREAM_HEADER = (
+    "span", "requests (reached a provider)", "attempts / request", "most attempts",
+    "failed attempts", "tokens / good answer", "token amplification",
+)  # fmt: skip
+UPSTREAM_NOTE = (
+    "counted by the fake providers themselves, per client request (the service's request id "
+    "travels upstream in x-request-id); steady = outside every fault window; amplification = "
+    "tokens per good answer / the steady span's"
+)
+
+
+def _upstream_row(span: UpstreamSpan) -> list[str]:
+    name = "whole run" if span.window is None else span.window
+    per = "—" if span.attempts_per_request is None else f"{span.attempts_per_request:.2f}"
+    tokens = "—" if span.tokens_per_good_answer is None else f"{span.tokens_per_good_answer:.1f}"
+    ratio = "—" if span.token_amplification is None else f"{span.token_amplification:.2f}x"
+    most = "—" if span.max_attempts is None else str(span.max_attempts)
+    return [name, f"{span.requests} ({span.reached})", per, most, str(span.failed_attempts),
+            tokens, ratio]  # fmt: skip
+
+
+def upstream_rows(report: Report) -> list[list[str]]:
+    """The fakes' view: whole run, steady span, each fault window; empty without logs."""
+    if report.llm is None:
+        return []
+    return [_upstream_row(s) for s in report.llm.upstream]
+
+
+def reaction_lines(report: Report) -> list[str]:
+    """Failover times, breaker reactions, mixed answers and the burn rate, one line each."""
+    llm = report.llm
+    if llm is None:
+        return []
+    out: list[str] = []
+    for f in llm.failovers:
+        if f.seconds is None:
+            out.append(f"failover {f.window}: {f.provider} down, no other provider answered")
+        else:
+            out.append(f"failover {f.window}: {f.provider} down, first answer from "
+                       f"{f.next_provider} after {seconds(f.seconds)}")  # fmt: skip
+    for b in llm.breakers:
+        how = (f"opened after ≤ {b.failures_at_open:g} failures" if b.opened
+               and b.failures_at_open is not None else "opened" if b.opened
+               else "never opened")  # fmt: skip
+        out.append(f"breaker {b.window}: {b.replica} → {b.provider} {how} "
+                   f"({b.failures:g} failed attempts in the window)")  # fmt: skip
+    if llm.marked_answers:
+        out.append(f"provider marks: {llm.marked_answers} marked answers, "
+                   f"{llm.mixed_answers} mixed")  # fmt: skip
+    if llm.burn is not None:
+        burn = llm.burn
+        peak = "—" if burn.peak is None else f"{burn.peak:.1f}x"
+        out.append(f"burn rate: windows {burn.long_window_s:.0f} s / {burn.short_window_s:.0f} s "
+                   f"(≥ {burn.min_requests} requests), {burn.evaluations} evaluations, "
+                   f"peak {peak} (threshold {burn.threshold:g}x)")  # fmt: skip
+    return out

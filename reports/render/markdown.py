@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from reports.model import Report
 from reports.render.format import VERDICT_MARK, duration, interval, measured, percent, seconds
-from reports.render.llm import CHECK_MARK, HEADER, ITL_NOTE, check_value, stream_rows
+from reports.render.llm import (
+    CHECK_MARK,
+    HEADER,
+    ITL_NOTE,
+    UPSTREAM_HEADER,
+    UPSTREAM_NOTE,
+    check_value,
+    reaction_lines,
+    stream_rows,
+    upstream_rows,
+)
 
 __all__ = ["render_markdown"]
 
@@ -99,6 +109,14 @@ def _llm_section(report: Report) -> list[str]:
     out.append("| " + " | ".join("---" for _ in HEADER) + " |")
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in stream_rows(report)]
     out += ["", f"<sub>{ITL_NOTE}</sub>", ""]
+    upstream = upstream_rows(report)
+    if upstream:
+        out += ["#### Upstream cost (the fakes' count)", ""]
+        out.append("| " + " | ".join(UPSTREAM_HEADER) + " |")
+        out.append("| " + " | ".join("---" for _ in UPSTREAM_HEADER) + " |")
+        out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in upstream]
+        out += ["", f"<sub>{UPSTREAM_NOTE}</sub>", ""]
+    out += [f"- {_cell(line)}" for line in reaction_lines(report)]
     for c in report.llm.checks:
         note = f" ({_cell(c.reason)})" if c.reason else ""
         out.append(f"- check {_cell(c.title)}: **{CHECK_MARK[c.state]}**, {check_value(c)}{note}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reports.model import Report
 from reports.render.format import VERDICT_MARK, duration, interval, measured, percent
-from reports.render.llm import CHECK_MARK, check_value, stream_rows
+from reports.render.llm import CHECK_MARK, check_value, reaction_lines, stream_rows, upstream_rows
 
 __all__ = ["render_text"]
 
@@ -57,6 +57,10 @@ def render_text(report: Report) -> str:
             if line[2] != "not exercised"
             else "  LLM stream SLIs: not exercised (no stream answered)"
         )
+    for cells in upstream_rows(report)[:1]:
+        lines.append(f"  upstream (fakes' count): {cells[2]} attempts per request, "
+                     f"{cells[5]} tokens per good answer")  # fmt: skip
+    lines.extend(f"  {line}" for line in reaction_lines(report))
     for c in report.llm.checks if report.llm is not None else []:
         lines.append(f"  check {c.title}: {CHECK_MARK[c.state]}, {check_value(c)}")
     for o in report.overrides:

@@ -19,6 +19,7 @@ from lab.rundir import (
     RequestRecord,
     Stack,
     Targets,
+    UpstreamRecord,
     append_events,
     write_stack,
 )
@@ -39,8 +40,10 @@ T0 = 1_800_000_000.0
 V3_TARGETS = Targets(availability=0.999, latency_p95_s=3.0, ttft_p95_s=1.5)
 
 
-def fault(start: float, end: float | None, *, fault_id: str = "f1") -> dict[str, Any]:
-    return {"id": fault_id, "start": start, "end": end}
+def fault(
+    start: float, end: float | None, *, fault_id: str = "f1", components: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return {"id": fault_id, "start": start, "end": end, "components": list(components)}
 
 
 class RunBuilder:
@@ -75,6 +78,7 @@ class RunBuilder:
         self.prom: dict[str, list[Series]] | None = None
         self.scrapes: ScrapeSummary | None = None
         self.components: tuple[Component, ...] = ()
+        self.upstream: dict[str, list[UpstreamRecord]] = {}
         self.phase_config: dict[str, Any] = {}
         """What ``stack.json`` records of the phase (``checks``, ``service`` flags...)."""
 
@@ -121,8 +125,21 @@ class RunBuilder:
             )  # fmt: skip
         return self
 
-    def fault(self, start: float, end: float | None, *, fault_id: str = "f1") -> RunBuilder:
-        self.faults.append(fault(start, end, fault_id=fault_id))
+    def fault(
+        self,
+        start: float,
+        end: float | None,
+        *,
+        fault_id: str = "f1",
+        components: tuple[str, ...] = (),
+    ) -> RunBuilder:
+        """A fault window; ``components``: the stack parts it hit (its event's detail)."""
+        self.faults.append(fault(start, end, fault_id=fault_id, components=components))
+        return self
+
+    def upstream_lines(self, component: str, lines: Iterable[UpstreamRecord]) -> RunBuilder:
+        """A fake's request log as the runner copies it (times already absolute)."""
+        self.upstream.setdefault(component, []).extend(lines)
         return self
 
     def check(self, stage: str, name: str, passed: bool | None, value: object = None) -> RunBuilder:
@@ -157,8 +174,10 @@ class RunBuilder:
         )
         events = [Event(t=T0, kind="run_start", detail=self.info)]
         for f in self.faults:
+            detail = {"components": f["components"]} if f["components"] else {}
             events.append(Event(t=T0 + f["start"], kind="fault_start", id=f["id"],
-                                target="primary-provider", action="outage"))  # fmt: skip
+                                target="primary-provider", action="outage",
+                                detail=detail))  # fmt: skip
             if f["end"] is not None:
                 events.append(Event(t=T0 + f["end"], kind="fault_end", id=f["id"]))
         for c in self.checks:
@@ -174,6 +193,11 @@ class RunBuilder:
         )
         if self.load_stats is not None:
             (load / "stats.json").write_bytes(encoder.encode(self.load_stats))
+        for component, lines in self.upstream.items():
+            (run / "upstream").mkdir(exist_ok=True)
+            (run / "upstream" / f"{component}.jsonl").write_bytes(
+                b"".join(encoder.encode(line) + b"\n" for line in lines)
+            )
         if self.prom is not None or self.scrapes is not None:
             self._write_prom(run / PROM_DIR, encoder)
         return run

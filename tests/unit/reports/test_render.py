@@ -84,7 +84,8 @@ def test_junit_has_one_case_per_target(tmp_path: Path) -> None:
     cases = _cases(render_all(_breach(tmp_path).write()).paths["xml"])
     assert set(cases) == {
         "availability", "latency_p95", "ttft_p95", "check:max_attempts_per_request",
-        "check:max_attempts_per_request:f1",
+        "check:max_attempts_per_request:f1", "check:breaker_opens_within_failures",
+        "check:failover_s", "check:mixed_answers", "check:burn_rate",
     }  # fmt: skip
     assert cases["availability"].find("failure") is not None
     assert cases["latency_p95"].find("failure") is None
