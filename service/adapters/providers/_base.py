@@ -5,6 +5,13 @@ A vendor adapter says only what differs: its SDK (``sdk``, ``client_class``,
 ``errors``), the request body (``_params``), the one call that answers (``_create``) and
 how the answer reads (``_completion``), the call that opens a stream (``_open_stream``)
 and how its events read (``_events``).
+
+Every upstream call carries the current request's id in an ``x-request-id`` header
+(``upstream_headers``): the id the service returned to its client, so what an upstream
+records per request (the fake providers count attempts by it) joins the service's. Retries,
+failovers and hedged attempts are calls of their own and carry it each; tasks started for
+a request (a hedged race) inherit its context. A call outside any request (the readiness
+probe loop) sends no such header.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx2
@@ -22,8 +29,18 @@ from service.adapters.providers.config import ProviderConfig
 from service.adapters.providers.errors import to_provider_error
 from service.domain.errors import ProviderError
 from service.domain.types import ChatRequest, Completion, StreamEvent
+from service.telemetry.context import current_record
 
-__all__ = ["SDKProvider", "StreamReader"]
+__all__ = ["REQUEST_ID_HEADER", "SDKProvider", "StreamReader", "upstream_headers"]
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def upstream_headers() -> dict[str, str]:
+    """The headers every upstream call adds: the current request's id (already sanitized
+    by the HTTP middleware), or none outside a request."""
+    record = current_record()
+    return {} if record is None else {REQUEST_ID_HEADER: record.request_id}
 
 
 class _SDKClient(Protocol):
@@ -118,16 +135,20 @@ class SDKProvider(abc.ABC, Generic[C]):
         """The vendor's request body for ``request`` (``_vendor_model`` names the model)."""
 
     @abc.abstractmethod
-    async def _create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Any:
-        """Send one non-streaming request; the SDK's parsed answer."""
+    async def _create(
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
+    ) -> Any:
+        """Send one non-streaming request with ``headers`` added; the SDK's parsed answer."""
 
     @abc.abstractmethod
     def _completion(self, answer: Any, params: dict[str, Any]) -> Completion:
         """Our ``Completion`` from the SDK's answer (``ProviderError`` when malformed)."""
 
     @abc.abstractmethod
-    async def _open_stream(self, params: dict[str, Any], timeout: httpx2.Timeout) -> _SDKStream:
-        """Open a stream; the SDK's stream object."""
+    async def _open_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
+    ) -> _SDKStream:
+        """Open a stream with ``headers`` added; the SDK's stream object."""
 
     @abc.abstractmethod
     def _events(
@@ -153,7 +174,8 @@ class SDKProvider(abc.ABC, Generic[C]):
         total = min(timeout, self.config.timeouts.total)
         try:
             async with asyncio.timeout(total):
-                answer = await self._create(params, call_timeout(self.config, total))
+                http_timeout = call_timeout(self.config, total)
+                answer = await self._create(params, http_timeout, upstream_headers())
         except self.errors as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         return self._completion(answer, params)
@@ -172,7 +194,8 @@ class SDKProvider(abc.ABC, Generic[C]):
         first_deadline, end = start + min(first, total), start + total
         try:
             async with asyncio.timeout_at(first_deadline):
-                events = await self._open_stream(params, stream_timeout(self.config, first, total))
+                http_timeout = stream_timeout(self.config, first, total)
+                events = await self._open_stream(params, http_timeout, upstream_headers())
         except self.errors as exc:
             raise to_provider_error(exc, provider=self.name) from exc
         reader = StreamReader(
@@ -211,7 +234,10 @@ class SDKProvider(abc.ABC, Generic[C]):
         t = self.config.timeouts
         try:
             async with asyncio.timeout(t.connect + t.first_token):
-                await self._client.models.list(timeout=call_timeout(self.config, t.first_token))
+                await self._client.models.list(
+                    timeout=call_timeout(self.config, t.first_token),
+                    extra_headers=upstream_headers(),
+                )
         except Exception:
             return False
         return True

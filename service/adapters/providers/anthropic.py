@@ -9,7 +9,7 @@ Client, timeouts and error mapping: see ``SDKProvider``. System messages become 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, ClassVar
 
 import anthropic
@@ -68,8 +68,10 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
             params["stop_sequences"] = list(request.stop)
         return params
 
-    async def _create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Any:
-        return await self._client.messages.create(**params, timeout=timeout)
+    async def _create(
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
+    ) -> Any:
+        return await self._client.messages.create(**params, timeout=timeout, extra_headers=headers)
 
     def _completion(self, answer: anthropic.types.Message, params: dict[str, Any]) -> Completion:
         text = "".join(
@@ -84,9 +86,11 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         )
 
     async def _open_stream(
-        self, params: dict[str, Any], timeout: httpx2.Timeout
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
     ) -> Any:  # the SDK's AsyncStream
-        return await self._client.messages.create(**params, stream=True, timeout=timeout)
+        return await self._client.messages.create(
+            **params, stream=True, timeout=timeout, extra_headers=headers
+        )
 
     async def _events(
         self, reader: StreamReader, params: dict[str, Any]

@@ -9,7 +9,7 @@ mapping: see ``SDKProvider``. A stream that ends without a ``finish_reason`` rai
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, ClassVar
 
 import httpx2
@@ -53,7 +53,9 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
             params["stop"] = list(request.stop)
         return params
 
-    async def _create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
+    async def _create(
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
+    ) -> ChatCompletion:
         # ``chat.completions.create`` minus its parameter transform: that walks the
         # typed-dict schema of every argument (about 0.25 ms of CPU a call) to return the
         # plain JSON ``_params`` already builds. Same request, client, auth, transport,
@@ -62,7 +64,7 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
             "/chat/completions",
             body=params,
             cast_to=ChatCompletion,
-            options={"timeout": timeout, "security": {"bearer_auth": True}},
+            options={"timeout": timeout, "headers": headers, "security": {"bearer_auth": True}},
         )
 
     def _completion(self, answer: ChatCompletion, params: dict[str, Any]) -> Completion:
@@ -85,10 +87,14 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         )
 
     async def _open_stream(
-        self, params: dict[str, Any], timeout: httpx2.Timeout
+        self, params: dict[str, Any], timeout: httpx2.Timeout, headers: Mapping[str, str]
     ) -> Any:  # the SDK's AsyncStream
         return await self._client.chat.completions.create(
-            **params, stream=True, stream_options={"include_usage": True}, timeout=timeout
+            **params,
+            stream=True,
+            stream_options={"include_usage": True},
+            timeout=timeout,
+            extra_headers=headers,
         )
 
     async def _events(
