@@ -7,7 +7,11 @@ writes ``stack.json``
 and keeps it true (new pids after a restart, the store after a failover). The supervisor
 (``lab.stack.supervisor``) runs it and watches it.
 
-About 380 lines: starting, routing, restarting and failing over share the parts table and
+Each provider fake logs its requests to ``RUN/parts/fake-<name>/requests.jsonl`` and marks its
+output with its provider index (``extra["request_log"]``, ``extra["mark"]``), so a run can
+count upstream attempts and tell which fake wrote an answer.
+
+About 390 lines: starting, routing, restarting and failing over share the parts table and
 its lock; the parts' definitions, the stack's Prometheus and status live in ``parts`` and
 ``status``.
 """
@@ -52,10 +56,12 @@ from lab.stack.parts import (
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 
-__all__ = ["START_TIMEOUT_S", "LocalStack"]
+__all__ = ["MAX_PROVIDERS", "START_TIMEOUT_S", "LocalStack"]
 
 START_TIMEOUT_S = 90.0
 """The longest one part may take to become ready."""
+MAX_PROVIDERS = 15
+"""Provider fakes mark their output with their index, 1 to 15 (a fake's marks are 0..15)."""
 
 
 class LocalStack:
@@ -118,13 +124,20 @@ class LocalStack:
                 )
                 self._add(Part("postgres-standby", "standby-store", standby, url=standby.dsn,
                                region=phase.regions[1]))  # fmt: skip
+        if len(phase.providers) > MAX_PROVIDERS:
+            raise StackError(f"phase {phase.id} has {len(phase.providers)} providers; the local "
+                             f"stack marks each fake's output with its own mark: {MAX_PROVIDERS} "
+                             "at most")  # fmt: skip
         for index, spec in enumerate(phase.providers, start=1):
-            fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index,
-                                 workdir=self._dir(f"fake-{spec.name}"))  # fmt: skip
+            workdir = self._dir(f"fake-{spec.name}")
+            log = workdir / "requests.jsonl"
+            fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index, workdir=workdir,
+                                 request_log=log, mark=index)  # fmt: skip
             self._add(Part(f"fake-{spec.name}", "provider", fake, url=fake.admin_url,
                            index=index, admin_url=f"{fake.admin_url}/_fake",
                            metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
-                           provider=spec.name, extra={"base_url": fake.base_url}))  # fmt: skip
+                           provider=spec.name, extra={"base_url": fake.base_url, "mark": index,
+                                                      "request_log": str(log)}))  # fmt: skip
         keys_file = self.keys.write(self.run_dir / "keys.txt")
         number = 0
         for region in phase.regions:
@@ -367,10 +380,11 @@ class LocalStack:
                     list(pool.map(lambda p: p.server.stop(), parts))
 
     def remove_data(self) -> None:
-        """Remove what the parts stored (data directories); keep the logs."""
+        """Remove what the parts stored (data directories); keep the logs (and the fakes'
+        request logs)."""
         for name in self.parts:
             for child in self._dir(name).glob("*"):
-                if child.suffix == ".log":
+                if child.suffix in (".log", ".jsonl"):
                     continue
                 if child.is_dir():
                     shutil.rmtree(child, ignore_errors=True)
