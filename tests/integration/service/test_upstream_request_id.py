@@ -1,6 +1,6 @@
-"""The service's request id travels upstream: every call to a provider (each retry and
-hedged attempt, streamed or not, through either vendor's SDK) carries the id the client got
-back in ``x-request-id``; a call outside any request carries none.
+"""The service's request id travels upstream: every call to a provider (each retry,
+failover and hedged attempt, streamed or not, through either vendor's SDK) carries the id
+the client got back in ``x-request-id``; a call outside any request carries none.
 
 The fakes do not show the headers they receive, so each provider is reached through a
 small recording proxy in front of the real fake: it notes every request's
@@ -205,6 +205,27 @@ async def test_both_attempts_of_a_retried_call_carry_the_id(
     client = await _client(chat_client, make_service_settings, [proxy])
     request_id = await _chat(client, alice, stream=stream)
     assert proxy.chat_ids() == [request_id, request_id]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
+async def test_every_attempt_of_a_failed_over_call_carries_the_id(
+    fake_openai: FakeLLMServer,
+    fake_anthropic: FakeLLMServer,
+    recorder: MakeRecorder,
+    chat_client: MakeClient,
+    make_service_settings: Callable[..., Settings],
+    alice: dict[str, str],
+    stream: bool,
+) -> None:
+    """A first provider that keeps failing, then the second one: each attempt at either
+    carries the request's id."""
+    down = recorder(fake_openai, fail_first=100)
+    up = recorder(fake_anthropic)
+    client = await _client(chat_client, make_service_settings, [down, up], hedge_after_ms=0)
+    request_id = await _chat(client, alice, stream=stream)
+    assert len(down.chat_ids()) >= 2
+    assert set(down.chat_ids()) == {request_id}
+    assert up.chat_ids() == [request_id]
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
