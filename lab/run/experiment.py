@@ -383,6 +383,12 @@ class _Run:
         path.write_text(json.dumps(stats), encoding="utf-8")
 
     def _report(self) -> None:
+        from lab.run.upstream import collect_upstream
+
+        start, end = self._window()
+        # the fakes' own count of this run's upstream attempts (report or not: a later
+        # `chaoslab report` reads it from the run directory)
+        collect_upstream(self.stack, self.run_dir, start=start, end=end)
         if not self.options.report:
             return
         try:
@@ -390,7 +396,6 @@ class _Run:
             from reports.collect import save
         except ImportError:
             return
-        start, end = self._window()
         save(self.stack, self.run_dir, start=start, end=end)
         result = render_all(self.run_dir, gate=self.options.gate)
         self.result.report_text = result.text or result.error
