@@ -2,12 +2,16 @@
 at its own threshold (5 % errors page on V3's 99.9 %, not on V1's 95 %) and on sustained
 total failure; the run-scaled alert of a 5-minute run fires on an error burst, both as the
 local backend writes it (1 s scrapes) and as committed for compose (5 s), but not when the
-same burst comes with fewer requests than its floor."""
+same burst comes with fewer requests than its floor. A real Prometheus loads them all and
+takes a run file rewritten for the actual run length on reload."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,9 @@ import pytest
 import yaml
 
 from lab.phases import get_phase
-from lab.stack.rules import GENERATED_DIR, write_run_burn_rules
+from lab.stack.parts import StackPrometheus
+from lab.stack.rules import GENERATED_DIR, rule_files_for, write_run_burn_rules
+from tests.fixtures.servers import start_or_skip
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
@@ -128,3 +134,48 @@ def test_run_scaled_burn_stays_quiet_under_the_request_floor(tmp_path: Path, scr
     series = _burst(interval_s=scrape_s, ok_per_s=1, failed_per_s=0.5)
     cases = [{"eval_time": "160s", "alertname": "ChatSLOBurnRateRun", "exp_alerts": []}]
     assert _promtool_test(tmp_path, [run_file], series, cases, interval=f"{scrape_s}s") == ""
+
+
+def _rules_api(url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{url}/api/v1/rules", timeout=5) as response:
+        groups = json.load(response)["data"]["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def _run_alert_within(url: str, run_duration: str, seconds: float) -> dict[str, Any]:
+    """The loaded ChatSLOBurnRateRun once it says ``run_duration`` and every rule has been
+    evaluated (or what is loaded after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rules = _rules_api(url)
+        alert = next((r for r in rules if r["name"] == "ChatSLOBurnRateRun"), {})
+        evaluated = all(str(r.get("lastEvaluation", "0001")).startswith("2") for r in rules)
+        done = alert.get("annotations", {}).get("run_duration") == run_duration and evaluated
+        if done or time.monotonic() > deadline:
+            return {"alert": alert, "rules": rules}
+        time.sleep(0.3)
+
+
+def test_prometheus_loads_the_rules_and_a_rewritten_run_file_on_reload(tmp_path: Path) -> None:
+    """A real Prometheus loads the local backend's rule files (the 5-minute run file
+    first) and evaluates every rule without error; after write_run_burn_rules for a
+    15-minute run and a reload it runs the 75s/7s run alert instead."""
+    phase = get_phase("v3")
+    server = StackPrometheus(components=list, workdir=tmp_path / "prometheus")
+    server.rule_files = [str(p) for p in rule_files_for(phase, tmp_path / "rules")]
+    start_or_skip(server)
+    try:
+        first = _run_alert_within(server.url, "5m", 30)
+        assert "chat:error_ratio:rate25s" in first["alert"]["query"]
+        assert {r["name"] for r in first["rules"]} >= {
+            "ChatSLOBurnRateFast",
+            "chat:error_ratio:rate3d",
+        }
+        assert {r["name"]: r.get("lastError") for r in first["rules"] if r["health"] != "ok"} == {}
+        write_run_burn_rules(phase, tmp_path / "rules", duration_s=900, scrape_s=1.0)
+        server.reload()
+        second = _run_alert_within(server.url, "15m", 30)
+        assert "chat:error_ratio:rate75s" in second["alert"]["query"]
+        assert "chat:error_ratio:rate7s" in second["alert"]["query"]
+    finally:
+        server.stop()
