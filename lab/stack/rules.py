@@ -27,6 +27,10 @@ compose's 5 s scrapes) are rewritten by ``python -m lab.stack.rules``; a unit te
 when they drift from ``lab/phases.toml``. The local backend writes its own copies into
 ``RUN/rules/`` at every ``up``; ``write_run_burn_rules`` rewrites the run file for the
 actual run length (then reload Prometheus).
+
+Over 300 lines on purpose: both scales share the SLI expressions and the window naming
+(a run file records only windows ``recording.yml`` lacks), and the drift test compares one
+generator's output with the committed files.
 """
 
 from __future__ import annotations
