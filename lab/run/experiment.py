@@ -177,9 +177,31 @@ class _Run:
             listed = (self.use.stack_dir / RUNS_FILE).read_text(encoding="utf-8").split()
             stop_leftover_load([Path(p) for p in listed if not runner_alive(Path(p))])
         write_stack(self.run_dir, self.stack)
+        self._scale_alerts()
         shutil.copyfile(self.file.path, self.run_dir / "scenario.toml")
         with (self.use.stack_dir / RUNS_FILE).open("a", encoding="utf-8") as runs:
             runs.write(f"{self.run_dir}\n")
+
+    def _scale_alerts(self) -> None:
+        """Rewrite the local stack's run-scaled burn-rate rule for this run's length and
+        have Prometheus reload it (``ChatSLOBurnRateRun``: windows run/12 and run/144)."""
+        rules_dir = self.use.stack_dir / "rules"
+        url = self.stack.prometheus_url
+        if self.stack.backend != "local" or url is None or not rules_dir.is_dir():
+            return
+        import urllib.request
+
+        from lab.phases import PhaseError, get_phase
+        from lab.stack.rules import write_run_burn_rules
+
+        try:
+            phase = get_phase(self.stack.phase)
+        except PhaseError:
+            return
+        write_run_burn_rules(phase, rules_dir, duration_s=self.duration, scrape_s=1.0)
+        reload = urllib.request.Request(f"{url.rstrip('/')}/-/reload", method="POST")  # noqa: S310
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(reload, timeout=5).close()  # noqa: S310 - the stack's own
 
     def play(self) -> RunResult:
         self._prepare()

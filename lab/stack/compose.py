@@ -180,7 +180,8 @@ def phase_files(phase: Phase) -> dict[str, str]:
         Component(name="prometheus", kind="prometheus", metrics_url="http://localhost:9090/metrics")
     )
     rules = ["/etc/prometheus/alerts.yml", "/etc/prometheus/generated/recording.yml",
-             f"/etc/prometheus/generated/slo-{phase.id}.yml"]  # fmt: skip
+             f"/etc/prometheus/generated/slo-{phase.id}.yml",
+             f"/etc/prometheus/generated/slo-{phase.id}-run5m.yml"]  # fmt: skip
     prometheus_config = scrape_config(parts, interval_s=5.0, rule_files=rules)
     files[f"{phase.id}.prometheus.yml"] = _HEADER + yaml.safe_dump(
         prometheus_config, sort_keys=False
