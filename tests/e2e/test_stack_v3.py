@@ -190,6 +190,17 @@ QUIET = {
     "chat_dependency_failures_total": "only when Redis or the store fails",
     "chat_unpersisted_turns_total": "only when the store fails",
     "fake_llm_faults_injected_total": "only while a fake has faults configured",
+    "chat_breaker_failures_at_open_bucket": "only when a breaker opens",
+    "chat_breaker_failures_at_open_sum": "only when a breaker opens",
+    "chat_breaker_failures_at_open_count": "only when a breaker opens",
+    "chaoslab_client_requests_total": "the load generator's exporter: only during a run",
+    "chaoslab_client_latency_seconds_bucket": "the load generator's exporter: only during a run",
+    "chaoslab_client_ttft_seconds_bucket": "the load generator's exporter: only during a run",
+    "chaoslab_client_stream_itl_p95_seconds_bucket": "the load generator's: only during a run",
+    "chaoslab_client_stream_tokens_per_second_bucket": "the load generator's: only during a run",
+    "chaoslab_client_streams_answered_total": "the load generator's: only during a run",
+    "chaoslab_client_stream_tokens_total": "the load generator's: only during a run",
+    "chaoslab_client_streams_total": "the load generator's: only during a run",
 }
 
 
