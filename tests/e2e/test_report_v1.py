@@ -197,8 +197,23 @@ def test_stream_slis_are_in_the_report(calibration: dict[str, Any]) -> None:
     assert llm["sli"]["tokens"] >= llm["sli"]["answered"] > 0
     assert llm["sli"]["tokens_per_s_p50"] > 0
     assert llm["sli"]["completion_rate"] >= 0.9
-    assert [(c["window"], c["state"]) for c in llm["checks"]] == [
+    attempts = [c for c in llm["checks"] if c["name"] == "max_attempts_per_request"]
+    assert [(c["window"], c["state"]) for c in attempts] == [
         (None, "not_applicable"),
         (calibration["report"]["windows"][0]["id"], "not_applicable"),
     ]
     assert "LLM stream SLIs" in (calibration["run"] / "report.md").read_text()
+
+
+def test_burn_rate_check_passes_the_baseline_and_fails_the_outage(
+    baseline: tuple[int, Path, str], outage: tuple[int, Path, str]
+) -> None:
+    """V1's run-scaled burn-rate alert (14.4x its 5 % budget over run/12 and run/144): quiet
+    on the baseline, fired by the outage (every request in the window fails)."""
+    quiet = next(c for c in _report(baseline[1])["llm"]["checks"] if c["name"] == "burn_rate")
+    fired = _report(outage[1])["llm"]
+    check = next(c for c in fired["checks"] if c["name"] == "burn_rate")
+    assert quiet["state"] == "pass", quiet
+    assert check["state"] == "fail", check
+    assert fired["burn"]["first_alarm_s"] is not None
+    assert fired["burn"]["peak"] > 14.4
