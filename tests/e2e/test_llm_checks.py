@@ -16,19 +16,12 @@ there on purpose); its passing side is the V3 run here.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.fixtures.servers import skip_unless_required
+from tests.e2e.conftest import Finished, outage_run
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASES = ROOT / "lab" / "phases.toml"
@@ -70,38 +63,6 @@ def phase_text(source: str, new: str, *, flags: dict[str, str], checks: str | No
     return section.rstrip("\n") + "\n\n"
 
 
-@dataclass
-class Finished:
-    run_dir: Path
-    code: int
-    output: str
-
-    @property
-    def report(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.run_dir / "report.json").read_text())
-        return data
-
-    def states(self, name: str) -> list[str]:
-        """The states of every span the check judged (whole run, then fault windows)."""
-        return [c["state"] for c in self.report["llm"]["checks"] if c["name"] == name]
-
-
-def _run(phase: str, workdir: Path, *, phases: Path | None = None) -> Iterator[Finished]:
-    out = workdir / f"run-{phase}"
-    command = [sys.executable, "-m", "lab", "run", "--phase", phase, "--scenario",
-               "provider-outage", "--duration", "30s", "--seed", "7", "--fresh", "--out",
-               str(out)]  # fmt: skip
-    if phases is not None:
-        command += ["--phases", str(phases)]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=500,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-    output = done.stdout + done.stderr
-    if done.returncode == 2 and "not found on PATH" in output:
-        skip_unless_required(output.split("chaoslab run: ")[-1].split()[0], output.strip())
-    assert (out / "report.json").is_file(), output[-3000:]
-    yield Finished(out, done.returncode, output)
-
-
 @pytest.fixture(scope="module")
 def phase_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("phases") / "phases.toml"
@@ -114,24 +75,25 @@ def phase_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def v3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
-    yield from _run("v3", tmp_path_factory.mktemp("llm-v3"))
+@pytest.fixture
+def v3(outage_v3: Finished) -> Finished:
+    """The same run test_run_provider_outage judges (one stack less)."""
+    return outage_v3
 
 
 @pytest.fixture(scope="module")
-def v3off(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Iterator[Finished]:
-    yield from _run("v3off", tmp_path_factory.mktemp("llm-v3off"), phases=phase_file)
+def v3off(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Finished:
+    return outage_run("v3off", tmp_path_factory.mktemp("llm-v3off"), phases=phase_file)
 
 
 @pytest.fixture(scope="module")
-def v1k(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Iterator[Finished]:
-    yield from _run("v1k", tmp_path_factory.mktemp("llm-v1k"), phases=phase_file)
+def v1k(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Finished:
+    return outage_run("v1k", tmp_path_factory.mktemp("llm-v1k"), phases=phase_file)
 
 
 @pytest.fixture(scope="module")
-def v1b(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Iterator[Finished]:
-    yield from _run("v1b", tmp_path_factory.mktemp("llm-v1b"), phases=phase_file)
+def v1b(tmp_path_factory: pytest.TempPathFactory, phase_file: Path) -> Finished:
+    return outage_run("v1b", tmp_path_factory.mktemp("llm-v1b"), phases=phase_file)
 
 
 def test_the_phase_file_helper_writes_phases_the_lab_accepts(phase_file: Path) -> None:

@@ -4,61 +4,23 @@ availability inside the outage window is far below V3's: the difference the phas
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-from lab.rundir import read_events, read_requests, read_stack
+from lab.rundir import read_stack
 from lab.stack.processes import alive
-from tests.fixtures.servers import skip_unless_required
+from tests.e2e.conftest import Finished
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(900)
 
 
-@dataclass
-class Finished:
-    run_dir: Path
-    code: int
-    output: str
-
-    def window_availability(self) -> tuple[float, int]:
-        """Good / valid among requests sent inside the outage window."""
-        events = read_events(self.run_dir)
-        start = next(e.t for e in events if e.kind == "fault_start")
-        end = next(e.t for e in events if e.kind == "fault_end")
-        inside = [r for r in read_requests(self.run_dir) if start <= r.t < end]
-        valid = [r for r in inside if r.outcome != "excluded"]
-        good = sum(r.outcome == "good" for r in valid)
-        return (good / len(valid) if valid else 0.0), len(valid)
+@pytest.fixture
+def v1(outage_v1: Finished) -> Finished:
+    return outage_v1
 
 
-def _run(phase: str, workdir: Path) -> Iterator[Finished]:
-    out = workdir / f"run-{phase}"
-    command = [sys.executable, "-m", "lab", "run", "--phase", phase, "--scenario",
-               "provider-outage", "--duration", "20s", "--seed", "7", "--fresh", "--out",
-               str(out)]  # fmt: skip
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=400,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-    output = done.stdout + done.stderr
-    if done.returncode == 2 and "not found on PATH" in output:
-        skip_unless_required(output.split("chaoslab run: ")[-1].split()[0], output.strip())
-    yield Finished(out, done.returncode, output)
-
-
-@pytest.fixture(scope="module")
-def v1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
-    yield from _run("v1", tmp_path_factory.mktemp("e2e-v1"))
-
-
-@pytest.fixture(scope="module")
-def v3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Finished]:
-    yield from _run("v3", tmp_path_factory.mktemp("e2e-v3"))
+@pytest.fixture
+def v3(outage_v3: Finished) -> Finished:
+    return outage_v3
 
 
 def test_both_runs_finish_cleanly(v1: Finished, v3: Finished) -> None:
