@@ -119,7 +119,7 @@ class Load(_Spec, frozen=True, kw_only=True):
 
 class Checks(_Spec, frozen=True, kw_only=True):
     """LLM-aware check thresholds (each optional: unset = the check is "not applicable");
-    ``reports.llmchecks`` judges them, docs/phases.md says what each means."""
+    ``reports.checks`` judges them, docs/phases.md says what each means."""
 
     max_attempts_per_request: float | None = None
     """Upstream attempts per client request, whole run and every fault window."""

@@ -1,6 +1,6 @@
 """The report's LLM section: stream SLIs (TTFT, inter-token latency, tokens/s, completion)
 from the client's per-request log, the fakes' view of upstream cost (``reports.upstream``)
-and the LLM-aware checks (``reports.llmchecks``), overall and per fault window.
+and the LLM-aware checks (``reports.checks``), overall and per fault window.
 
 A span with no answered stream is "not exercised"; a threshold the phase does not set is
 "not applicable": neither is ever a pass. docs/reports.md and docs/report-schema.md say
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab.rundir import RequestRecord
-from reports import llmchecks as checks
+from reports import checks
 from reports.model import LlmReport, StreamSli, StreamWindow
 from reports.rundata import RunData
 from reports.sli import quantile_label

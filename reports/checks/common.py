@@ -1,0 +1,91 @@
+"""What every LLM-aware check shares: the phase's threshold, the verdict shapes, which
+providers a fault took out, and the scrape interval of the saved series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.rundir import Stack
+from reports.model import CheckState, LlmCheck
+from reports.promdata import PromData
+from reports.rundata import FaultWindow
+
+__all__ = [
+    "all_providers",
+    "faulted_providers",
+    "in_window",
+    "judge",
+    "not_judged",
+    "step_of",
+    "threshold",
+]
+
+
+def threshold(phase_config: dict[str, Any], key: str) -> float | None:
+    """``checks.<key>`` of the phase (a number), or None when the phase does not set it."""
+    checks = phase_config.get("checks")
+    raw = checks.get(key) if isinstance(checks, dict) else None
+    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+def judge(
+    name: str,
+    title: str,
+    window: str | None,
+    *,
+    value: float | None,
+    limit: float,
+    passed: bool,
+    reason: str,
+) -> LlmCheck:
+    return LlmCheck(
+        name=name,
+        title=title,
+        window=window,
+        state="pass" if passed else "fail",
+        value=value,
+        threshold=limit,
+        reason="" if passed else reason,
+    )
+
+
+def not_judged(
+    name: str, title: str, window: str | None, state: CheckState, reason: str
+) -> LlmCheck:
+    return LlmCheck(
+        name=name,
+        title=title,
+        window=window,
+        state=state,
+        value=None,
+        threshold=None,
+        reason=reason,
+    )
+
+
+def in_window(window: str | None) -> str:
+    return f" in fault window {window}" if window else ""
+
+
+def faulted_providers(fault: FaultWindow, stack: Stack) -> set[str]:
+    """The provider names (as the service's chain knows them) whose fake the fault hit."""
+    names = fault.detail.get("components")
+    hit = set(names) if isinstance(names, list) else set()
+    return {
+        part.provider
+        for part in stack.of_kind("provider")
+        if part.name in hit and part.provider is not None
+    }
+
+
+def all_providers(stack: Stack) -> set[str]:
+    return {p.provider for p in stack.of_kind("provider") if p.provider is not None}
+
+
+def step_of(prom: PromData | None) -> float:
+    """The scrape interval (the saved series' step), 1 s when unknown (the local backend)."""
+    if prom is not None:
+        steps = [r.step for r in prom.results.values() if r.step > 0]
+        if steps:
+            return min(steps)
+    return 1.0

@@ -1,0 +1,131 @@
+"""``failover_s``: from a provider fault's start to the first good answer another provider
+served to a request sent inside the window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lab.rundir import RequestRecord, Stack
+from reports.checks.common import (
+    all_providers,
+    faulted_providers,
+    in_window,
+    judge,
+    not_judged,
+    threshold,
+)
+from reports.model import FailoverTime, LlmCheck
+from reports.rundata import FaultWindow
+
+__all__ = ["failover_checks", "failover_times"]
+
+
+def _answered_at(record: RequestRecord) -> float:
+    if record.stream and record.ttft_s is not None:
+        return record.t + record.ttft_s
+    return record.t + record.latency_s
+
+
+def failover_times(
+    records: Sequence[RequestRecord], faults: Sequence[FaultWindow], stack: Stack, *, run_end: float
+) -> list[FailoverTime]:
+    """For each fault that took providers out (not all of them): seconds from its start to
+    the first good answer another provider served to a request sent inside the window."""
+    everyone = all_providers(stack)
+    out: list[FailoverTime] = []
+    for fault in faults:
+        down = faulted_providers(fault, stack)
+        if not down or down >= everyone:
+            continue
+        end = min(fault.end, run_end)
+        answers = [
+            (_answered_at(r), r.provider)
+            for r in records
+            if fault.start <= r.t < end
+            and r.outcome == "good"
+            and r.provider is not None
+            and r.provider not in down
+        ]
+        first = min(answers, default=None)
+        out.append(
+            FailoverTime(
+                window=fault.id,
+                provider=", ".join(sorted(down)),
+                next_provider=None if first is None else first[1],
+                seconds=None if first is None else max(0.0, first[0] - fault.start),
+            )
+        )
+    return out
+
+
+def failover_checks(
+    times: Sequence[FailoverTime],
+    records: Sequence[RequestRecord],
+    faults: Sequence[FaultWindow],
+    *,
+    phase_config: dict[str, Any],
+    run_end: float,
+) -> list[LlmCheck]:
+    """One check per provider fault; one "not exercised" line when no fault hit a provider."""
+    name = "failover_s"
+    limit = threshold(phase_config, name)
+    if limit is None:
+        return [
+            not_judged(
+                name, "failover time", None, "not_applicable", "the phase sets no checks.failover_s"
+            )
+        ]
+    if not times:
+        return [
+            LlmCheck(
+                name=name,
+                title=f"failover within {limit:g} s",
+                state="not_exercised",
+                value=None,
+                threshold=limit,
+                reason="no fault took a provider out while another could answer",
+            )
+        ]
+    ends = {f.id: min(f.end, run_end) for f in faults}
+    starts = {f.id: f.start for f in faults}
+    out: list[LlmCheck] = []
+    for time in times:
+        title = (
+            f"failover within {limit:g} s after {time.provider} went down{in_window(time.window)}"
+        )
+        sent = sum(1 for r in records if starts[time.window] <= r.t < ends[time.window])
+        if sent == 0:
+            out.append(
+                LlmCheck(
+                    name=name,
+                    title=title,
+                    window=time.window,
+                    state="not_exercised",
+                    value=None,
+                    threshold=limit,
+                    reason="no client request during the fault",
+                )
+            )
+            continue
+        if time.seconds is None:
+            reason = "no other provider answered during the fault"
+            out.append(
+                judge(
+                    name, title, time.window, value=None, limit=limit, passed=False, reason=reason
+                )
+            )
+            continue
+        out.append(
+            judge(
+                name,
+                title,
+                time.window,
+                value=time.seconds,
+                limit=limit,
+                passed=time.seconds <= limit,
+                reason=f"the first answer from {time.next_provider} came "
+                f"{time.seconds:.2f} s after the fault began",
+            )
+        )
+    return out
