@@ -33,7 +33,7 @@ from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in 
 
 from fakes.llm.admin import PREFIX, handle_admin
 from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
-from fakes.llm.faults import FaultConfig, decode_config
+from fakes.llm.faults import FaultConfig, Latency, decode_config, decode_latency
 from fakes.llm.mark import check_mark
 from fakes.llm.metrics import FakeMetrics
 from fakes.llm.requestlog import ENV_REQUEST_LOG, Attempt, RequestLog, decision_outcome
@@ -44,6 +44,7 @@ from fakes.llm.wire import Headers, Parsed, Problem
 
 __all__ = [
     "ANY_MODEL",
+    "ENV_BASELINE",
     "ENV_FAULTS",
     "ENV_MARK",
     "ENV_MODELS",
@@ -62,6 +63,7 @@ ENV_SEED = "FAKE_LLM_SEED"
 ENV_FAULTS = "FAKE_LLM_FAULTS"
 ENV_MODELS = "FAKE_LLM_MODELS"  # comma-separated; unset: the vendor's default list
 ENV_MARK = "FAKE_LLM_MARK"  # 0..15; unset: answers carry no mark
+ENV_BASELINE = "FAKE_LLM_BASELINE_LATENCY"  # JSON latency section; unset: answers at once
 ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
@@ -79,7 +81,8 @@ class FakeApp:
     ``models`` are the model names served (default: ``default_models(vendor)``); a request
     naming another gets the vendor's 404. ``ANY_MODEL`` among them serves any name.
     ``request_log`` is a file each chat request appends its line to (``requestlog``);
-    ``mark`` (0..15) marks every answer piece (``mark``).
+    ``mark`` (0..15) marks every answer piece (``mark``). ``baseline`` is the latency the
+    fake answers with when its fault configuration sets none (its normal speed).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class FakeApp:
         models: Sequence[str] | None = None,
         request_log: Path | None = None,
         mark: int | None = None,
+        baseline: Latency | None = None,
     ) -> None:
         self.mark = None if mark is None else check_mark(mark)
         listed = default_models(vendor) if models is None else [m for m in models if m != ANY_MODEL]
@@ -98,7 +102,7 @@ class FakeApp:
         self.wire = make_wire(vendor, listed)
         self.vendor = vendor
         self.seed = seed
-        self.engine = engine = FaultEngine(faults, seed=seed, models=served)
+        self.engine = engine = FaultEngine(faults, seed=seed, models=served, baseline=baseline)
         self.metrics = FakeMetrics(vendor, in_flight=lambda: engine.in_flight)
         self._ids = itertools.count(1)
         self._id_prefix = self.wire.id_prefix
@@ -356,7 +360,7 @@ class FakeApp:
 def from_env() -> FakeApp:
     """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON),
     ``FAKE_LLM_MODELS`` (comma-separated), ``FAKE_LLM_REQUEST_LOG`` (a path),
-    ``FAKE_LLM_MARK`` (0..15).
+    ``FAKE_LLM_MARK`` (0..15), ``FAKE_LLM_BASELINE_LATENCY`` (JSON of a latency section).
 
     This is the factory granian calls in each worker process (it also turns off the
     ``*_created`` series for the whole process, which a fake has no use for).
@@ -371,6 +375,7 @@ def from_env() -> FakeApp:
     names = os.environ.get(ENV_MODELS)
     models = None if names is None else [m.strip() for m in names.split(",") if m.strip()]
     log = os.environ.get(ENV_REQUEST_LOG)
+    baseline = os.environ.get(ENV_BASELINE)
     return FakeApp(
         vendor,  # type: ignore[arg-type]
         seed=seed,
@@ -378,6 +383,7 @@ def from_env() -> FakeApp:
         models=models,
         request_log=Path(log) if log else None,
         mark=_mark_from_env(),
+        baseline=decode_latency(baseline) if baseline else None,
     )
 
 

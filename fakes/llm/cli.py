@@ -74,6 +74,13 @@ __all__ = ["fake"]
     "client can tell which fake wrote a text; env FAKE_LLM_MARK.",
 )
 @click.option(
+    "--baseline-latency",
+    default=None,
+    metavar="JSON",
+    help="The fake's normal speed: a latency section (as in the fault API) used whenever the "
+    "fault configuration sets no latency, kept across resets; env FAKE_LLM_BASELINE_LATENCY.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -91,6 +98,7 @@ def fake(
     header_timeout: float,
     request_log: Path | None,
     mark: int | None,
+    baseline_latency: str | None,
     log_level: str,
 ) -> None:
     """Serve a fake OpenAI- or Anthropic-compatible LLM API with a runtime fault API.
@@ -106,12 +114,13 @@ def fake(
       chaoslab fake openai --port 9003 --faults '{"outage": {"duration_s": 60}}'
       chaoslab fake openai --port 9004 --models gpt-4o-mini,gpt-4o
       chaoslab fake openai --port 9005 --request-log requests.jsonl --mark 1
+      chaoslab fake openai --port 9006 --baseline-latency '{"ttft": 150, "per_token": 12}'
       curl -X PUT localhost:9001/_fake/faults -d '{"errors": {"rate": 0.1}}'
     """
     import msgspec  # imported here to keep `--help` fast
 
-    from fakes.llm.app import ENV_MARK, ENV_REQUEST_LOG
-    from fakes.llm.faults import decode_config
+    from fakes.llm.app import ENV_BASELINE, ENV_MARK, ENV_REQUEST_LOG
+    from fakes.llm.faults import decode_config, decode_latency
     from fakes.llm.listen import host_problem, listen_problem, url
     from fakes.llm.serve import read_faults, serve
 
@@ -156,6 +165,13 @@ def fake(
         os.environ[ENV_REQUEST_LOG] = str(request_log.resolve())
     if mark is not None:
         os.environ[ENV_MARK] = str(mark)
+    if baseline_latency is not None:
+        try:
+            decode_latency(baseline_latency)
+        except (msgspec.DecodeError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            raise click.BadParameter(message, param_hint="--baseline-latency") from exc
+        os.environ[ENV_BASELINE] = baseline_latency
     click.echo(f"fake {vendor} listening on {url(host, port)} (seed {seed})")
     serve(
         vendor,  # type: ignore[arg-type]

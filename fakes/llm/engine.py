@@ -12,7 +12,8 @@ sequence of calls give the same decisions:
 5. hang (one draw)            6. injected error (one draw, plus one for the mix)
 7. stream fault, streams only (one draw, plus one for the mix)
 8. latency: time to first token, then per-token delay (one draw each unless fixed),
-   times the saturation multiplier.
+   times the saturation multiplier. Without a ``latency`` section the engine's
+   ``baseline`` latency applies (the provider's normal speed, which faults do not clear).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from fakes.llm.faults import FaultConfig, ModelFaults, Outage, Sections
+from fakes.llm.faults import FaultConfig, Latency, ModelFaults, Outage, Sections
 from fakes.llm.latency import draw_ms, saturation_factor
 from fakes.llm.quota import QuotaBook, QuotaStatus
 
@@ -101,6 +102,8 @@ class FaultEngine:
     """Holds the configuration, the seeded RNG, outage deadlines, quota windows, in-flight count.
 
     ``models`` are the model names served (any other is a 404); None serves every name.
+    ``baseline`` is the latency when the configuration has no ``latency`` section (a reset or
+    a cleared configuration keeps it).
     """
 
     def __init__(
@@ -110,8 +113,10 @@ class FaultEngine:
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
         models: Collection[str] | None = None,
+        baseline: Latency | None = None,
     ) -> None:
         self._clock = clock
+        self.baseline = baseline
         self.models = None if models is None else frozenset(models)
         self._default_seed = seed
         self.in_flight = 0
@@ -223,9 +228,10 @@ class FaultEngine:
             stream_fault = _weighted(stream.mix, rng)
             after = stream.after_tokens
         ttft_ms = per_token_ms = 0.0
-        if faults.latency is not None:
-            ttft_ms = draw_ms(faults.latency.ttft, rng)
-            per_token_ms = draw_ms(faults.latency.per_token, rng)
+        latency = faults.latency if faults.latency is not None else self.baseline
+        if latency is not None:
+            ttft_ms = draw_ms(latency.ttft, rng)
+            per_token_ms = draw_ms(latency.per_token, rng)
             factor = saturation_factor(faults.saturation, self.in_flight)
             ttft_ms *= factor
             per_token_ms *= factor

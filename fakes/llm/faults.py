@@ -34,6 +34,7 @@ __all__ = [
     "StreamFaults",
     "Uniform",
     "decode_config",
+    "decode_latency",
     "load_config",
 ]
 
@@ -199,6 +200,11 @@ class FaultConfig(Sections, frozen=True):
 def decode_config(raw: bytes | str) -> FaultConfig:
     """Decode JSON into a validated ``FaultConfig`` (raises ``msgspec.ValidationError``)."""
     return msgspec.json.decode(raw, type=FaultConfig)
+
+
+def decode_latency(raw: bytes | str) -> Latency:
+    """Decode JSON into a validated ``Latency`` section (raises ``msgspec.ValidationError``)."""
+    return msgspec.json.decode(raw, type=Latency)
 
 
 def load_config(data: Any) -> FaultConfig:

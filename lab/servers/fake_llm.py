@@ -28,7 +28,8 @@ class FakeLLMServer(ManagedServer):
     Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
     ``request_log`` is a file the fake appends one JSON line to per chat request
     (``lab.rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
-    (``fakes.llm.mark``).
+    (``fakes.llm.mark``); ``baseline_latency`` (a latency section of the fault API) is its
+    normal speed, kept when faults are cleared.
     """
 
     name = "fake-llm"
@@ -45,6 +46,7 @@ class FakeLLMServer(ManagedServer):
         models: Sequence[str] | None = None,
         request_log: Path | None = None,
         mark: int | None = None,
+        baseline_latency: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -69,6 +71,7 @@ class FakeLLMServer(ManagedServer):
         self.models: tuple[str, ...] | None = None if models is None else tuple(models)
         self.request_log = None if request_log is None else Path(request_log).absolute()
         self.mark = mark
+        self.baseline_latency = None if baseline_latency is None else dict(baseline_latency)
         self._admin: FakeAdmin | None = None
 
     @property
@@ -98,6 +101,8 @@ class FakeLLMServer(ManagedServer):
             command += ["--request-log", str(self.request_log)]
         if self.mark is not None:
             command += ["--mark", str(self.mark)]
+        if self.baseline_latency is not None:
+            command += ["--baseline-latency", msgspec.json.encode(self.baseline_latency).decode()]
         if self.header_timeout_s is not None:
             command += ["--header-timeout", str(self.header_timeout_s)]
         if isinstance(self.faults, Path):

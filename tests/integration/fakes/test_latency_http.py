@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from pathlib import Path
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
@@ -36,3 +38,27 @@ def test_per_token_delay_paces_a_completion(
         elapsed = time.monotonic() - started
     assert completion.usage is not None
     assert elapsed >= 0.0099 * (completion.usage.completion_tokens - 1)
+
+
+def test_baseline_latency_paces_streams_and_survives_clearing_faults(tmp_path: Path) -> None:
+    """A fake started with a baseline (its normal speed) spaces a stream's tokens by it, and
+    still does after a fault was set and cleared (lower bounds only)."""
+    fake = FakeLLMServer("openai", workdir=tmp_path,
+                         baseline_latency={"ttft": 100, "per_token": 20}).start()  # fmt: skip
+    try:
+        with openai.OpenAI(base_url=fake.base_url, api_key="k", max_retries=0) as client:
+            for round_ in range(2):
+                started = time.monotonic()
+                stream = client.chat.completions.create(
+                    model="gpt-4o-mini", messages=MESSAGES, stream=True
+                )
+                times = [
+                    time.monotonic() for c in stream if c.choices and c.choices[0].delta.content
+                ]
+                assert times[0] - started >= 0.099, round_
+                gaps = [b - a for a, b in itertools.pairwise(times)]
+                assert min(gaps) >= 0.015, (round_, min(gaps))
+                fake.set_faults({"errors": {"rate": 0.0}})
+                fake.admin.clear()
+    finally:
+        fake.stop()

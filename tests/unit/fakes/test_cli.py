@@ -101,3 +101,12 @@ def test_request_log_that_cannot_be_opened_is_usage_error(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "--request-log" in result.output
     assert "cannot append" in result.output
+
+
+def test_bad_baseline_latency_is_usage_error() -> None:
+    """``--baseline-latency`` that is not a latency section exits 2 naming the option."""
+    result = CliRunner().invoke(
+        fake, ["openai", "--port", "9001", "--baseline-latency", '{"ttft": -1}']
+    )
+    assert result.exit_code == 2
+    assert "--baseline-latency" in result.output

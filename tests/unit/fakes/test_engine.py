@@ -197,3 +197,19 @@ def test_unknown_model_wins_over_faults() -> None:
 def test_no_model_list_serves_any_name() -> None:
     """Without a model list every name is served."""
     assert isinstance(FaultEngine(None).decide(call(model="anything")), Serve)
+
+
+def test_baseline_latency_applies_without_a_latency_section_and_survives_a_reset() -> None:
+    """The baseline is the fake's normal speed: used when no latency is configured, replaced
+    by a configured latency, back after the configuration is cleared."""
+    from fakes.llm.faults import decode_latency
+
+    fe = FaultEngine(seed=1, baseline=decode_latency('{"ttft": 150, "per_token": 12}'))
+    assert fe.decide(call()) == Serve(0.15, 0.012)
+    fe.configure(decode_config('{"latency": {"ttft": 1000}}'))
+    assert fe.decide(call()) == Serve(1.0, 0.0)
+    fe.configure(decode_config('{"errors": {"rate": 0.0}}'))
+    assert fe.decide(call()) == Serve(0.15, 0.012)
+    fe.reset()
+    assert fe.decide(call()) == Serve(0.15, 0.012)
+    assert FaultEngine(seed=1).decide(call()) == Serve(0.0, 0.0)
