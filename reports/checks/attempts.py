@@ -44,15 +44,7 @@ def attempts_check(
     title = f"upstream attempts per request ≤ {limit:g}{in_window(window)} ({whose})"
     if requests == 0 or attempts_per_request is None:
         why = "no client request" if requests == 0 else "no request reached a provider"
-        return LlmCheck(
-            name=name,
-            title=title,
-            window=window,
-            state="not_exercised",
-            value=None,
-            threshold=limit,
-            reason=why,
-        )
+        return not_judged(name, title, window, "not_exercised", why, threshold=limit)
     return judge(
         name,
         title,

@@ -113,13 +113,8 @@ def breaker_checks(
     hit = [f for f in faults if faulted_providers(f, stack)]
     if not hit:
         return [
-            LlmCheck(
-                name=name,
-                title=title,
-                state="not_exercised",
-                value=None,
-                threshold=limit,
-                reason="no fault took a provider out",
+            not_judged(
+                name, title, None, "not_exercised", "no fault took a provider out", threshold=limit
             )
         ]
     out: list[LlmCheck] = []
@@ -154,14 +149,8 @@ def breaker_checks(
                 else "the service counted no attempt to the faulted provider"
             )
             out.append(
-                LlmCheck(
-                    name=name,
-                    title=where,
-                    window=fault.id,
-                    state="not_exercised",
-                    value=worst,
-                    threshold=limit,
-                    reason=why,
+                not_judged(
+                    name, where, fault.id, "not_exercised", why, threshold=limit, value=worst
                 )
             )
     return out

@@ -87,13 +87,13 @@ def burn_check(burn: BurnRate | None, *, phase_config: dict[str, Any]) -> LlmChe
         f"{burn.long_window_s:.0f} s and {burn.short_window_s:.0f} s windows"
     )
     if burn.evaluations == 0:
-        return LlmCheck(
-            name=name,
-            title=title,
-            state="not_exercised",
-            value=None,
+        return not_judged(
+            name,
+            title,
+            None,
+            "not_exercised",
+            f"no {burn.long_window_s:.0f} s window held {burn.min_requests} requests",
             threshold=burn.threshold,
-            reason=f"no {burn.long_window_s:.0f} s window held {burn.min_requests} requests",
         )
     alarmed = burn.first_alarm_s is not None
     reason = "" if not alarmed else f"both windows burned past it at +{burn.first_alarm_s:.0f} s"

@@ -50,15 +50,24 @@ def judge(
 
 
 def not_judged(
-    name: str, title: str, window: str | None, state: CheckState, reason: str
+    name: str,
+    title: str,
+    window: str | None,
+    state: CheckState,
+    reason: str,
+    *,
+    threshold: float | None = None,
+    value: float | None = None,
 ) -> LlmCheck:
+    """A check that gave no verdict: ``not_applicable`` (no threshold) or ``not_exercised``
+    (with the phase's ``threshold``, and what was measured if anything)."""
     return LlmCheck(
         name=name,
         title=title,
         window=window,
         state=state,
-        value=None,
-        threshold=None,
+        value=value,
+        threshold=threshold,
         reason=reason,
     )
 

@@ -78,13 +78,13 @@ def failover_checks(
         ]
     if not times:
         return [
-            LlmCheck(
-                name=name,
-                title=f"failover within {limit:g} s",
-                state="not_exercised",
-                value=None,
+            not_judged(
+                name,
+                f"failover within {limit:g} s",
+                None,
+                "not_exercised",
+                "no fault took a provider out while another could answer",
                 threshold=limit,
-                reason="no fault took a provider out while another could answer",
             )
         ]
     ends = {f.id: min(f.end, run_end) for f in faults}
@@ -97,14 +97,13 @@ def failover_checks(
         sent = sum(1 for r in records if starts[time.window] <= r.t < ends[time.window])
         if sent == 0:
             out.append(
-                LlmCheck(
-                    name=name,
-                    title=title,
-                    window=time.window,
-                    state="not_exercised",
-                    value=None,
+                not_judged(
+                    name,
+                    title,
+                    time.window,
+                    "not_exercised",
+                    "no client request during the fault",
                     threshold=limit,
-                    reason="no client request during the fault",
                 )
             )
             continue
