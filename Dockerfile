@@ -35,10 +35,12 @@ RUN uv sync --frozen --no-dev --no-install-project
 # The project itself.
 COPY service ./service
 COPY fakes ./fakes
+COPY rundir ./rundir
 COPY lab ./lab
 COPY scenarios ./scenarios
 COPY loadtests ./loadtests
 COPY reports ./reports
+COPY chaoslab ./chaoslab
 RUN uv sync --frozen --no-dev
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home chaoslab

@@ -12,7 +12,7 @@ nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
-PACKAGES = ["service", "fakes", "lab", "scenarios", "loadtests", "reports"]
+PACKAGES = ["service", "fakes", "rundir", "lab", "scenarios", "loadtests", "reports", "chaoslab"]
 
 
 def _sync(session: nox.Session, *groups: str) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.rundir import Stack
+from rundir import Stack
 
 __all__ = ["MEASUREMENTS", "Row", "main"]
 
@@ -100,7 +100,7 @@ def run_overhead(options: Options) -> list[Row]:
     """Lab overhead of ``chaoslab run``: wall time / scenario duration, on a stack already
     up (v1, the baseline scenario at its own 60 s). Target: at most 1.2. The report
     (Prometheus save and rendering, ``chaoslab report``'s work) is timed apart."""
-    from lab.run.experiment import RunOptions, run_experiment
+    from chaoslab.run.experiment import RunOptions, run_experiment
     from lab.stack import down, up
 
     duration = 60.0
@@ -114,8 +114,8 @@ def run_overhead(options: Options) -> list[Row]:
                            out=Path(tmp) / "run", stack_dir=stack_dir, report=False)
             )  # fmt: skip
             wall = time.monotonic() - started
+            from chaoslab.run.collect import save
             from reports import render_all
-            from reports.collect import save
 
             started = time.monotonic()
             save(result_stack(stack_dir), Path(tmp) / "run", start=time.time() - wall,
@@ -137,7 +137,7 @@ def run_overhead(options: Options) -> list[Row]:
 
 
 def result_stack(stack_dir: Path) -> Stack:
-    from lab.rundir import read_stack
+    from rundir import read_stack
 
     return read_stack(stack_dir)
 
@@ -147,10 +147,10 @@ def locust_max_rps(options: Options) -> list[Row]:
     (OpenAI-compatible users, no think time, half streamed, 10 s)."""
     import msgspec
 
-    from lab.run.locust import LocustRun
-    from lab.rundir import read_requests
+    from chaoslab.run.locust import LocustRun
     from lab.servers import FakeLLMServer
     from loadtests.config import LoadConfig, write_config
+    from rundir import read_requests
 
     duration = 10.0
     with (

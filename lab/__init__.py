@@ -1,4 +1,4 @@
-"""The lab: the ``chaoslab`` CLI, phase definitions, process supervision and stack backends."""
+"""The lab's ground: phase definitions, stack backends, servers, fault clients, process control."""
 
 from importlib.metadata import PackageNotFoundError, version
 

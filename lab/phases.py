@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from lab.rundir import Targets
+from rundir import Targets
 
 __all__ = [
     "ENV_PHASES",

@@ -21,9 +21,9 @@ import gevent  # type: ignore[import-untyped]  # gevent ships no type informatio
 import requests
 import requests.adapters
 
-from lab.rundir import RequestRecord
 from loadtests.marks import mark_chars, marks_in
 from loadtests.outcomes import classify
+from rundir import RequestRecord
 
 __all__ = ["PROMPTS", "Exchange", "LabClient"]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from lab.rundir import RequestRecord
+from rundir import RequestRecord
 
 __all__ = ["ITL_BUCKETS", "TOKENS_PER_S_BUCKETS", "ClientMetrics", "buckets_around",
            "write_scrape_target"]  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Self
 
 import msgspec
 
-from lab.rundir import RequestRecord
+from rundir import RequestRecord
 
 __all__ = ["RequestLog"]
 

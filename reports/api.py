@@ -22,13 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.rundir import RunDirError
 from reports.build import DEFAULT_QUANTILES, build_report
 from reports.model import Report
 from reports.render import FORMATS, render_text
 from reports.rundata import load_run
 from reports.verdict import EXIT_BAD_INPUT
 from reports.windows import RECOVERY_WINDOW_S
+from rundir import RunDirError
 
 __all__ = ["ReportResult", "render_all"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lab.rundir import Event
 from reports.llm import llm_report
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
@@ -21,6 +20,7 @@ from reports.verdict import (
     status_of,
 )
 from reports.windows import RECOVERY_WINDOW_S, window_slis
+from rundir import Event
 
 __all__ = ["DEFAULT_QUANTILES", "build_report"]
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab.rundir import RequestRecord
 from reports import checks
 from reports.model import LlmReport, StreamSli, StreamWindow
 from reports.rundata import RunData
 from reports.sli import quantile_label
 from reports.stats import quantile
 from reports.upstream import upstream_spans
+from rundir import RequestRecord
 
 __all__ = ["llm_report", "stream_sli"]
 

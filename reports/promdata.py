@@ -1,6 +1,6 @@
 """Prometheus data saved in a run directory, and the arithmetic reports do on it.
 
-``reports.collect.save`` writes, under ``RUN/prom/``:
+``chaoslab.run.collect.save`` writes, under ``RUN/prom/``:
 
 - ``<metric>.json``: a ``RangeResult``, the raw samples of every series of one metric with
   their scrape timestamps, from one scrape interval before the run to its end. Counters are

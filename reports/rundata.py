@@ -1,6 +1,6 @@
 """Everything a report reads from a run directory, loaded once (files only, no socket).
 
-Besides ``lab.rundir``'s files, a report reads (all optional, documented in
+Besides ``rundir``'s files, a report reads (all optional, documented in
 docs/reports.md):
 
 - the ``run_start`` event's ``detail``: ``scenario``, ``hypothesis``, ``seed``, ``command``,
@@ -10,7 +10,7 @@ docs/reports.md):
 - the ``run_end`` event's ``detail``: ``status`` (``ok`` | ``aborted`` | ``failed``) and
   ``reason``;
 - ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``;
-- ``upstream/<component>.jsonl``: each fake provider's requests (``lab.rundir.UpstreamRecord``).
+- ``upstream/<component>.jsonl``: each fake provider's requests (``rundir.UpstreamRecord``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 
 import msgspec
 
-from lab.rundir import (
+from reports.promdata import PromData
+from rundir import (
     EVENTS_FILE,
     Event,
     RequestRecord,
@@ -33,7 +34,6 @@ from lab.rundir import (
     read_stack,
     read_upstream,
 )
-from reports.promdata import PromData
 
 __all__ = ["LOAD_STATS_FILE", "FaultWindow", "LoadStats", "RunData", "load_run"]
 

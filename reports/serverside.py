@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lab.rundir import RequestRecord, Stack
 from reports.model import ProviderView, ServerView
 from reports.promdata import PromData
 from reports.sli import quantile_label
+from rundir import RequestRecord, Stack
 
 __all__ = ["API_ROUTE_PREFIXES", "attempts_per_request", "provider_views", "server_view"]
 

@@ -15,9 +15,9 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from lab.rundir import RequestRecord
 from reports.model import Histogram, Interval, Sli, Timeline
 from reports.stats import quantile, wilson
+from rundir import RequestRecord
 
 __all__ = [
     "error_budget_consumed",

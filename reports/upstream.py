@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from lab.rundir import RequestRecord, UpstreamRecord
 from reports.model import UpstreamSpan
 from reports.rundata import FaultWindow
+from rundir import RequestRecord, UpstreamRecord
 
 __all__ = ["FAILED_OUTCOMES", "STEADY", "upstream_spans"]
 

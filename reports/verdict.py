@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab.rundir import Targets
 from reports.model import (
     Check,
     Interval,
@@ -37,6 +36,7 @@ from reports.stats import (
     requests_needed_proportion,
     requests_needed_quantile,
 )
+from rundir import Targets
 
 __all__ = [
     "CPU_LIMIT_PERCENT",

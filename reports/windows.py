@@ -15,11 +15,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from lab.rundir import RequestRecord
 from reports.model import WindowSli
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
 from reports.sli import sli_of
+from rundir import RequestRecord
 
 __all__ = ["NOT_IN_PHASE", "RECOVERY_WINDOW_S", "mitigation", "recovery", "window_slis"]
 

@@ -25,7 +25,7 @@ import msgspec
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import NotFound, ToxiproxyClient
-from lab.rundir import Component, NoControl, ProcessControl, Stack
+from rundir import Component, NoControl, ProcessControl, Stack
 from scenarios.model import TOXIC_ACTIONS, Fault
 from scenarios.targets import Resolved
 
@@ -201,7 +201,7 @@ def _undo(step: Step, stack: Stack) -> None:
 def _fresh_component(stack: Stack, name: str) -> Component | None:
     from pathlib import Path
 
-    from lab.rundir import RunDirError, read_stack
+    from rundir import RunDirError, read_stack
 
     current = stack
     if stack.run_dir:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lab.rundir import Stack
+from rundir import Stack
 from scenarios.model import TOXIC_ACTIONS, Scenario
 from scenarios.targets import resolve
 

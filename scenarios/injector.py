@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
+from rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
 from scenarios.actions import ActionError, inflict, undo, undo_plan
 from scenarios.model import Fault, Scenario
 from scenarios.targets import TargetError, resolve

@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.rundir import Component, NoControl, ProxyRoute, Stack
+from rundir import Component, NoControl, ProxyRoute, Stack
 from scenarios.model import PROCESS_ACTIONS, TOXIC_ACTIONS, Fault, Scenario
 
 __all__ = ["Resolved", "TargetError", "check_scenario", "resolve"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.rundir import ProcessControl, RunDirError, Stack, read_stack
+from rundir import ProcessControl, RunDirError, Stack, read_stack
 from scenarios.model import Fault
 
 __all__ = ["process_state", "took_effect"]

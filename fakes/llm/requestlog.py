@@ -5,7 +5,7 @@ became of it (answered, failed, rejected, reset, hung, cut mid-stream, left by i
 malformed), appends one line: when it arrived, the caller's ``x-request-id`` (the service's
 request id), the fake's response id, what was asked, the status and outcome, the tokens
 actually sent and how long it took. The lab counts the service's upstream attempts per
-client request from these lines (``lab.rundir.UpstreamRecord`` reads them; a test keeps
+client request from these lines (``rundir.UpstreamRecord`` reads them; a test keeps
 ``Attempt`` and that Struct equal: the fakes import nothing from the lab).
 
 The file is opened once per worker process in append mode and each line is one ``write``

@@ -27,7 +27,7 @@ class FakeLLMServer(ManagedServer):
     ``base_url`` is what the vendor SDK takes (OpenAI: ``http://H:P/v1``,
     Anthropic: ``http://H:P``); ``admin_url`` is the root of the admin API.
     ``request_log`` is a file the fake appends one JSON line to per chat request
-    (``lab.rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
+    (``rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
     (``fakes.llm.mark``); ``baseline_latency`` (a latency section of the fault API) is its
     normal speed, kept when faults are cleared.
     """

@@ -33,10 +33,10 @@ from typing import Any
 import yaml
 
 from lab.phases import Phase, get_phase, load_phases
-from lab.rundir import Component, DockerControl, Stack, write_stack
 from lab.servers.haproxy import Backend, haproxy_config
 from lab.stack.config import provider_chain, scrape_config
 from lab.stack.errors import StackError
+from rundir import Component, DockerControl, Stack, write_stack
 
 __all__ = ["BASE_FILE", "PHASES_DIR", "TOXIPROXY_VERSION", "phase_files", "up_compose", "write_all"]
 

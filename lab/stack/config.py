@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from lab.phases import Phase, ProviderSpec
-from lab.rundir import Component
+from rundir import Component
 
 __all__ = [
     "LOAD_KEY_COUNT",

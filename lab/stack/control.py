@@ -20,7 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from lab.rundir import (
+from lab.stack.errors import StackError
+from lab.stack.processes import signal_group
+from rundir import (
     Component,
     DockerControl,
     NoControl,
@@ -29,8 +31,6 @@ from lab.rundir import (
     Stack,
     read_stack,
 )
-from lab.stack.errors import StackError
-from lab.stack.processes import signal_group
 
 __all__ = ["ControlError", "freeze", "kill", "restart", "resume"]
 

@@ -44,8 +44,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from lab.phases import Phase, get_phase
-from lab.rundir import Component, NoControl, ProxyRoute, Stack, write_stack
 from lab.stack.errors import StackError
+from rundir import Component, NoControl, ProxyRoute, Stack, write_stack
 
 __all__ = [
     "DEFAULT_MAX_RPS",

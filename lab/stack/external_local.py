@@ -14,10 +14,10 @@ from typing import Any
 
 from lab.binaries import BinaryNotFound, find
 from lab.phases import Phase
-from lab.rundir import Component, Stack
 from lab.stack.errors import StackError
 from lab.stack.external import external_components, external_stack, load_external
 from lab.stack.local import LocalStack
+from rundir import Component, Stack
 
 __all__ = ["ExternalStack"]
 

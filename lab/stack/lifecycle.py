@@ -25,10 +25,10 @@ import httpx
 
 from lab.net import is_listening
 from lab.phases import get_phase
-from lab.rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
 from lab.stack.errors import StackError
 from lab.stack.processes import alive, signal_group, stop_group, wait_gone
 from lab.stack.progress import Progress, read_steps
+from rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
 
 __all__ = ["down", "serve", "up"]
 

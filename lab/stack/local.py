@@ -30,7 +30,6 @@ from pathlib import Path
 
 from lab.net import LOOPBACK, free_port
 from lab.phases import Phase
-from lab.rundir import Component, ProcessControl, ProxyRoute, Stack, write_stack
 from lab.servers import (
     FakeLLMServer,
     HAProxyServer,
@@ -55,6 +54,7 @@ from lab.stack.parts import (
 )
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
+from rundir import Component, ProcessControl, ProxyRoute, Stack, write_stack
 
 __all__ = ["MAX_PROVIDERS", "START_TIMEOUT_S", "LocalStack"]
 

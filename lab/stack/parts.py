@@ -15,10 +15,10 @@ import yaml
 
 from lab.binaries import BinaryNotFound, find
 from lab.phases import Phase
-from lab.rundir import Component, NoControl, ProcessControl
 from lab.servers import ManagedServer, PrometheusServer
 from lab.stack.config import scrape_config
 from lab.stack.errors import StackError
+from rundir import Component, NoControl, ProcessControl
 
 __all__ = [
     "SCRAPE_DIR",

@@ -8,8 +8,8 @@ from typing import Literal
 import msgspec
 
 from lab.net import is_listening
-from lab.rundir import ProcessControl, read_stack
 from lab.stack.processes import state
+from rundir import ProcessControl, read_stack
 
 __all__ = ["ComponentStatus", "status"]
 

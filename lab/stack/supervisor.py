@@ -38,10 +38,10 @@ from typing import Any
 
 from lab.net import LOOPBACK
 from lab.phases import PhaseError, get_phase
-from lab.rundir import Component, ProcessControl
 from lab.stack.errors import StackError
 from lab.stack.local import LocalStack
 from lab.stack.progress import Step, StepWriter
+from rundir import Component, ProcessControl
 
 __all__ = ["ERROR_FILE", "Supervisor", "main"]
 

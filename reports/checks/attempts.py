@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lab.rundir import RequestRecord
 from reports.checks.common import in_window, judge, not_judged, threshold
 from reports.model import LlmCheck, UpstreamSpan
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
 from reports.serverside import attempts_per_request
+from rundir import RequestRecord
 
 __all__ = ["attempts_check", "attempts_checks"]
 

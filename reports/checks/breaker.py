@@ -9,7 +9,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lab.rundir import Stack
 from reports.checks.common import (
     faulted_providers,
     in_window,
@@ -21,6 +20,7 @@ from reports.checks.common import (
 from reports.model import BreakerReaction, LlmCheck
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
+from rundir import Stack
 
 __all__ = ["breaker_checks", "breaker_reactions"]
 

@@ -9,9 +9,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lab.rundir import RequestRecord
 from reports.checks.common import judge, not_judged
 from reports.model import BurnRate, LlmCheck
+from rundir import RequestRecord
 
 __all__ = ["burn_check", "burn_rate"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.rundir import Stack
 from reports.model import CheckState, LlmCheck
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
+from rundir import Stack
 
 __all__ = [
     "all_providers",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lab.rundir import RequestRecord, Stack
 from reports.checks.common import (
     all_providers,
     faulted_providers,
@@ -17,6 +16,7 @@ from reports.checks.common import (
 )
 from reports.model import FailoverTime, LlmCheck
 from reports.rundata import FaultWindow
+from rundir import RequestRecord, Stack
 
 __all__ = ["failover_checks", "failover_times"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab.rundir import RequestRecord, Stack
 from reports.checks.common import faulted_providers, judge, not_judged
 from reports.model import LlmCheck
 from reports.rundata import FaultWindow
+from rundir import RequestRecord, Stack
 
 __all__ = ["mixed_check"]
 

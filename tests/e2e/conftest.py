@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lab.rundir import read_events, read_requests
+from rundir import read_events, read_requests
 from tests.fixtures.servers import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ class Finished:
 def outage_run(phase: str, workdir: Path, *, phases: Path | None = None) -> Finished:
     """`chaoslab run --phase PHASE --scenario provider-outage --duration 30s --fresh`."""
     out = workdir / f"run-{phase}"
-    command = [sys.executable, "-m", "lab", "run", "--phase", phase, "--scenario",
+    command = [sys.executable, "-m", "chaoslab", "run", "--phase", phase, "--scenario",
                "provider-outage", "--duration", "30s", "--seed", "7", "--fresh", "--out",
                str(out)]  # fmt: skip
     if phases is not None:

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from lab.net import is_listening
-from lab.rundir import ProcessControl, Stack
 from lab.stack import StackError, down, up
 from lab.stack.processes import alive
+from rundir import ProcessControl, Stack
 from tests.fixtures.servers import skip_unless_required
 
 __all__ = [

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from lab.rundir import Stack
 from reports.promdata import PromData
+from rundir import Stack
 from tests.e2e.stack import bring_up
 
 ERROR_RATE = 0.05
@@ -65,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def _lab(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lab", *args],
+        [sys.executable, "-m", "chaoslab", *args],
         capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False,
     )  # fmt: skip
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.run.experiment import RunOptions, run_experiment
-from lab.rundir import Stack, read_events
+from chaoslab.run.experiment import RunOptions, run_experiment
+from rundir import Stack, read_events
 from scenarios.loader import list_scenarios, load_scenario
 from tests.e2e.stack import bring_up
 

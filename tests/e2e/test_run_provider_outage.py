@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.rundir import read_stack
 from lab.stack.processes import alive
+from rundir import read_stack
 from tests.e2e.conftest import Finished
 
 pytestmark = pytest.mark.timeout(900)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lab.binaries import BinaryNotFound, find
-from lab.rundir import read_stack
+from rundir import read_stack
 from tests.e2e.stack import leftovers
 from tests.fixtures.servers import skip_unless_required
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(420)
 
 def _chaoslab(cwd: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lab", *args],
+        [sys.executable, "-m", "chaoslab", *args],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
 
@@ -103,7 +103,7 @@ def test_a_foreground_stack_stops_on_a_signal(workdir: Path, stop_signal: str) -
     run_dir = workdir / "run"
     log = (workdir / "up.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab", "up", "--phase", "v1", "--foreground",
+        [sys.executable, "-m", "chaoslab", "up", "--phase", "v1", "--foreground",
          "--run-dir", str(run_dir)],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

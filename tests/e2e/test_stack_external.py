@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import NoControl, Stack
 from lab.servers import FakeLLMServer
 from lab.stack import StackError, control, down, up
+from rundir import NoControl, Stack
 from tests.e2e.stack import leftovers, prometheus_targets
 from tests.fixtures.servers import skip_unless_required
 

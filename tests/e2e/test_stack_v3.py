@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab.rundir import ProcessControl, Stack, read_stack
 from lab.stack import control, down
 from lab.stack.processes import alive
+from rundir import ProcessControl, Stack, read_stack
 from tests.e2e.stack import bring_up, chat, leftovers, query, wait_targets_up
 from tests.unit.observability.promql import dashboard_queries, grafana_to_promql, metric_names
 

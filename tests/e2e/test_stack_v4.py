@@ -12,8 +12,8 @@ import asyncpg
 import httpx
 import pytest
 
-from lab.rundir import Stack, read_stack
 from lab.stack import control, down
+from rundir import Stack, read_stack
 from tests.e2e.stack import bring_up, chat, leftovers, wait_targets_up
 
 # A whole stack starts in the module's first test: bound it for a busy 2-core machine.

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.rundir import Component, ProcessControl, ProxyRoute, Stack, Targets, write_stack
 from lab.servers import FakeLLMServer, RedisServer, ToxiproxyServer
 from lab.servers.service import ServiceReplica
 from loadtests.config import LoadConfig, write_config
+from rundir import Component, ProcessControl, ProxyRoute, Stack, Targets, write_stack
+from tests.fixtures.prometheus import known_prometheus
 
-__all__ = ["MiniStack", "load_config", "mini_stack"]
+__all__ = ["MiniStack", "known_prometheus", "load_config", "mini_stack"]
 
 KEYS = tuple(f"sk-load-{n}-{uuid.uuid4().hex[:6]}" for n in range(8))
 

@@ -9,7 +9,7 @@ import msgspec
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.rundir import read_events
+from rundir import read_events
 from scenarios.injector import Injector, revert_open_faults
 from scenarios.model import Scenario, dec_hook
 from tests.integration.experiments.conftest import MiniStack

@@ -17,10 +17,10 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
+from chaoslab.cli import main
 from fakes.llm.client import FakeAdmin
-from lab.cli import main
 from lab.faults.toxiproxy import ToxiproxyClient
-from lab.rundir import NoControl, read_events, write_stack
+from rundir import NoControl, read_events, write_stack
 from scenarios.injector import RUNS_FILE, revert_open_faults
 from tests.integration.experiments.conftest import MiniStack
 
@@ -54,8 +54,9 @@ def _start(mini: MiniStack, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Pa
     scenario = tmp_path / "three.toml"
     scenario.write_text(SCENARIO)
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "lab", "run", "--phase", "v2", "--scenario", str(scenario),
-               "--run-dir", str(mini.stack_dir), "--out", str(out), "--no-report"]  # fmt: skip
+    command = [sys.executable, "-m", "chaoslab", "run", "--phase", "v2",
+               "--scenario", str(scenario), "--run-dir", str(mini.stack_dir),
+               "--out", str(out), "--no-report"]  # fmt: skip
     runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

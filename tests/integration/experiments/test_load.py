@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab.run.locust import LocustRun
-from lab.rundir import RequestRecord, read_requests
+from chaoslab.run.locust import LocustRun
+from rundir import RequestRecord, read_requests
 from tests.integration.experiments.conftest import MiniStack, load_config
 
 

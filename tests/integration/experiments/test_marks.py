@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from lab.rundir import RequestRecord
 from lab.servers import FakeLLMServer
 from lab.servers.service import ServiceReplica
 from loadtests.client import Exchange, LabClient, to_record
+from rundir import RequestRecord
 
 MARKS = {"openai": 3, "anthropic": 7}
 KEY = f"sk-marks-{uuid.uuid4().hex[:8]}"

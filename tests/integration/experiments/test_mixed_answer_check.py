@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab.rundir import Component, RequestRecord
 from lab.servers import FakeLLMServer
 from loadtests.client import LabClient, to_record
 from reports.build import build_report
 from reports.model import LlmCheck
 from reports.rundata import load_run
+from rundir import Component, RequestRecord
 from tests.unit.reports.builder import T0, RunBuilder
 
 MARKS = {"fake-a": 1, "fake-b": 2}

@@ -8,8 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from lab.run.locust import LocustRun
-from lab.rundir import read_requests
+from chaoslab.run.locust import LocustRun
+from rundir import read_requests
 from tests.integration.experiments.conftest import MiniStack, load_config
 
 RATE = 20.0

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from chaoslab.run.experiment import RunOptions, run_experiment
 from fakes.llm.client import FakeAdmin
-from lab.run.experiment import RunOptions, run_experiment
-from lab.rundir import read_events, read_requests
+from rundir import read_events, read_requests
 from tests.integration.experiments.conftest import MiniStack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,7 +57,7 @@ def test_scenario_needing_a_missing_role_is_refused_before_it_starts(
         'target = "provider:3"\naction = "freeze"\n'
     )
     done = subprocess.run(
-        [sys.executable, "-m", "lab", "run", "--phase", "v2", "--scenario", str(scenario),
+        [sys.executable, "-m", "chaoslab", "run", "--phase", "v2", "--scenario", str(scenario),
          "--run-dir", str(mini_stack.stack_dir), "--out", str(tmp_path / "run")],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -74,7 +74,7 @@ def test_bad_scenario_file_exits_2_with_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('title = "t"\nhypothesis = "h"\nteaches = "x"\n[load]\nusers = 0\n')
     done = subprocess.run(
-        [sys.executable, "-m", "lab", "run", "--phase", "v1", "--scenario", str(bad)],
+        [sys.executable, "-m", "chaoslab", "run", "--phase", "v1", "--scenario", str(bad)],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip

@@ -14,9 +14,9 @@ import pytest
 
 from fakes.llm.mark import strip_marks
 from fakes.llm.text import count_tokens
-from lab.rundir import UpstreamRecord
 from lab.servers import FakeLLMServer
 from loadtests.marks import marks_in
+from rundir import UpstreamRecord
 from tests.integration.fakes.sdk import sdk_client
 
 GPT = "gpt-4o-mini"

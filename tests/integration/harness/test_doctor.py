@@ -18,7 +18,7 @@ def _doctor(*args: str, path: str | None = None) -> subprocess.CompletedProcess[
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
-        [sys.executable, "-m", "lab", "doctor", *args],
+        [sys.executable, "-m", "chaoslab", "doctor", *args],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
 
@@ -55,7 +55,7 @@ def test_doctor_exits_one_and_hints_when_redis_is_missing(tmp_path: Path) -> Non
 def test_cli_help_and_version(args: list[str]) -> None:
     """--help shows an example; --version prints the version."""
     done = subprocess.run(
-        [sys.executable, "-m", "lab", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "chaoslab", *args], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0
     assert ("Example" in done.stdout) or ("version" in done.stdout)

@@ -157,7 +157,7 @@ def test_no_client(tmp_path: Path) -> None:
 
 def _doctor(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lab", "doctor", *args],
+        [sys.executable, "-m", "chaoslab", "doctor", *args],
         capture_output=True, text=True, env=_env(**env), timeout=120, check=False,
     )  # fmt: skip
 

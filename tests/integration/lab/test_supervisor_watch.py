@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from lab.phases import get_phase
-from lab.rundir import Component
 from lab.stack.supervisor import Supervisor
+from rundir import Component
 
 
 class _Server:

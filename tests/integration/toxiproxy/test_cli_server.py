@@ -24,7 +24,7 @@ def test_config_is_populated_at_start(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     api_port = free_port()
-    command = [sys.executable, "-m", "lab", "toxiproxy", "--port", str(api_port),
+    command = [sys.executable, "-m", "chaoslab", "toxiproxy", "--port", str(api_port),
                "--config", str(config)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

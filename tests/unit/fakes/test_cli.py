@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lab.cli.fake import fake
+from chaoslab.cli.fake import fake
 
 
 def test_help_has_an_example() -> None:

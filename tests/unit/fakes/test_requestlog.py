@@ -1,4 +1,4 @@
-"""The fake's request log: its lines are ``lab.rundir.UpstreamRecord`` lines."""
+"""The fake's request log: its lines are ``rundir.UpstreamRecord`` lines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fakes.llm.app import ENV_REQUEST_LOG, from_env
 from fakes.llm.engine import Decision, Hang, Reject, Reset, Serve
 from fakes.llm.metrics import OUTCOMES, FakeMetrics
 from fakes.llm.requestlog import Attempt, RequestLog, decision_outcome
-from lab.rundir import UpstreamRecord
+from rundir import UpstreamRecord
 
 
 def _fields(kind: type[msgspec.Struct]) -> list[tuple[str, object, object]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import NoControl, read_stack
 from lab.stack import StackError, control
 from lab.stack.external import describe
+from rundir import NoControl, read_stack
 
 TARGETS = """\
 front_door = "http://127.0.0.1:8000"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lab.cli import main
+from chaoslab.cli import main
 
 
 def _run(*args: str) -> tuple[int, str]:

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from lab.phases import get_phase, load_phases
-from lab.rundir import Component
 from lab.servers.haproxy import Backend, HAProxyServer
 from lab.stack.config import MODEL, make_keys, replica_env, scrape_config
+from rundir import Component
 from service.settings import Settings
 
 

@@ -3,9 +3,9 @@ same ``RequestRecord`` the request log gets (real registry, no network)."""
 
 from __future__ import annotations
 
-from lab.rundir import RequestRecord
 from loadtests.client import Exchange, to_record
 from loadtests.exporter import ITL_BUCKETS, ClientMetrics
+from rundir import RequestRecord
 
 
 def _metrics() -> ClientMetrics:

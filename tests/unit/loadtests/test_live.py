@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-from lab.run.live import LiveStats
-from lab.rundir import RequestRecord
+from chaoslab.run.live import LiveStats
+from rundir import RequestRecord
 
 
 def _line(t: float, outcome: str, latency: float = 0.1) -> bytes:

@@ -143,7 +143,7 @@ def test_fake_commands_parse_with_the_real_cli(compose: dict[str, Any], vendor: 
     """`chaoslab fake VENDOR ...` in compose is accepted by the click command."""
     import click
 
-    from lab.cli import main
+    from chaoslab.cli import main
 
     argv = compose["services"][f"fake-{vendor}"]["command"]
     assert argv[:3] == ["chaoslab", "fake", vendor]

@@ -13,16 +13,6 @@ from typing import Any
 
 import msgspec
 
-from lab.rundir import (
-    Component,
-    Event,
-    RequestRecord,
-    Stack,
-    Targets,
-    UpstreamRecord,
-    append_events,
-    write_stack,
-)
 from reports.promdata import (
     INDEX_FILE,
     PROM_DIR,
@@ -32,6 +22,16 @@ from reports.promdata import (
     ScrapeSummary,
     ScrapeTarget,
     Series,
+)
+from rundir import (
+    Component,
+    Event,
+    RequestRecord,
+    Stack,
+    Targets,
+    UpstreamRecord,
+    append_events,
+    write_stack,
 )
 
 __all__ = ["T0", "RunBuilder", "fault"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lab.cli import main
-from lab.rundir import Targets
+from chaoslab.cli import main
+from rundir import Targets
 from tests.unit.reports.builder import RunBuilder
 
 V1 = Targets(availability=0.95, latency_p95_s=5.0, ttft_p95_s=2.0)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import RequestRecord
 from reports import render_all
 from reports.build import build_report
 from reports.model import LlmReport, Report
 from reports.rundata import load_run
+from rundir import RequestRecord
 from tests.unit.reports.builder import T0, RunBuilder
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lab.rundir import read_stack, write_stack
 from reports.build import build_report
 from reports.rundata import load_run
+from rundir import read_stack, write_stack
 from tests.unit.reports.builder import RunBuilder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from lab.run.cpu import CpuWatch
+from chaoslab.run.cpu import CpuWatch
 
 
 def test_a_busy_process_shows_its_cpu() -> None:

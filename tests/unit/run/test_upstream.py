@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-from lab.run.upstream import collect_upstream
-from lab.rundir import UPSTREAM_DIR, Component, Stack, Targets, UpstreamRecord, read_upstream
+from chaoslab.run.upstream import collect_upstream
+from rundir import UPSTREAM_DIR, Component, Stack, Targets, UpstreamRecord, read_upstream
 
 START, END = 1000.0, 1100.0
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import Component, NoControl, ProcessControl, ProxyRoute, Stack, Targets
+from rundir import Component, NoControl, ProcessControl, ProxyRoute, Stack, Targets
 
 __all__ = ["make_stack", "write_scenario"]
 

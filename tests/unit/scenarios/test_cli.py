@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lab.cli import main
+from chaoslab.cli import main
 
 
 def test_lists_every_scenario_with_its_hypothesis() -> None:

@@ -6,7 +6,7 @@ import math
 
 import msgspec
 
-from lab.run.live import budget_used
+from chaoslab.run.live import budget_used
 from scenarios.injector import plan
 from scenarios.loader import load_scenario
 from scenarios.model import Fault, Load, Scenario, dec_hook

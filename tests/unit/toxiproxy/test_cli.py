@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from chaoslab.cli.toxiproxy import toxiproxy
 from fakes.toxiproxy import VERSION
 from fakes.toxiproxy.__main__ import main as fakes_main
-from lab.cli.toxiproxy import toxiproxy
 
 
 def test_help_shows_an_example() -> None:

@@ -2,7 +2,7 @@
 
 The runner calls, after the load has stopped::
 
-    from reports.collect import save
+    from chaoslab.run.collect import save
     index = save(stack, run_dir, start=run_start, end=run_end)
 
 ``save(stack, run_dir, *, start, end, prometheus_url=None, step=None, prefixes=PREFIXES,
@@ -42,7 +42,6 @@ from typing import Any
 import msgspec
 import yaml
 
-from lab.rundir import Stack
 from reports.promdata import (
     INDEX_FILE,
     PROM_DIR,
@@ -53,6 +52,7 @@ from reports.promdata import (
     ScrapeTarget,
     Series,
 )
+from rundir import Stack
 
 __all__ = ["PREFIXES", "PrometheusError", "save"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from lab.run.locust import stop_leftover_load
+from chaoslab.run.locust import stop_leftover_load
 from scenarios.injector import RUNS_FILE, revert_open_faults, runner_alive
 
 __all__ = ["cleanup_runs"]

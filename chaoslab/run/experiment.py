@@ -26,17 +26,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from lab.run.cpu import CpuWatch
-from lab.run.display import LiveLine
-from lab.run.live import LiveStats, budget_used
-from lab.run.loadconfig import build_load_config
-from lab.run.locust import LocustRun, stop_leftover_load
-from lab.run.metrics import RunnerMetrics
-from lab.run.provenance import git_commit, versions
-from lab.run.stackuse import StackUse, acquire
-from lab.rundir import Event, Stack, append_events, write_stack
+from chaoslab.run.cpu import CpuWatch
+from chaoslab.run.display import LiveLine
+from chaoslab.run.live import LiveStats, budget_used
+from chaoslab.run.loadconfig import build_load_config
+from chaoslab.run.locust import LocustRun, stop_leftover_load
+from chaoslab.run.metrics import RunnerMetrics
+from chaoslab.run.provenance import git_commit, versions
+from chaoslab.run.stackuse import StackUse, acquire
 from loadtests.config import STOP_FILE, write_config
 from reports.stats import wilson
+from rundir import Event, Stack, append_events, write_stack
 from scenarios.injector import (
     RUNS_FILE,
     Injector,
@@ -405,7 +405,7 @@ class _Run:
         path.write_text(json.dumps(stats), encoding="utf-8")
 
     def _report(self) -> None:
-        from lab.run.upstream import collect_upstream
+        from chaoslab.run.upstream import collect_upstream
 
         start, end = self._window()
         # the fakes' own count of this run's upstream attempts (report or not: a later
@@ -414,8 +414,8 @@ class _Run:
         if not self.options.report:
             return
         try:
+            from chaoslab.run.collect import save
             from reports import render_all
-            from reports.collect import save
         except ImportError:
             return
         save(self.stack, self.run_dir, start=start, end=end)
@@ -425,7 +425,7 @@ class _Run:
             self.result.exit_code = result.exit_code
 
     def _window(self) -> tuple[float, float]:
-        from lab.rundir import read_events
+        from rundir import read_events
 
         events = read_events(self.run_dir)
         starts = [e.t for e in events if e.kind == "run_start"]

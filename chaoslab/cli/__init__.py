@@ -20,18 +20,18 @@ from lab import __version__
 __all__ = ["main"]
 
 _COMMANDS: dict[str, str] = {
-    "compare": "lab.cli.compare:compare",
-    "doctor": "lab.cli.doctor:doctor",
-    "down": "lab.cli.down:down",
-    "fake": "lab.cli.fake:fake",
-    "phases": "lab.cli.phases:phases",
-    "report": "lab.cli.report:report",
-    "runs": "lab.cli.runs:runs",
-    "run": "lab.cli.run:run",
-    "scenarios": "lab.cli.scenarios:scenarios",
-    "status": "lab.cli.status:status",
-    "toxiproxy": "lab.cli.toxiproxy:toxiproxy",
-    "up": "lab.cli.up:up",
+    "compare": "chaoslab.cli.compare:compare",
+    "doctor": "chaoslab.cli.doctor:doctor",
+    "down": "chaoslab.cli.down:down",
+    "fake": "chaoslab.cli.fake:fake",
+    "phases": "chaoslab.cli.phases:phases",
+    "report": "chaoslab.cli.report:report",
+    "runs": "chaoslab.cli.runs:runs",
+    "run": "chaoslab.cli.run:run",
+    "scenarios": "chaoslab.cli.scenarios:scenarios",
+    "status": "chaoslab.cli.status:status",
+    "toxiproxy": "chaoslab.cli.toxiproxy:toxiproxy",
+    "up": "chaoslab.cli.up:up",
 }
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.rundir import Component, Stack, Targets, write_stack
+from chaoslab.run.collect import save
 from reports.build import build_report
-from reports.collect import save
 from reports.promdata import PromData
 from reports.rundata import load_run
-from tests.integration.reports.conftest import KnownPrometheus
+from rundir import Component, Stack, Targets, write_stack
+from tests.fixtures.prometheus import KnownPrometheus
 
 
 def _stack(url: str | None) -> Stack:
@@ -80,7 +80,7 @@ def test_scrape_summary_counts_and_down_times(
 
 def test_report_on_saved_data(saved: Path, known_prometheus: KnownPrometheus) -> None:
     """Server count, mitigation, provider view and invalid reasons from the real data."""
-    from lab.rundir import Event, append_events
+    from rundir import Event, append_events
 
     t0 = known_prometheus.start
     append_events(saved, [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import run_dir_option
+from chaoslab.cli.options import run_dir_option
 
 __all__ = ["down"]
 
@@ -25,7 +25,7 @@ def down(*, run_dir: Path | None) -> None:
     """
     from lab.stack import StackError
     from lab.stack import down as stack_down
-    from lab.stack.rundirs import current_run_dir
+    from lab.stack.stackdirs import current_run_dir
 
     try:
         where = current_run_dir(run_dir)
@@ -44,7 +44,7 @@ def down(*, run_dir: Path | None) -> None:
 def _revert_leftovers(stack_dir: Path) -> list[str]:
     """Faults a killed ``chaoslab run`` left open on this stack, and its leftover Locust
     processes: undone before the stack stops (on an external stack, nothing else would)."""
-    from lab.run.cleanup import cleanup_runs
+    from chaoslab.run.cleanup import cleanup_runs
 
     try:
         return cleanup_runs(stack_dir)

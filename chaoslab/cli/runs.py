@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import lab_dir_option
+from chaoslab.cli.options import lab_dir_option
 
 __all__ = ["runs"]
 
@@ -55,7 +55,7 @@ def runs(*, lab_dir: Path, prune: bool, keep: int, older_than: str | None, dry_r
       chaoslab runs --prune --keep 5 --dry-run
       chaoslab runs --prune --older-than 7d
     """
-    from reports.runs import find_runs, prune_runs
+    from chaoslab.runs import find_runs, prune_runs
 
     max_age = _age(older_than)
     entries = find_runs(lab_dir)

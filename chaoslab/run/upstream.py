@@ -3,7 +3,7 @@
 A provider fake of the local stack appends one line per chat request to its request log for
 as long as the stack lives (``Component.extra["request_log"]``); a run keeps the lines that
 arrived during it, give or take a margin, as ``RUN/upstream/<component name>.jsonl``
-(``lab.rundir.UpstreamRecord`` per line), so the report counts upstream attempts per client
+(``rundir.UpstreamRecord`` per line), so the report counts upstream attempts per client
 request and tokens served without asking the stack anything. Lines are copied as the fakes
 wrote them; a line that does not decode (the last one, cut by a fake still writing) is left
 out. A fake without a log (compose, external) or whose log cannot be read is skipped.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from lab.rundir import UPSTREAM_DIR, Stack, UpstreamRecord
+from rundir import UPSTREAM_DIR, Stack, UpstreamRecord
 
 __all__ = ["collect_upstream"]
 

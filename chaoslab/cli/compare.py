@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import click
 
-from lab.cli.options import lab_dir_option
+from chaoslab.cli.options import lab_dir_option
 
 __all__ = ["compare"]
 
@@ -85,7 +85,7 @@ def compare(
     """
     import msgspec
 
-    from lab.rundir import RunDirError
+    from chaoslab.runs import find_runs
     from reports.compare import (
         compare_runs,
         regressions,
@@ -93,7 +93,7 @@ def compare(
         render_compare_md,
         render_compare_text,
     )
-    from reports.runs import find_runs
+    from rundir import RunDirError
 
     chosen = list(run_dirs)
     wanted = [p.strip().lower() for p in phases.split(",") if p.strip()]
@@ -169,8 +169,8 @@ def _run_each(
     """Run ``scenario`` on each phase on a fresh stack; the run directories in order."""
     from rich.console import Console
 
-    from lab.run.display import LiveLine
-    from lab.run.experiment import RunOptions, run_experiment
+    from chaoslab.run.display import LiveLine
+    from chaoslab.run.experiment import RunOptions, run_experiment
     from scenarios.loader import load_scenario
     from scenarios.model import parse_seconds
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.rundir import RunDirError, Stack, read_stack
+from rundir import RunDirError, Stack, read_stack
 
 __all__ = ["StackUse", "acquire"]
 
@@ -57,7 +57,7 @@ def acquire(
     """The running stack (``stack_dir`` or ``.chaoslab/current``) when its phase matches;
     otherwise a new one brought up for this run (``fresh`` always brings a new one)."""
     from lab.stack import StackError, up
-    from lab.stack.rundirs import current_run_dir, new_run_dir
+    from lab.stack.stackdirs import current_run_dir, new_run_dir
 
     if not fresh:
         found: Path | None = None

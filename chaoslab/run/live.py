@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from lab.rundir import RequestRecord
+from rundir import RequestRecord
 
 __all__ = ["LiveStats", "Window", "budget_used"]
 

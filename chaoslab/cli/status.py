@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lab.cli.options import run_dir_option
+from chaoslab.cli.options import run_dir_option
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lab.rundir import Stack
+    from rundir import Stack
 
 __all__ = ["print_stack", "status"]
 
@@ -68,10 +68,10 @@ def status(*, run_dir: Path | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from lab.rundir import RunDirError
     from lab.stack import StackError
     from lab.stack import status as stack_status
-    from lab.stack.rundirs import current_run_dir
+    from lab.stack.stackdirs import current_run_dir
+    from rundir import RunDirError
 
     try:
         where = current_run_dir(run_dir)

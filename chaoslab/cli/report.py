@@ -122,8 +122,8 @@ def _fail(message: str) -> NoReturn:
 
 def _latest_run(lab_dir: Path) -> Path:
     """The newest run directory (one with events) under ``lab_dir/runs``."""
-    from lab.rundir import EVENTS_FILE
-    from reports.runs import find_runs
+    from chaoslab.runs import find_runs
+    from rundir import EVENTS_FILE
 
     for entry in find_runs(lab_dir):
         if (entry.path / EVENTS_FILE).is_file():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import run_dir_option
+from chaoslab.cli.options import run_dir_option
 
 __all__ = ["scenarios"]
 
@@ -21,9 +21,9 @@ def _chaostoolkit(
 ) -> int:
     import json
 
-    from lab.rundir import RunDirError, read_stack
     from lab.stack import StackError
-    from lab.stack.rundirs import current_run_dir
+    from lab.stack.stackdirs import current_run_dir
+    from rundir import RunDirError, read_stack
     from scenarios.chaostoolkit import ExportError, from_chaostoolkit, to_chaostoolkit
     from scenarios.loader import ScenarioError, load_scenario
     from scenarios.targets import TargetError

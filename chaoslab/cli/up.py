@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import phases_option, run_dir_option
+from chaoslab.cli.options import phases_option, run_dir_option
 
 __all__ = ["up"]
 
@@ -96,7 +96,7 @@ def up(
     from lab.phases import PhaseError
     from lab.stack import StackError, Step, serve
     from lab.stack import up as stack_up
-    from lab.stack.rundirs import new_run_dir
+    from lab.stack.stackdirs import new_run_dir
 
     console = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -132,7 +132,7 @@ def up(
     except KeyboardInterrupt:
         err.print("chaoslab up: interrupted; the stack was stopped", markup=False)
         sys.exit(130)
-    from lab.cli.status import print_stack
+    from chaoslab.cli.status import print_stack
 
     print_stack(console, stack)
     elapsed = time.monotonic() - started

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from lab.cli.options import phases_option
+from chaoslab.cli.options import phases_option
 
 __all__ = ["phases"]
 

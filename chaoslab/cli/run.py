@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli.options import phases_option, run_dir_option
+from chaoslab.cli.options import phases_option, run_dir_option
 
 __all__ = ["run"]
 
@@ -113,8 +113,8 @@ def run(
     """
     from rich.console import Console
 
-    from lab.run.display import LiveLine
-    from lab.run.experiment import RunOptions, run_experiment
+    from chaoslab.run.display import LiveLine
+    from chaoslab.run.experiment import RunOptions, run_experiment
 
     console = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)

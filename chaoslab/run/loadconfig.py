@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from lab.rundir import Stack
 from loadtests.config import LoadConfig
+from rundir import Stack
 from scenarios.model import Scenario
 
 __all__ = ["build_load_config", "nominal_users"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from lab.run.live import LiveStats, Window
+from chaoslab.run.live import LiveStats, Window
 
 __all__ = ["LiveLine"]
 

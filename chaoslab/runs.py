@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from lab.rundir import EVENTS_FILE, STACK_FILE, RunDirError, read_stack
+from rundir import EVENTS_FILE, STACK_FILE, RunDirError, read_stack
 
 __all__ = ["RunEntry", "find_runs", "prune_runs", "runs_root"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lab.stack import StackError
-from lab.stack.rundirs import current_run_dir, new_run_dir
+from lab.stack.stackdirs import current_run_dir, new_run_dir
 
 
 def test_a_new_run_dir_becomes_current(tmp_path: Path) -> None:

@@ -1,0 +1,5 @@
+"""``python -m chaoslab`` is ``chaoslab``."""
+
+from chaoslab.cli import main
+
+main()

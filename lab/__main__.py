@@ -1,5 +1,0 @@
-"""``python -m lab`` is ``chaoslab``."""
-
-from lab.cli import main
-
-main()
