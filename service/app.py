@@ -178,7 +178,10 @@ async def start_service(app: Litestar, stack: AsyncExitStack, core: Core) -> Non
     app.state.chat = chat
     stack.push_async_callback(chat.aclose)  # before Redis closes (the stack is LIFO)
     readiness = ReadinessChecker(
-        _probes(s, store, redis, providers), core.lifecycle, observer=core.observer
+        _probes(s, store, redis, providers),
+        core.lifecycle,
+        observer=core.observer,
+        background_optional=s.server.readiness_background_probes,
     )
     app.state.readiness = readiness
     task = asyncio.create_task(_probe_forever(readiness))
@@ -273,10 +276,11 @@ def _openapi(s: Settings) -> OpenAPIConfig:
 
 
 async def _probe_forever(readiness: ReadinessChecker) -> None:
-    """Keep ``chat_dependency_up`` current even when nobody asks ``/v1/ready``."""
+    """Keep ``chat_dependency_up`` (and the state ``/v1/ready`` reports for background
+    probes) current even when nobody asks ``/v1/ready``."""
     while True:
         with contextlib.suppress(Exception):
-            await readiness.check()
+            await readiness.refresh()
         await asyncio.sleep(_PROBE_INTERVAL)
 
 

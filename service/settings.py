@@ -72,6 +72,10 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """After SIGTERM, readiness answers 503 this long before new connections stop."""
     max_body_bytes: int = 262_144
     """Request bodies above this size get 413."""
+    readiness_background_probes: bool = True
+    """Probe non-required dependencies (providers) in the background and let
+    ``/v1/ready`` report their last known state instead of waiting for them; off, a
+    frozen provider's probe makes ``/v1/ready`` wait for its whole timeout."""
 
     @classmethod
     def from_env(cls, env: EnvReader) -> ServerSettings:
@@ -82,6 +86,7 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
             drain_seconds=env.float("CHAT_DRAIN_SECONDS", 20.0),
             shutdown_grace_seconds=env.float("CHAT_SHUTDOWN_GRACE_SECONDS", 0.0),
             max_body_bytes=env.int("CHAT_MAX_BODY_BYTES", 262_144, minimum=1_024),
+            readiness_background_probes=env.bool("CHAT_READINESS_BACKGROUND_PROBES", True),
         )
 
 

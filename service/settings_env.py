@@ -47,6 +47,9 @@ ENV_VARS: dict[str, str] = {
     "CHAT_DRAIN_SECONDS": "deadline for in-flight work after SIGTERM, s (20)",
     "CHAT_SHUTDOWN_GRACE_SECONDS": "readiness 503 before the listener closes, s (0)",
     "CHAT_MAX_BODY_BYTES": "largest request body, bytes (262144)",
+    "CHAT_READINESS_BACKGROUND_PROBES": (
+        "providers probed in the background; /v1/ready reports their last state (true)"
+    ),
     "PROMETHEUS_MULTIPROC_DIR": "prometheus_client multiprocess directory (unset)",
     "CHAT_LOG_LEVEL": "debug|info|warning|error (info)",
     "CHAT_ACCESS_LOG": "one JSON line per request (true)",

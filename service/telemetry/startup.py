@@ -41,7 +41,7 @@ async def warn_at_start(
             fix="set CHAT_API_KEYS='key:user' or CHAT_API_KEYS_FILE",
         )
     urls = {name: url or _VENDOR_DEFAULT for name, url in provider_urls.items()}
-    report = await readiness.check()
+    report = await readiness.refresh()
     watch = _ProviderWatch(readiness.observer, log, urls)
     for dependency in report.dependencies:
         if dependency.name in urls:
