@@ -84,7 +84,7 @@ def up_phase(options: Options) -> list[Row]:
     for _ in range(options.rounds):
         with tempfile.TemporaryDirectory(prefix="bench-lab-up-") as tmp:
             started = time.monotonic()
-            stack = up(options.phase, run_dir=Path(tmp), timeout=180)
+            stack = up(options.phase, stack_dir=Path(tmp), timeout=180)
             ups.append(time.monotonic() - started)
             parts = len(stack.components)
             started = time.monotonic()
@@ -106,7 +106,7 @@ def run_overhead(options: Options) -> list[Row]:
     duration = 60.0
     with tempfile.TemporaryDirectory(prefix="bench-lab-run-") as tmp:
         stack_dir = Path(tmp) / "stack"
-        up("v1", run_dir=stack_dir, timeout=180)
+        up("v1", stack_dir=stack_dir, timeout=180)
         try:
             started = time.monotonic()
             result = run_experiment(

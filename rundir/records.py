@@ -150,7 +150,9 @@ class Stack(msgspec.Struct, frozen=True, kw_only=True):
     backend: Literal["local", "compose", "external"] = "local"
     seed: int = 0
     created_at: float = 0.0
-    run_dir: str = ""
+    stack_dir: str = ""
+    """The stack directory ``chaoslab up`` made (where a fresh ``stack.json`` is re-read);
+    stack.json files older than this field named it ``run_dir``, which is ignored."""
     front_door: str
     """The URL load goes to: HAProxy, or the one replica."""
     api_key: str

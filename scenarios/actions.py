@@ -204,9 +204,9 @@ def _fresh_component(stack: Stack, name: str) -> Component | None:
     from rundir import RunDirError, read_stack
 
     current = stack
-    if stack.run_dir:
+    if stack.stack_dir:
         with contextlib.suppress(RunDirError):
-            current = read_stack(Path(stack.run_dir))
+            current = read_stack(Path(stack.stack_dir))
     try:
         return current.component(name)
     except KeyError:

@@ -31,9 +31,9 @@ def process_state(pid: int) -> str:
 
 def _pid(stack: Stack, name: str) -> int | None:
     current = stack
-    if stack.run_dir:
+    if stack.stack_dir:
         try:
-            current = read_stack(Path(stack.run_dir))
+            current = read_stack(Path(stack.stack_dir))
         except RunDirError:
             current = stack
     try:

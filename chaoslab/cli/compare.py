@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from chaoslab.cli.options import lab_dir_option
+from rundir.layout import COMPARE_DIR, RUNS_DIR, new_dir
 
 __all__ = ["compare"]
 
@@ -131,7 +131,7 @@ def compare(
     title = f"{scenario or rows[0].scenario or 'runs'}: " + " vs ".join(
         r.phase.upper() for r in rows
     )
-    target = out or lab_dir / "compare" / time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+    target = out or new_dir(lab_dir / COMPARE_DIR, "")
     target.mkdir(parents=True, exist_ok=True)
     (target / "compare.md").write_text(render_compare_md(rows, title=title), encoding="utf-8")
     (target / "compare.html").write_text(render_compare_html(rows, title=title), encoding="utf-8")
@@ -181,10 +181,9 @@ def _run_each(
         _fail(str(error).splitlines()[0])
     same_users = None if nominal_load else (users or load.users or 10)
     console = Console(highlight=False, soft_wrap=True)
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
     done: list[Path] = []
     for phase in phases:
-        out = lab_dir / "runs" / f"{stamp}-{phase}-{Path(scenario).stem}"
+        out = new_dir(lab_dir / RUNS_DIR, f"{phase}-{Path(scenario).stem}", mkdir=False)
         console.print(f"{scenario} on {phase.upper()}: running ({out})", markup=False)
         options = RunOptions(phase=phase, scenario=scenario, duration=seconds, users=same_users,
                              seed=seed, out=out, fresh=True,

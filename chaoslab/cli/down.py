@@ -7,30 +7,30 @@ from pathlib import Path
 
 import click
 
-from chaoslab.cli.options import run_dir_option
+from chaoslab.cli.options import stack_option
 
 __all__ = ["down"]
 
 
 @click.command()
-@run_dir_option()
-def down(*, run_dir: Path | None) -> None:
+@stack_option()
+def down(*, stack_dir: Path | None) -> None:
     """Stop everything the stack started (frozen processes are resumed first), free every
     port, remove its data; logs and stack.json stay for reports. Idempotent.
 
     \b
     Example:
       chaoslab down
-      chaoslab down --run-dir .chaoslab/runs/2026-12-01T10-02-11-v3
+      chaoslab down --stack .chaoslab/stacks/2026-12-01T10-02-11-v3
     """
     from lab.stack import StackError
     from lab.stack import down as stack_down
-    from lab.stack.stackdirs import current_run_dir
+    from lab.stack.stackdirs import current_stack_dir
 
     try:
-        where = current_run_dir(run_dir)
+        where = current_stack_dir(stack_dir)
     except StackError as error:
-        if run_dir is None:
+        if stack_dir is None:
             click.echo("chaoslab down: no stack here; nothing to stop")
             return
         click.echo(f"chaoslab down: {error}", err=True)

@@ -9,23 +9,41 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["lab_dir_option", "phases_option", "run_dir_option"]
+__all__ = ["lab_dir_option", "phases_option", "stack_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def run_dir_option(
-    *, dest: str | None = None, help: str = "Run directory (default: .chaoslab/current)."
+class _StackOption(click.Option):
+    """``--stack`` in ``--help``; the old name ``--run-dir`` still works, unlisted."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, [name for name in self.opts if name != "--run-dir"]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def stack_option(
+    *, help: str = "Stack directory (default: .chaoslab/current, the last `chaoslab up`)."
 ) -> Callable[[F], F]:
-    """``--run-dir DIR``: the stack's run directory (``None`` when not given)."""
-    names = ["--run-dir", dest] if dest else ["--run-dir"]
+    """``--stack DIR`` (hidden alias ``--run-dir``): a stack directory, passed as
+    ``stack_dir`` (``None`` when not given)."""
     return click.option(
-        *names, type=click.Path(path_type=Path, file_okay=False), default=None, help=help
+        "--stack",
+        "--run-dir",
+        "stack_dir",
+        cls=_StackOption,
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        metavar="DIR",
+        help=help,
     )
 
 
 def lab_dir_option() -> Callable[[F], F]:
-    """``--lab-dir DIR``: where run directories live (``.chaoslab``)."""
+    """``--lab-dir DIR``: where stack and run directories live (``.chaoslab``)."""
     return click.option(
         "--lab-dir",
         type=click.Path(path_type=Path),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chaoslab.cli.options import phases_option, run_dir_option
+from chaoslab.cli.options import phases_option, stack_option
 
 __all__ = ["run"]
 
@@ -64,9 +64,9 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Run directory (default .chaoslab/runs/<time>-<phase>-<scenario>).",
+    help="Run directory to write (default .chaoslab/runs/<time>-<phase>-<scenario>).",
 )
-@run_dir_option(dest="stack_dir", help="The stack to use (default: .chaoslab/current).")
+@stack_option(help="The stack directory to use (default: .chaoslab/current).")
 @click.option("--fresh", is_flag=True, help="Bring up a new stack for this run (taken down after).")
 @click.option("--ui", is_flag=True, help="Serve Locust's web UI on loopback during the run.")
 @click.option(
@@ -156,7 +156,7 @@ def run(
         err.print(f"  warning: {line}", markup=False)
     if result.report_text:
         console.print(result.report_text, markup=False)
-    console.print(f"run dir: {result.run_dir}", markup=False)
+    console.print(f"run directory: {result.run_dir}", markup=False)
     sys.exit(result.exit_code)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chaoslab.cli.options import run_dir_option
+from chaoslab.cli.options import stack_option
 
 __all__ = ["scenarios"]
 
@@ -22,14 +22,14 @@ def _chaostoolkit(
     import json
 
     from lab.stack import StackError
-    from lab.stack.stackdirs import current_run_dir
+    from lab.stack.stackdirs import current_stack_dir
     from rundir import RunDirError, read_stack
     from scenarios.chaostoolkit import ExportError, from_chaostoolkit, to_chaostoolkit
     from scenarios.loader import ScenarioError, load_scenario
     from scenarios.targets import TargetError
 
     try:
-        stack = read_stack(current_run_dir(stack_dir))
+        stack = read_stack(current_stack_dir(stack_dir))
         if import_from is not None:
             experiment = json.loads(import_from.read_text(encoding="utf-8"))
             click.echo(from_chaostoolkit(experiment, stack), nl=False)
@@ -68,8 +68,7 @@ _NOMINAL = "the phase's nominal"
     default=None,
     help="Print a Chaos Toolkit experiment as scenario TOML (needs a running stack).",
 )
-@run_dir_option(
-    dest="stack_dir",
+@stack_option(
     help="The stack whose proxies roles resolve to (default: .chaoslab/current).",
 )
 @click.option("--duration", type=float, default=None, help="Export: scale the timeline to N s.")

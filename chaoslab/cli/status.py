@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chaoslab.cli.options import run_dir_option
+from chaoslab.cli.options import stack_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,9 +52,9 @@ def print_stack(console: Console, stack: Stack) -> None:
 
 
 @click.command()
-@run_dir_option()
+@stack_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-def status(*, run_dir: Path | None, as_json: bool) -> None:
+def status(*, stack_dir: Path | None, as_json: bool) -> None:
     """Show every component of the stack: state (up, down, frozen), pid, URL.
 
     Exit 0 when every component is up, 1 otherwise.
@@ -62,7 +62,7 @@ def status(*, run_dir: Path | None, as_json: bool) -> None:
     \b
     Example:
       chaoslab status
-      chaoslab status --run-dir .chaoslab/runs/2026-12-01T10-02-11-v3 --json
+      chaoslab status --stack .chaoslab/stacks/2026-12-01T10-02-11-v3 --json
     """
     import msgspec
     from rich.console import Console
@@ -70,11 +70,11 @@ def status(*, run_dir: Path | None, as_json: bool) -> None:
 
     from lab.stack import StackError
     from lab.stack import status as stack_status
-    from lab.stack.stackdirs import current_run_dir
+    from lab.stack.stackdirs import current_stack_dir
     from rundir import RunDirError
 
     try:
-        where = current_run_dir(run_dir)
+        where = current_stack_dir(stack_dir)
         rows = stack_status(where)
     except (StackError, RunDirError) as error:
         click.echo(f"chaoslab status: {error}", err=True)

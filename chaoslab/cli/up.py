@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from chaoslab.cli.options import phases_option, run_dir_option
+from chaoslab.cli.options import phases_option, stack_option
 
 __all__ = ["up"]
 
@@ -55,8 +55,8 @@ def _headline(phase_id: str) -> str:
     help="local: processes here; compose: files for Docker Compose; external: a file of URLs.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds the fake providers.")
-@run_dir_option(
-    help="Run directory (default: a new .chaoslab/runs/<time>-<phase>, linked as current)."
+@stack_option(
+    help="Stack directory (default: a new .chaoslab/stacks/<time>-<phase>, linked as current)."
 )
 @click.option("--foreground", is_flag=True, help="Stay attached; Ctrl-C stops the stack.")
 @click.option(
@@ -74,7 +74,7 @@ def up(
     phase: str,
     backend: str,
     seed: int,
-    run_dir: Path | None,
+    stack_dir: Path | None,
     foreground: bool,
     targets_file: Path | None,
     allow_remote: bool,
@@ -83,7 +83,7 @@ def up(
 
     Without --foreground one supervisor process owns the stack and this command returns
     once it is ready; `chaoslab status` and `chaoslab down` find it again (from
-    .chaoslab/current, or --run-dir).
+    .chaoslab/current, or --stack DIR).
 
     \b
     Example:
@@ -96,7 +96,7 @@ def up(
     from lab.phases import PhaseError
     from lab.stack import StackError, Step, serve
     from lab.stack import up as stack_up
-    from lab.stack.stackdirs import new_run_dir
+    from lab.stack.stackdirs import new_stack_dir
 
     console = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -119,11 +119,11 @@ def up(
         elif step.state == "info":
             console.print(f"  [dim]·[/] {step.name:<18} {step.detail}")
 
-    target_dir = run_dir if run_dir is not None else new_run_dir(phase)
+    target_dir = stack_dir if stack_dir is not None else new_stack_dir(phase)
     try:
         with console.status("starting...", spinner="dots"):
             stack = stack_up(
-                phase, backend=backend, seed=seed, run_dir=target_dir, foreground=foreground,  # type: ignore[arg-type]
+                phase, backend=backend, seed=seed, stack_dir=target_dir, foreground=foreground,  # type: ignore[arg-type]
                 progress=show, external_file=targets_file, allow_remote=allow_remote,
             )  # fmt: skip
     except (PhaseError, StackError) as error:
@@ -136,13 +136,13 @@ def up(
 
     print_stack(console, stack)
     elapsed = time.monotonic() - started
-    console.print(f"ready in {elapsed:.1f} s · run dir {target_dir}", markup=False)
+    console.print(f"ready in {elapsed:.1f} s · stack directory {target_dir}", markup=False)
     console.print(
         f"try:  curl -s {stack.front_door}/v1/chat -H 'authorization: Bearer {stack.api_key}'"
         ' -d \'{"message":"hi"}\'',
         markup=False,
     )
-    where = "" if run_dir is None else f" --run-dir {run_dir}"
+    where = "" if stack_dir is None else f" --stack {stack_dir}"
     if foreground:
         console.print("stop: Ctrl-C (or `chaoslab down` from another shell)", markup=False)
         serve(target_dir)

@@ -37,6 +37,7 @@ from chaoslab.run.stackuse import StackUse, acquire
 from loadtests.config import STOP_FILE, write_config
 from reports.stats import wilson
 from rundir import Event, Stack, append_events, write_stack
+from rundir.layout import LAB_DIR, RUNS_DIR, new_dir
 from scenarios.injector import (
     RUNS_FILE,
     Injector,
@@ -95,16 +96,6 @@ class RunResult:
     report_text: str = ""
 
 
-def _default_out(phase: str, scenario: str) -> Path:
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-    base = Path(".chaoslab") / "runs" / f"{stamp}-{phase}-{scenario}"
-    out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
-
-
 @contextmanager
 def _signals_raise() -> Iterator[None]:
     """SIGTERM and SIGINT raise KeyboardInterrupt (once): cleanup always runs."""
@@ -158,7 +149,10 @@ class _Run:
         self.use = use
         self.stack: Stack = use.stack
         self.live = live
-        self.run_dir = (options.out or _default_out(options.phase, scenario.name)).resolve()
+        self.run_dir = (
+            options.out
+            or new_dir(LAB_DIR / RUNS_DIR, f"{options.phase}-{scenario.name}", mkdir=False)
+        ).resolve()
         self.duration = float(options.duration or self.scenario.load.duration)
         self.result = RunResult(run_dir=self.run_dir)
         self.metrics = RunnerMetrics()

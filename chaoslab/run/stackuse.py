@@ -57,12 +57,12 @@ def acquire(
     """The running stack (``stack_dir`` or ``.chaoslab/current``) when its phase matches;
     otherwise a new one brought up for this run (``fresh`` always brings a new one)."""
     from lab.stack import StackError, up
-    from lab.stack.stackdirs import current_run_dir, new_run_dir
+    from lab.stack.stackdirs import current_stack_dir, new_stack_dir
 
     if not fresh:
         found: Path | None = None
         with contextlib.suppress(StackError):
-            found = current_run_dir(stack_dir)
+            found = current_stack_dir(stack_dir)
         if found is not None:
             stack = _running(found)
             if stack is not None:
@@ -73,7 +73,7 @@ def acquire(
                     )
                 return StackUse(stack=stack, stack_dir=found, brought_up=False)
         elif stack_dir is not None:
-            raise StackUseError(f"{stack_dir}: no such stack directory; check --run-dir")
-    target = new_run_dir(phase)
-    stack = up(phase, backend=backend, seed=seed, run_dir=target, progress=progress)  # type: ignore[arg-type]
+            raise StackUseError(f"{stack_dir}: no such stack directory; check --stack")
+    target = new_stack_dir(phase)
+    stack = up(phase, backend=backend, seed=seed, stack_dir=target, progress=progress)  # type: ignore[arg-type]
     return StackUse(stack=stack, stack_dir=target, brought_up=True)

@@ -211,7 +211,7 @@ def write_all(directory: Path = PHASES_DIR) -> list[Path]:
     return written
 
 
-def up_compose(phase: str, *, run_dir: Path, seed: int = 0) -> Stack:
+def up_compose(phase: str, *, stack_dir: Path, seed: int = 0) -> Stack:
     """``docker compose up`` the phase's file where a Docker engine answers; else a
     ``StackError`` saying where the files are and the command to run elsewhere."""
     spec = get_phase(phase)
@@ -244,12 +244,12 @@ def up_compose(phase: str, *, run_dir: Path, seed: int = 0) -> Stack:
     ]
     stack = Stack(
         phase=spec.id, phase_title=spec.title, backend="compose", seed=seed,
-        created_at=time.time(), run_dir=str(run_dir), front_door="http://127.0.0.1:8000",
+        created_at=time.time(), stack_dir=str(stack_dir), front_door="http://127.0.0.1:8000",
         api_key="sk-lab-demo", prometheus_url="http://127.0.0.1:9090",
         proxy_api="http://127.0.0.1:8474", targets=spec.sla(),
         phase_config=spec.as_config(), components=tuple(components),
     )  # fmt: skip
-    write_stack(run_dir, stack)
+    write_stack(stack_dir, stack)
     return stack
 
 

@@ -120,7 +120,7 @@ def scrape_config(
 ) -> dict[str, Any]:
     """Prometheus config: one job per component kind, one target per component with a
     ``metrics_url``, labelled ``instance=<component name>``. ``file_sd`` (a glob such as
-    ``RUN/scrape/*.json``) adds the targets other processes announce there (the load
+    ``STACK/scrape/*.json``) adds the targets other processes announce there (the load
     generator's workers, the runner; each entry's ``job`` label names its job)."""
     jobs: dict[str, list[dict[str, Any]]] = {}
     paths: dict[str, str] = {}

@@ -7,7 +7,7 @@ SIGSTOP, ``resume`` SIGCONT) and ``restart`` goes through the supervisor's contr
 its new pid); a compose container gets ``docker kill`` / ``pause`` / ``unpause`` /
 ``restart``; an external component refuses with ``ControlError``.
 
-The stack passed in may be stale (a replica restarted since): when its run directory
+The stack passed in may be stale (a replica restarted since): when its stack directory
 holds a ``stack.json``, that file is read first.
 """
 
@@ -40,9 +40,9 @@ class ControlError(StackError):
 
 
 def _fresh(stack: Stack) -> Stack:
-    if stack.run_dir:
+    if stack.stack_dir:
         try:
-            return read_stack(Path(stack.run_dir))
+            return read_stack(Path(stack.stack_dir))
         except RunDirError:
             pass
     return stack

@@ -1,7 +1,7 @@
 """The external backend: the stack already runs elsewhere; a file of URLs describes it.
 
 ``chaoslab up --backend external --targets staging.toml --phase v2`` reads the file,
-checks it, and writes ``RUN/stack.json`` with ``NoControl`` for every part (the lab loads,
+checks it, and writes ``STACK/stack.json`` with ``NoControl`` for every part (the lab loads,
 injects through the listed fault APIs, and reports; it cannot kill or freeze anything).
 Targets outside loopback are refused unless ``--allow-remote``; the load rate is capped
 (``max_rps``, default 10 requests/s) and the cap is recorded in ``phase_config["external"]``.
@@ -172,7 +172,7 @@ def external_stack(
     api_key: str,
     *,
     path: Path,
-    run_dir: Path,
+    stack_dir: Path,
     seed: int = 0,
     components: Sequence[Component] | None = None,
     prometheus_url: str | None = None,
@@ -190,7 +190,7 @@ def external_stack(
     parts = external_components(targets) if components is None else list(components)
     return Stack(
         phase=phase.id, phase_title=phase.title, backend="external", seed=seed,
-        created_at=time.time(), run_dir=str(run_dir), front_door=targets.front_door,
+        created_at=time.time(), stack_dir=str(stack_dir), front_door=targets.front_door,
         api_key=api_key, load_api_keys=targets.load_api_keys or (api_key,),
         prometheus_url=prometheus_url or targets.prometheus, proxy_api=targets.proxy_api,
         targets=phase.sla(), phase_config=config, components=tuple(parts),
@@ -200,13 +200,13 @@ def external_stack(
 
 
 def describe(
-    phase: str, path: Path, *, run_dir: Path, seed: int = 0, allow_remote: bool = False
+    phase: str, path: Path, *, stack_dir: Path, seed: int = 0, allow_remote: bool = False
 ) -> Stack:
     """Write ``stack.json`` for the stack the file describes, without starting anything
     (no Prometheus of the lab's own); returns it."""
     targets, api_key = load_external(path, allow_remote=allow_remote)
     stack = external_stack(
-        get_phase(phase), targets, api_key, path=path, run_dir=run_dir, seed=seed
+        get_phase(phase), targets, api_key, path=path, stack_dir=stack_dir, seed=seed
     )
-    write_stack(run_dir, stack)
+    write_stack(stack_dir, stack)
     return stack

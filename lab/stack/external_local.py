@@ -2,7 +2,7 @@
 elsewhere, owned by the same supervisor as a local stack.
 
 It scrapes every component of the targets file that has a ``metrics_url`` (job = kind,
-instance = name) and everything announced in ``RUN/scrape/`` (the load generator's
+instance = name) and everything announced in ``STACK/scrape/`` (the load generator's
 workers, the runner), evaluates the phase's rules, and is the ``prometheus_url`` of
 ``stack.json`` (the file's own Prometheus stays in ``phase_config.external.prometheus``).
 """
@@ -55,7 +55,7 @@ class ExternalStack(LocalStack):
                 self.targets,
                 self.api_key,
                 path=self.targets_file,
-                run_dir=self.run_dir,
+                stack_dir=self.stack_dir,
                 seed=self.seed,
                 components=self.components(),
                 prometheus_url=self.parts["prometheus"].url,

@@ -1,9 +1,9 @@
 """``up``, ``down`` and ``status``: the stack's life, backend by backend.
 
 ``up(..., foreground=False)`` on the local backend spawns ONE supervisor process
-(``python -m lab.stack.supervisor``, its own session, output in ``RUN/supervisor.log``)
-that owns every server, follows its progress through ``RUN/progress.jsonl`` and returns
-the ``Stack`` once ``RUN/stack.json`` is written (everything ready). ``down`` from any
+(``python -m lab.stack.supervisor``, its own session, output in ``STACK/supervisor.log``)
+that owns every server, follows its progress through ``STACK/progress.jsonl`` and returns
+the ``Stack`` once ``STACK/stack.json`` is written (everything ready). ``down`` from any
 process asks that supervisor to stop (its control channel), then makes sure: every
 process group in ``stack.json`` is resumed, terminated, killed if need be, and every
 port it listened on is free. ``down`` is idempotent.
@@ -44,7 +44,7 @@ def up(
     *,
     backend: Backend = "local",
     seed: int = 0,
-    run_dir: Path,
+    stack_dir: Path,
     foreground: bool = False,
     progress: Progress | None = None,
     timeout: float = 240.0,
@@ -53,7 +53,7 @@ def up(
 ) -> Stack:
     """Start the stack of ``phase`` (on ``external``: the lab's own Prometheus beside the
     stack the file describes); ``StackError`` with one line when it cannot."""
-    run_dir = run_dir.resolve()
+    stack_dir = stack_dir.resolve()
     extra: list[str] = []
     if backend == "external":
         from lab.stack.external import load_external
@@ -67,130 +67,130 @@ def up(
     if backend == "compose":
         from lab.stack.compose import up_compose
 
-        return up_compose(phase, run_dir=run_dir, seed=seed)
+        return up_compose(phase, stack_dir=stack_dir, seed=seed)
     from lab.stack.parts import check_binaries
 
     if backend == "local":
         check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
-    _refuse_running(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_running(stack_dir)
+    stack_dir.mkdir(parents=True, exist_ok=True)
     for stale in (STACK_FILE, "progress.jsonl", "error.txt"):
-        (run_dir / stale).unlink(missing_ok=True)
+        (stack_dir / stale).unlink(missing_ok=True)
     if foreground and not extra:
-        return _up_here(phase, seed=seed, run_dir=run_dir, progress=progress)
+        return _up_here(phase, seed=seed, stack_dir=stack_dir, progress=progress)
     return _spawn(
-        phase, seed=seed, run_dir=run_dir, progress=progress, timeout=timeout, extra=extra
+        phase, seed=seed, stack_dir=stack_dir, progress=progress, timeout=timeout, extra=extra
     )
 
 
-def _refuse_running(run_dir: Path) -> None:
+def _refuse_running(stack_dir: Path) -> None:
     try:
-        stack = read_stack(run_dir)
+        stack = read_stack(stack_dir)
     except RunDirError:
         return
     if alive(stack.supervisor_pid):
-        raise StackError(f"a stack already runs in {run_dir}; stop it with `chaoslab down`")
+        raise StackError(f"a stack already runs in {stack_dir}; stop it with `chaoslab down`")
 
 
-def _up_here(phase: str, *, seed: int, run_dir: Path, progress: Progress | None) -> Stack:
+def _up_here(phase: str, *, seed: int, stack_dir: Path, progress: Progress | None) -> Stack:
     from lab.stack.local import LocalStack
     from lab.stack.progress import StepWriter
     from lab.stack.supervisor import Supervisor
 
-    writer = StepWriter(run_dir, forward=progress)
+    writer = StepWriter(stack_dir, forward=progress)
     spec = get_phase(phase)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: stop what started
     supervisor = Supervisor(
-        lambda me: LocalStack(spec, run_dir=run_dir, seed=seed, progress=writer, supervisor=me),
-        run_dir=run_dir,
+        lambda me: LocalStack(spec, stack_dir=stack_dir, seed=seed, progress=writer, supervisor=me),
+        stack_dir=stack_dir,
     )
     supervisor.start()
-    _foreground[run_dir] = supervisor
-    return read_stack(run_dir)
+    _foreground[stack_dir] = supervisor
+    return read_stack(stack_dir)
 
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(run_dir: Path) -> None:
-    """Block while the foreground stack of ``run_dir`` runs (until ``down``, from here or
+def serve(stack_dir: Path) -> None:
+    """Block while the foreground stack of ``stack_dir`` runs (until ``down``, from here or
     another shell); Ctrl-C stops it."""
     from lab.stack.supervisor import Supervisor
 
-    supervisor = _foreground.get(run_dir.resolve())
+    supervisor = _foreground.get(stack_dir.resolve())
     if not isinstance(supervisor, Supervisor):
         return
     try:
         while not supervisor.stopped.wait(0.5):
             pass
     except KeyboardInterrupt:
-        down(run_dir)
+        down(stack_dir)
 
 
 def _spawn(
     phase: str,
     *,
     seed: int,
-    run_dir: Path,
+    stack_dir: Path,
     progress: Progress | None,
     timeout: float,
     extra: list[str] | None = None,
 ) -> Stack:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "lab.stack.supervisor", "--run-dir", str(run_dir),
+    command = [sys.executable, "-m", "lab.stack.supervisor", "--stack", str(stack_dir),
                "--phase", phase, "--seed", str(seed), *(extra or [])]  # fmt: skip
-    with (run_dir / "supervisor.log").open("ab") as log:
+    with (stack_dir / "supervisor.log").open("ab") as log:
         child = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=env,
         )  # fmt: skip
-    _children[run_dir] = child
-    (run_dir / _PID_FILE).write_text(f"{child.pid}\n", encoding="ascii")
+    _children[stack_dir] = child
+    (stack_dir / _PID_FILE).write_text(f"{child.pid}\n", encoding="ascii")
     offset = 0
     deadline = time.monotonic() + timeout
     try:
         while True:
-            steps, offset = read_steps(run_dir, offset=offset)
+            steps, offset = read_steps(stack_dir, offset=offset)
             for step in steps:
                 if progress is not None:
                     progress(step)
                 if step.state == "done":
-                    return read_stack(run_dir)
+                    return read_stack(stack_dir)
             if child.poll() is not None:
-                raise StackError(_failure(run_dir, child.returncode))
+                raise StackError(_failure(stack_dir, child.returncode))
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"the stack was not ready in {timeout:g}s; see {run_dir / 'supervisor.log'}"
+                    f"the stack was not ready in {timeout:g}s; see {stack_dir / 'supervisor.log'}"
                 )
             time.sleep(0.05)
     except BaseException:
-        down(run_dir)
+        down(stack_dir)
         raise
 
 
-def _failure(run_dir: Path, code: int) -> str:
+def _failure(stack_dir: Path, code: int) -> str:
     with contextlib.suppress(OSError):
-        line = (run_dir / "error.txt").read_text(encoding="utf-8").strip()
+        line = (stack_dir / "error.txt").read_text(encoding="utf-8").strip()
         if line:
             return line
-    return f"the supervisor exited with code {code}; see {run_dir / 'supervisor.log'}"
+    return f"the supervisor exited with code {code}; see {stack_dir / 'supervisor.log'}"
 
 
-def down(run_dir: Path, *, timeout: float = 40.0) -> None:
-    """Stop everything the stack in ``run_dir`` started; idempotent, never raises for a
+def down(stack_dir: Path, *, timeout: float = 40.0) -> None:
+    """Stop everything the stack in ``stack_dir`` started; idempotent, never raises for a
     stack already gone. Frozen processes are resumed first."""
-    run_dir = run_dir.resolve()
-    supervisor = _foreground.pop(run_dir, None)
+    stack_dir = stack_dir.resolve()
+    supervisor = _foreground.pop(stack_dir, None)
     if supervisor is not None:
         supervisor.stop()  # type: ignore[attr-defined]
     try:
-        stack: Stack | None = read_stack(run_dir)
+        stack: Stack | None = read_stack(stack_dir)
     except RunDirError:
         stack = None
-    supervisor_pid = _supervisor_pid(run_dir, stack)
+    supervisor_pid = _supervisor_pid(stack_dir, stack)
     processes = [
         c.control
         for c in (stack.components if stack else ())
@@ -210,7 +210,7 @@ def down(run_dir: Path, *, timeout: float = 40.0) -> None:
                 supervisor_pid,
                 os.getpgid(supervisor_pid) if alive(supervisor_pid) else supervisor_pid,
             )
-    child = _children.pop(run_dir, None)
+    child = _children.pop(stack_dir, None)
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(5)
@@ -219,14 +219,14 @@ def down(run_dir: Path, *, timeout: float = 40.0) -> None:
             stop_group(control.pid, control.pgid)
     if stack is not None:
         _wait_ports_free(stack)
-    _remove_data(run_dir)
+    _remove_data(stack_dir)
 
 
-def _supervisor_pid(run_dir: Path, stack: Stack | None) -> int | None:
+def _supervisor_pid(stack_dir: Path, stack: Stack | None) -> int | None:
     if stack is not None and stack.supervisor_pid is not None:
         return stack.supervisor_pid
     with contextlib.suppress(OSError, ValueError):
-        return int((run_dir / _PID_FILE).read_text(encoding="ascii").strip())
+        return int((stack_dir / _PID_FILE).read_text(encoding="ascii").strip())
     return None
 
 
@@ -264,10 +264,10 @@ def _wait_ports_free(stack: Stack, timeout: float = 10.0) -> None:
             time.sleep(0.1)
 
 
-def _remove_data(run_dir: Path) -> None:
+def _remove_data(stack_dir: Path) -> None:
     import shutil
 
-    for part_dir in (run_dir / "parts").glob("*"):
+    for part_dir in (stack_dir / "parts").glob("*"):
         for child in part_dir.glob("*"):
             if child.suffix == ".log":
                 continue

@@ -7,7 +7,7 @@ writes ``stack.json``
 and keeps it true (new pids after a restart, the store after a failover). The supervisor
 (``lab.stack.supervisor``) runs it and watches it.
 
-Each provider fake logs its requests to ``RUN/parts/fake-<name>/requests.jsonl`` and marks its
+Each provider fake logs its requests to ``STACK/parts/fake-<name>/requests.jsonl`` and marks its
 output with its provider index (``extra["request_log"]``, ``extra["mark"]``), so a run can
 count upstream attempts and tell which fake wrote an answer.
 
@@ -65,19 +65,19 @@ MAX_PROVIDERS = 15
 
 
 class LocalStack:
-    """The servers of one phase under one run directory (``RUN/parts/<name>/``)."""
+    """The servers of one phase under one stack directory (``STACK/parts/<name>/``)."""
 
     def __init__(
         self,
         phase: Phase,
         *,
-        run_dir: Path,
+        stack_dir: Path,
         seed: int = 0,
         progress: Progress | None = None,
         supervisor: Component | None = None,
     ) -> None:
         self.phase = phase
-        self.run_dir = run_dir.resolve()
+        self.stack_dir = stack_dir.resolve()
         self.seed = seed
         self.progress = progress or (lambda step: None)
         self.supervisor = supervisor
@@ -91,7 +91,7 @@ class LocalStack:
 
     # -- planning ------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
-        return self.run_dir / "parts" / name
+        return self.stack_dir / "parts" / name
 
     def _add(self, part: Part) -> Part:
         # Everything starts at once on a machine that may be busy: a generous bound (a
@@ -114,13 +114,13 @@ class LocalStack:
                            region=region if regional else None))  # fmt: skip
         if phase.store.kind == "postgres":
             store = PostgresServer(
-                template=template_cache(), workdir=store_dir(self.run_dir, "postgres")
+                template=template_cache(), workdir=store_dir(self.stack_dir, "postgres")
             )
             self._add(Part("postgres", "store", store, url=store.dsn,
                            region=phase.regions[0] if regional else None))  # fmt: skip
             if phase.store.standby:
                 standby = PostgresServer(
-                    primary=store, workdir=store_dir(self.run_dir, "postgres-standby")
+                    primary=store, workdir=store_dir(self.stack_dir, "postgres-standby")
                 )
                 self._add(Part("postgres-standby", "standby-store", standby, url=standby.dsn,
                                region=phase.regions[1]))  # fmt: skip
@@ -138,7 +138,7 @@ class LocalStack:
                            metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
                            provider=spec.name, extra={"base_url": fake.base_url, "mark": index,
                                                       "request_log": str(log)}))  # fmt: skip
-        keys_file = self.keys.write(self.run_dir / "keys.txt")
+        keys_file = self.keys.write(self.stack_dir / "keys.txt")
         number = 0
         for region in phase.regions:
             for _ in range(phase.replicas):
@@ -158,10 +158,10 @@ class LocalStack:
 
     def _plan_prometheus(self) -> None:
         prometheus = StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
-        rules = rule_files_for(self.phase, self.run_dir / "rules")
+        rules = rule_files_for(self.phase, self.stack_dir / "rules")
         prometheus.rule_files = [str(p) for p in rules]
-        (self.run_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
-        prometheus.file_sd = str(self.run_dir / SCRAPE_DIR / "*.json")
+        (self.stack_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
+        prometheus.file_sd = str(self.stack_dir / SCRAPE_DIR / "*.json")
         self._add(Part("prometheus", "prometheus", prometheus, url=prometheus.url,
                        metrics_url=f"{prometheus.url}/metrics"))  # fmt: skip
 
@@ -205,7 +205,7 @@ class LocalStack:
         with self.lock:
             return Stack(
                 phase=self.phase.id, phase_title=self.phase.title, backend="local",
-                seed=self.seed, created_at=self.created_at, run_dir=str(self.run_dir),
+                seed=self.seed, created_at=self.created_at, stack_dir=str(self.stack_dir),
                 front_door=self.front_door, api_key=self.keys.dev, load_api_keys=self.keys.load,
                 prometheus_url=self.parts["prometheus"].url,
                 proxy_api=self.parts["toxiproxy"].url, targets=self.phase.sla(),
@@ -221,7 +221,7 @@ class LocalStack:
     def write(self) -> Stack:
         stack = self.snapshot()
         with self.lock:
-            write_stack(self.run_dir, stack)
+            write_stack(self.stack_dir, stack)
         return stack
 
     # -- lifecycle -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 SCRAPE_DIR = "scrape"
-"""``RUN/scrape/*.json``: Prometheus ``file_sd`` entries other processes drop in (the load
+"""``STACK/scrape/*.json``: Prometheus ``file_sd`` entries other processes drop in (the load
 generator's workers, the runner) are scraped by the stack's Prometheus within a second."""
 
 
@@ -44,10 +44,10 @@ def template_cache() -> Path:
     return Path(base) / "chaoslab" / "pg-template"
 
 
-def store_dir(run_dir: Path, name: str) -> Path | None:
-    """PostgreSQL's workdir: in the run dir, or (as root) a temp dir the unprivileged
+def store_dir(stack_dir: Path, name: str) -> Path | None:
+    """PostgreSQL's workdir: in the stack directory, or (as root) a temp dir the unprivileged
     server user can enter (``None``: the server makes and removes its own)."""
-    return None if os.geteuid() == 0 else run_dir / "parts" / name
+    return None if os.geteuid() == 0 else stack_dir / "parts" / name
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Progress of ``up``: one ``Step`` per component state change.
 
-The supervisor process appends them to ``RUN/progress.jsonl``; the ``up`` that spawned it
+The supervisor process appends them to ``STACK/progress.jsonl``; the ``up`` that spawned it
 tails that file and hands each step to its ``progress`` callback (the CLI's display).
 """
 
@@ -31,10 +31,10 @@ Progress = Callable[[Step], None]
 
 
 class StepWriter:
-    """A ``Progress`` that appends each step to ``RUN/progress.jsonl`` (and forwards it)."""
+    """A ``Progress`` that appends each step to ``STACK/progress.jsonl`` (and forwards it)."""
 
-    def __init__(self, run_dir: Path, forward: Progress | None = None) -> None:
-        self.path = run_dir / PROGRESS_FILE
+    def __init__(self, stack_dir: Path, forward: Progress | None = None) -> None:
+        self.path = stack_dir / PROGRESS_FILE
         self.forward = forward
         self._encoder = msgspec.json.Encoder()
 
@@ -47,10 +47,10 @@ class StepWriter:
             self.forward(step)
 
 
-def read_steps(run_dir: Path, *, offset: int = 0) -> tuple[list[Step], int]:
+def read_steps(stack_dir: Path, *, offset: int = 0) -> tuple[list[Step], int]:
     """Complete steps written after byte ``offset``, and the offset after them."""
     try:
-        data = (run_dir / PROGRESS_FILE).read_bytes()[offset:]
+        data = (stack_dir / PROGRESS_FILE).read_bytes()[offset:]
     except FileNotFoundError:
         return [], offset
     end = data.rfind(b"\n") + 1

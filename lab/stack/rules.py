@@ -25,7 +25,7 @@ alerts) and ``slo-<phase>-run.yml`` (the run-scaled rules for one D). The commit
 under ``observability/prometheus/generated/`` (``slo-<phase>-run5m.yml``: D = 5 minutes,
 compose's 5 s scrapes) are rewritten by ``python -m lab.stack.rules``; a unit test fails
 when they drift from ``lab/phases.toml``. The local backend writes its own copies into
-``RUN/rules/`` at every ``up``; ``write_run_burn_rules`` rewrites the run file for the
+``STACK/rules/`` at every ``up``; ``write_run_burn_rules`` rewrites the run file for the
 actual run length (then reload Prometheus).
 
 Over 300 lines on purpose: both scales share the SLI expressions and the window naming

@@ -1,51 +1,43 @@
-"""Where stacks live: ``.chaoslab/`` under the working directory.
+"""Where stacks live: ``.chaoslab/stacks/`` under the working directory.
 
-``new_run_dir(phase)`` makes ``.chaoslab/runs/<UTC time>-<phase>`` and points
-``.chaoslab/current`` at it; ``current_run_dir()`` follows that link (what ``status``,
-``down`` and ``run`` use without ``--run-dir``).
+``new_stack_dir(phase)`` makes ``.chaoslab/stacks/<UTC time>-<phase>`` and points
+``.chaoslab/current`` at it; ``current_stack_dir()`` follows that link (what ``status``,
+``down`` and ``run`` use without ``--stack``). Runs live beside them, in ``.chaoslab/runs/``.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from lab.stack.errors import StackError
+from rundir.layout import CURRENT_LINK, LAB_DIR, STACKS_DIR, new_dir
 
-__all__ = ["LAB_DIR", "current_run_dir", "new_run_dir"]
-
-LAB_DIR = Path(".chaoslab")
+__all__ = ["LAB_DIR", "current_stack_dir", "new_stack_dir"]
 
 
-def new_run_dir(phase: str, *, root: Path | None = None) -> Path:
-    """A fresh run directory for ``phase``; ``current`` points at it."""
+def new_stack_dir(phase: str, *, root: Path | None = None) -> Path:
+    """A fresh stack directory for ``phase``; ``current`` points at it."""
     base = (root or Path.cwd()) / LAB_DIR
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-    run_dir = base / "runs" / f"{stamp}-{phase}"
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = base / "runs" / f"{stamp}-{phase}-{suffix}"
-    run_dir.mkdir(parents=True)
-    link = base / "current"
-    tmp = base / f".current-{os.getpid()}"
+    stack_dir = new_dir(base / STACKS_DIR, phase)
+    link = base / CURRENT_LINK
+    tmp = base / f".{CURRENT_LINK}-{os.getpid()}"
     tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.relative_to(base))
+    tmp.symlink_to(stack_dir.relative_to(base))
     tmp.replace(link)
-    return run_dir
+    return stack_dir
 
 
-def current_run_dir(run_dir: Path | None = None, *, root: Path | None = None) -> Path:
-    """``run_dir`` if given, else where ``.chaoslab/current`` points; ``StackError``
+def current_stack_dir(stack_dir: Path | None = None, *, root: Path | None = None) -> Path:
+    """``stack_dir`` if given, else where ``.chaoslab/current`` points; ``StackError``
     naming the fix when there is none."""
-    if run_dir is not None:
-        if not run_dir.is_dir():
-            raise StackError(f"{run_dir}: no such run directory; check --run-dir")
-        return run_dir
-    link = (root or Path.cwd()) / LAB_DIR / "current"
+    if stack_dir is not None:
+        if not stack_dir.is_dir():
+            raise StackError(f"{stack_dir}: no such stack directory; check --stack")
+        return stack_dir
+    link = (root or Path.cwd()) / LAB_DIR / CURRENT_LINK
     if not link.exists():
         raise StackError(
-            f"no stack here ({link} is missing); start one with `chaoslab up` or pass --run-dir"
+            f"no stack here ({link} is missing); start one with `chaoslab up` or pass --stack"
         )
     return link.resolve()

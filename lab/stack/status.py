@@ -1,4 +1,4 @@
-"""``status``: every component of a stack in a run directory, with its state now."""
+"""``status``: every component of a stack in a stack directory, with its state now."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ class ComponentStatus(msgspec.Struct, frozen=True, kw_only=True):
     """Restarts by the supervisor (``stack.json`` ``extra.restarts``)."""
 
 
-def status(run_dir: Path) -> list[ComponentStatus]:
-    """Every component of the stack in ``run_dir`` with its state now."""
-    stack = read_stack(run_dir.resolve())
+def status(stack_dir: Path) -> list[ComponentStatus]:
+    """Every component of the stack in ``stack_dir`` with its state now."""
+    stack = read_stack(stack_dir.resolve())
     rows: list[ComponentStatus] = []
     for part in stack.components:
         control = part.control

@@ -1,7 +1,7 @@
 """The supervisor: the one process that owns a local stack.
 
-``python -m lab.stack.supervisor --run-dir RUN --phase v3 --seed 7`` starts the stack
-(``LocalStack``), writes ``RUN/stack.json`` once everything is ready, then watches it:
+``python -m lab.stack.supervisor --stack STACK --phase v3 --seed 7`` starts the stack
+(``LocalStack``), writes ``STACK/stack.json`` once everything is ready, then watches it:
 
 - a dead replica is started again on the same port when the phase says ``supervise``;
 - on a phase with a standby store, a primary that died, or that stopped answering
@@ -17,7 +17,7 @@
   - ``GET /metrics``: ``chaoslab_component_up``, ``chaoslab_restarts_total``,
     ``chaoslab_store_failovers_total`` (Prometheus scrapes it: job ``supervisor``).
 
-SIGTERM or SIGINT stop the stack too. A start failure writes one line to ``RUN/error.txt``
+SIGTERM or SIGINT stop the stack too. A start failure writes one line to ``STACK/error.txt``
 and exits 2.
 
 A little over 300 lines: the watch loop and the control channel share one state.
@@ -54,8 +54,8 @@ _PRIMARY_MISSES = 3
 class Supervisor:
     """Runs a ``LocalStack``: control channel, restarts, failover, stop."""
 
-    def __init__(self, stack_factory: Any, *, run_dir: Path) -> None:
-        self.run_dir = run_dir
+    def __init__(self, stack_factory: Any, *, stack_dir: Path) -> None:
+        self.stack_dir = stack_dir
         self.http = ThreadingHTTPServer((LOOPBACK, 0), _Handler)
         self.http.daemon_threads = True
         self.http.supervisor = self  # type: ignore[attr-defined]
@@ -65,7 +65,7 @@ class Supervisor:
         self.component = Component(
             name="supervisor", kind="supervisor", url=self.url,
             control=ProcessControl(pid=pid, pgid=os.getpgid(pid)), admin_url=self.url,
-            metrics_url=f"{self.url}/metrics", log=str(run_dir / "supervisor.log"),
+            metrics_url=f"{self.url}/metrics", log=str(stack_dir / "supervisor.log"),
         )  # fmt: skip
         self.stack: LocalStack = stack_factory(self.component)
         self.restarts: dict[str, int] = {}
@@ -278,21 +278,21 @@ def _stop_and_exit(supervisor: Supervisor) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.stack.supervisor")
-    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--stack", dest="stack_dir", type=Path, required=True)
     parser.add_argument("--phase", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--external", type=Path, default=None, help="external targets file")
     parser.add_argument("--allow-remote", action="store_true")
     args = parser.parse_args(argv)
-    run_dir: Path = args.run_dir.resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    writer = StepWriter(run_dir)
+    stack_dir: Path = args.stack_dir.resolve()
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    writer = StepWriter(stack_dir)
     try:
         phase = get_phase(args.phase)
 
         def make(me: Component) -> LocalStack:
             options: dict[str, Any] = {
-                "run_dir": run_dir, "seed": args.seed, "progress": writer, "supervisor": me,
+                "stack_dir": stack_dir, "seed": args.seed, "progress": writer, "supervisor": me,
             }  # fmt: skip
             if args.external is not None:
                 from lab.stack.external_local import ExternalStack
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             return LocalStack(phase, **options)
 
-        supervisor = Supervisor(make, run_dir=run_dir)
+        supervisor = Supervisor(make, stack_dir=stack_dir)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _abort_start)  # while starting: stop what started, exit
         supervisor.start()
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (PhaseError, StackError, OSError) as error:
         message = " ".join(str(error).split())
-        (run_dir / ERROR_FILE).write_text(message + "\n", encoding="utf-8")
+        (stack_dir / ERROR_FILE).write_text(message + "\n", encoding="utf-8")
         writer(Step(name="stack", state="failed", detail=message))
         return 2
     writer(Step(name="stack", state="done", detail=supervisor.stack.front_door))

@@ -29,7 +29,7 @@ __all__ = [
 def bring_up(phase: str, run_dir: Path, *, seed: int = 7) -> Iterator[Stack]:
     """``up`` the phase (skipping when a server binary is missing), ``down`` at the end."""
     try:
-        stack = up(phase, seed=seed, run_dir=run_dir)
+        stack = up(phase, seed=seed, stack_dir=run_dir)
     except StackError as error:
         if "not found on PATH" in str(error):
             skip_unless_required(str(error).split()[0], str(error))

@@ -78,7 +78,7 @@ def _run(stack: Stack, root: Path, scenario: str, *extra: str) -> tuple[int, Pat
         path.write_text(scenario, encoding="utf-8")
         scenario = str(path)
     out = root / "run"
-    done = _lab("run", "--phase", "v1", "--scenario", scenario, "--run-dir", stack.run_dir,
+    done = _lab("run", "--phase", "v1", "--scenario", scenario, "--stack", stack.stack_dir,
                 "--out", str(out), "--seed", "3", *extra, cwd=root)  # fmt: skip
     return done.returncode, out, done.stdout + done.stderr
 

@@ -67,7 +67,7 @@ def test_scenario_runs_and_its_faults_take_effect(
             duration=DURATION,
             seed=7,
             out=out,
-            stack_dir=Path(stack.run_dir),
+            stack_dir=Path(stack.stack_dir),
             report=False,
         )
     )

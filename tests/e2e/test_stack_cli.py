@@ -86,7 +86,7 @@ def test_an_up_that_gives_up_stops_what_it_started(workdir: Path) -> None:
 
     run_dir = workdir / "run"
     with pytest.raises(StackError, match="not ready in 2s"):
-        up("v1", run_dir=run_dir, timeout=2)
+        up("v1", stack_dir=run_dir, timeout=2)
     deadline = time.monotonic() + 60
     while _processes_under(run_dir) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -104,7 +104,7 @@ def test_a_foreground_stack_stops_on_a_signal(workdir: Path, stop_signal: str) -
     log = (workdir / "up.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "chaoslab", "up", "--phase", "v1", "--foreground",
-         "--run-dir", str(run_dir)],
+         "--stack", str(run_dir)],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -137,7 +137,7 @@ def test_down_cleans_up_after_a_killed_supervisor(workdir: Path) -> None:
     from lab.stack import down, up
 
     run_dir = workdir / "run"
-    stack = up("v1", run_dir=run_dir)
+    stack = up("v1", stack_dir=run_dir)
     try:
         assert stack.supervisor_pid is not None
         os.kill(stack.supervisor_pid, signal.SIGKILL)

@@ -53,7 +53,7 @@ vendor = "openai"
     )
     run_dir = tmp / "run"
     try:
-        stack = up("v2", backend="external", run_dir=run_dir, external_file=targets)
+        stack = up("v2", backend="external", stack_dir=run_dir, external_file=targets)
     except StackError as error:
         if "not found on PATH" in str(error):
             skip_unless_required("prometheus", str(error))
@@ -95,7 +95,7 @@ def test_external_parts_cannot_be_controlled(stack: Stack) -> None:
 
 def test_down_stops_only_what_the_lab_started(stack: Stack, elsewhere: FakeLLMServer) -> None:
     """down stops the lab's Prometheus and supervisor; the external server keeps running."""
-    down(Path(stack.run_dir))
+    down(Path(stack.stack_dir))
     processes, ports = leftovers(stack)
     assert processes == []
     assert ports == [elsewhere.address] * len(ports)

@@ -59,7 +59,7 @@ def test_targets_announced_in_the_scrape_dir_are_scraped(stack: Stack) -> None:
     fake = stack.component("fake-openai")
     address = str(fake.url).removeprefix("http://")
     entry = [{"targets": [address], "labels": {"job": "chaoslab-load", "worker": "w1"}}]
-    path = Path(stack.run_dir) / "scrape" / "w1.json"
+    path = Path(stack.stack_dir) / "scrape" / "w1.json"
     path.write_text(json.dumps(entry), encoding="utf-8")
     try:
         deadline = time.monotonic() + 30
@@ -74,7 +74,7 @@ def test_targets_announced_in_the_scrape_dir_are_scraped(stack: Stack) -> None:
 
 def test_status_reports_every_component_up(stack: Stack) -> None:
     """status() reads stack.json and sees every process alive."""
-    rows = status(Path(stack.run_dir))
+    rows = status(Path(stack.stack_dir))
     assert {row.name for row in rows} == {c.name for c in stack.components}
     assert all(row.state == "up" for row in rows), rows
 
@@ -84,7 +84,7 @@ def test_down_leaves_no_process_and_no_port(stack: Stack) -> None:
     no-op. (Last test of the module: it stops the shared stack.)"""
     from lab.stack import down
 
-    run_dir = Path(stack.run_dir)
+    run_dir = Path(stack.stack_dir)
     down(run_dir)
     processes, ports = leftovers(read_stack(run_dir))
     assert processes == []

@@ -56,11 +56,11 @@ def test_an_unsupervised_killed_replica_stays_down_until_restarted(stack: Stack)
     """V2 does not supervise: a killed replica stays down (requests still succeed on the
     other), and control.restart() from this process brings it back through the
     supervisor's control channel with a new pid."""
-    before = read_stack(Path(stack.run_dir)).component("replica-2").control
+    before = read_stack(Path(stack.stack_dir)).component("replica-2").control
     assert isinstance(before, ProcessControl)
     control.kill(stack, "replica-2")
     time.sleep(1.5)
-    states = {row.name: row.state for row in status(Path(stack.run_dir))}
+    states = {row.name: row.state for row in status(Path(stack.stack_dir))}
     assert states["replica-2"] == "down"
     assert [chat(stack, f"n{n}").status_code for n in range(6)] == [200] * 6
     part = control.restart(stack, "replica-2")
@@ -71,7 +71,7 @@ def test_an_unsupervised_killed_replica_stays_down_until_restarted(stack: Stack)
 
 def test_down_leaves_no_process_and_no_port(stack: Stack) -> None:
     """down() stops everything and frees every port (last test: stops the shared stack)."""
-    run_dir = Path(stack.run_dir)
+    run_dir = Path(stack.stack_dir)
     down(run_dir)
     processes, ports = leftovers(read_stack(run_dir))
     assert processes == []

@@ -31,7 +31,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def _pid(stack: Stack, name: str) -> int:
-    part = read_stack(Path(stack.run_dir)).component(name)
+    part = read_stack(Path(stack.stack_dir)).component(name)
     assert isinstance(part.control, ProcessControl)
     return part.control.pid
 
@@ -90,7 +90,7 @@ def test_a_killed_replica_is_routed_around_and_restarted_by_the_supervisor(
     assert after != before
     assert alive(after)
     assert not alive(before)
-    assert read_stack(Path(stack.run_dir)).component("replica-2").extra["restarts"] >= 1
+    assert read_stack(Path(stack.stack_dir)).component("replica-2").extra["restarts"] >= 1
     assert _wait_ready(str(stack.component("replica-2").url), 90)
 
 
@@ -228,7 +228,7 @@ def test_every_dashboard_query_evaluates_without_error(stack: Stack) -> None:
 def test_down_leaves_no_process_and_no_port(stack: Stack) -> None:
     """down() stops the supervisor, every replica (restarted ones too) and every server,
     and frees every port. (Last test: it stops the shared stack.)"""
-    run_dir = Path(stack.run_dir)
+    run_dir = Path(stack.stack_dir)
     down(run_dir)
     processes, ports = leftovers(read_stack(run_dir))
     assert processes == []

@@ -91,7 +91,7 @@ def test_region_down_fails_over_and_keeps_conversations(stack: Stack) -> None:
     assert status == 200
     turns = httpx.get(url, headers=headers, timeout=5).json()["turns"]
     assert turns[0]["content"] == "remember the oak tree"
-    after = read_stack(Path(stack.run_dir))
+    after = read_stack(Path(stack.stack_dir))
     assert after.component("postgres-standby").kind == "store"
     assert {r.component for r in after.proxies if r.role == "store"} == {"postgres-standby"}
     assert chat(stack, "after the failover").status_code == 200
@@ -99,7 +99,7 @@ def test_region_down_fails_over_and_keeps_conversations(stack: Stack) -> None:
 
 def test_down_leaves_no_process_and_no_port(stack: Stack) -> None:
     """down() stops everything, promoted standby included, and frees every port."""
-    run_dir = Path(stack.run_dir)
+    run_dir = Path(stack.stack_dir)
     down(run_dir)
     processes, ports = leftovers(read_stack(run_dir))
     assert processes == []

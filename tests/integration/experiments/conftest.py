@@ -133,7 +133,7 @@ def mini_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniStack]:
     ]
     stack = Stack(
         phase="v2",
-        backend="external",  # no supervisor: `chaoslab run --run-dir` uses it as found
+        backend="external",  # no supervisor: `chaoslab run --stack` uses it as found
         front_door=service.url,
         api_key=KEYS[0],
         load_api_keys=KEYS,
@@ -141,7 +141,7 @@ def mini_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniStack]:
         targets=Targets(availability=0.99, latency_p95_s=3.0, ttft_p95_s=1.5),
         components=tuple(components),
         proxies=tuple(proxies),
-        run_dir=str(stack_dir),
+        stack_dir=str(stack_dir),
         phase_config={"load": {"seed_users": 4, "factor": 1.0, "spawn_rate": 4}},
     )
     write_stack(stack_dir, stack)

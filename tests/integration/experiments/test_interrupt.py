@@ -55,7 +55,7 @@ def _start(mini: MiniStack, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Pa
     scenario.write_text(SCENARIO)
     out = tmp_path / "run"
     command = [sys.executable, "-m", "chaoslab", "run", "--phase", "v2",
-               "--scenario", str(scenario), "--run-dir", str(mini.stack_dir),
+               "--scenario", str(scenario), "--stack", str(mini.stack_dir),
                "--out", str(out), "--no-report"]  # fmt: skip
     runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -148,7 +148,7 @@ def test_chaoslab_down_reverts_a_killed_runners_faults(
     )
     write_stack(seen, msgspec.structs.replace(mini_stack.stack, components=uncontrolled))
     shutil.copy(mini_stack.stack_dir / RUNS_FILE, seen / RUNS_FILE)
-    result = CliRunner().invoke(main, ["down", "--run-dir", str(seen)])
+    result = CliRunner().invoke(main, ["down", "--stack", str(seen)])
     assert result.exit_code == 0, result.output
     assert result.output.count("reverted fault") == 3
     assert _left_behind(mini_stack) == []

@@ -58,7 +58,7 @@ def test_scenario_needing_a_missing_role_is_refused_before_it_starts(
     )
     done = subprocess.run(
         [sys.executable, "-m", "chaoslab", "run", "--phase", "v2", "--scenario", str(scenario),
-         "--run-dir", str(mini_stack.stack_dir), "--out", str(tmp_path / "run")],
+         "--stack", str(mini_stack.stack_dir), "--out", str(tmp_path / "run")],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2

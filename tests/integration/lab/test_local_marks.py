@@ -17,7 +17,7 @@ from lab.stack.local import MAX_PROVIDERS, LocalStack
 def test_each_fake_logs_to_its_workdir_and_marks_with_its_index(tmp_path: Path) -> None:
     """Provider ``index`` is its mark; ``request_log`` is ``parts/fake-<name>/requests.jsonl``;
     both reach the fake's command and the component's ``extra`` beside ``base_url``."""
-    stack = LocalStack(get_phase("v3"), run_dir=tmp_path)
+    stack = LocalStack(get_phase("v3"), stack_dir=tmp_path)
     providers = [c for c in stack.components() if c.kind == "provider"]
     assert len(providers) == 3
     for component in providers:
@@ -41,5 +41,5 @@ def test_more_providers_than_marks_is_refused(tmp_path: Path) -> None:
     many = tuple(ProviderSpec(name=f"p{n}", vendor="openai") for n in range(MAX_PROVIDERS + 1))
     phase = msgspec.structs.replace(get_phase("v1"), providers=many)
     with pytest.raises(StackError, match=r"16 providers.*15 at most") as caught:
-        LocalStack(phase, run_dir=tmp_path)
+        LocalStack(phase, stack_dir=tmp_path)
     assert "\n" not in str(caught.value)

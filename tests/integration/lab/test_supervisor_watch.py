@@ -52,7 +52,7 @@ _STANDBY = {"postgres-standby": ("standby-store", _Server())}
 
 
 def _watching(stack: _Stack, tmp_path: Path) -> Supervisor:
-    supervisor = Supervisor(lambda me: stack, run_dir=tmp_path)
+    supervisor = Supervisor(lambda me: stack, stack_dir=tmp_path)
     supervisor._spawn(supervisor._watch)
     return supervisor
 

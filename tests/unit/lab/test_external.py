@@ -42,8 +42,8 @@ def _file(tmp_path: Path, text: str = TARGETS) -> Path:
 
 def test_a_loopback_file_becomes_stack_json_with_no_control(tmp_path: Path) -> None:
     """Every part is NoControl; the rate cap and the phase's targets are recorded."""
-    stack = describe("v2", _file(tmp_path), run_dir=tmp_path / "run")
-    assert read_stack(tmp_path / "run").components == stack.components
+    stack = describe("v2", _file(tmp_path), stack_dir=tmp_path / "stack")
+    assert read_stack(tmp_path / "stack").components == stack.components
     assert stack.backend == "external"
     assert stack.front_door == "http://127.0.0.1:8000"
     assert all(isinstance(c.control, NoControl) for c in stack.components)
@@ -58,15 +58,15 @@ def test_remote_targets_are_refused_without_the_flag(tmp_path: Path) -> None:
     with pytest.raises(
         StackError, match=r"front_door points at staging\.example\.com.*--allow-remote"
     ):
-        describe("v2", path, run_dir=tmp_path / "run")
-    stack = describe("v2", path, run_dir=tmp_path / "run", allow_remote=True)
+        describe("v2", path, stack_dir=tmp_path / "stack")
+    stack = describe("v2", path, stack_dir=tmp_path / "stack", allow_remote=True)
     assert stack.front_door == "http://staging.example.com:8000"
 
 
 def test_the_default_rate_cap_is_recorded(tmp_path: Path) -> None:
     """Without max_rps the cap is 10 requests/s."""
     path = _file(tmp_path, TARGETS.replace("max_rps = 5\n", ""))
-    stack = describe("v1", path, run_dir=tmp_path / "run")
+    stack = describe("v1", path, stack_dir=tmp_path / "stack")
     assert stack.phase_config["external"]["max_rps"] == 10
 
 
@@ -74,7 +74,7 @@ def test_an_unknown_key_is_one_line(tmp_path: Path) -> None:
     """A misspelt key names itself."""
     path = _file(tmp_path, TARGETS.replace("proxy_api", "proxy_apy"))
     with pytest.raises(StackError, match="unknown field `proxy_apy`") as caught:
-        describe("v1", path, run_dir=tmp_path / "run")
+        describe("v1", path, stack_dir=tmp_path / "stack")
     assert "\n" not in str(caught.value)
 
 
@@ -85,12 +85,12 @@ def test_an_unset_key_variable_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
         tmp_path, TARGETS.replace('api_key = "sk-staging"', 'api_key_env = "NO_SUCH_KEY_VAR"')
     )
     with pytest.raises(StackError, match="NO_SUCH_KEY_VAR, which is unset"):
-        describe("v1", path, run_dir=tmp_path / "run")
+        describe("v1", path, stack_dir=tmp_path / "stack")
 
 
 def test_controlling_an_external_part_is_refused(tmp_path: Path) -> None:
     """kill/freeze/restart on an external stack raise ControlError, touching nothing."""
-    stack = describe("v1", _file(tmp_path), run_dir=tmp_path / "run")
+    stack = describe("v1", _file(tmp_path), stack_dir=tmp_path / "stack")
     for action in (control.kill, control.freeze, control.restart):
         with pytest.raises(control.ControlError, match="runs outside the lab"):
             action(stack, "fake-openai")

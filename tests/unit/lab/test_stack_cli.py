@@ -20,7 +20,7 @@ def test_a_missing_binary_is_one_line_with_the_install_hint(
 ) -> None:
     """Without redis-server on PATH, `up` names it and doctor's install hint, exit 2."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    code, output = _run("up", "--phase", "v1", "--run-dir", str(tmp_path / "run"))
+    code, output = _run("up", "--phase", "v1", "--stack", str(tmp_path / "stack"))
     assert code == 2
     last = output.strip().splitlines()[-1]
     assert last.startswith("chaoslab up: redis-server not found on PATH: install it with")
@@ -71,3 +71,22 @@ def test_phases_json_is_the_phase_file_as_data() -> None:
     data = json.loads(output)
     assert data["v3"]["replicas"] == 3
     assert data["v1"]["load"]["users"] == 10
+
+
+@pytest.mark.parametrize("command", ["up", "status", "down", "run", "scenarios"])
+def test_stack_commands_show_stack_and_hide_the_old_run_dir_name(command: str) -> None:
+    """Every command that means a stack lists `--stack DIR` in --help, never `--run-dir`."""
+    code, output = _run(command, "--help")
+    assert code == 0
+    assert "--stack DIR" in output
+    assert "--run-dir" not in output
+
+
+def test_run_dir_still_works_as_a_hidden_alias_of_stack(tmp_path: Path) -> None:
+    """`status --run-dir DIR` means `status --stack DIR` (the old name is kept for scripts)."""
+    missing = tmp_path / "nowhere"
+    old = _run("status", "--run-dir", str(missing))
+    new = _run("status", "--stack", str(missing))
+    assert old == new
+    assert new[0] == 2
+    assert f"{missing}: no such stack directory; check --stack" in new[1]

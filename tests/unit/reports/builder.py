@@ -164,7 +164,7 @@ class RunBuilder:
                 phase_title="Enterprise",
                 seed=int(self.info.get("seed", 0)),
                 created_at=T0 - 5,
-                run_dir=str(run),
+                stack_dir=str(run),
                 front_door="http://127.0.0.1:1",
                 api_key="sk-lab-test",
                 targets=self.targets,
