@@ -204,6 +204,10 @@ class ResilienceSettings(msgspec.Struct, frozen=True, kw_only=True):
     retry_base_delay: float = 0.1
     retry_max_delay: float = 2.0
     retry_after_cap: float = 5.0
+    retry_after_failover: bool = True
+    """A Retry-After puts its provider in a cooldown shared by the replica's requests;
+    requests fail over at once while another provider is available (off: each request
+    sleeps on the failing provider and retries it)."""
     budget_enabled: bool = True
     budget_ratio: float = 0.2
     budget_min_per_second: float = 1.0
@@ -235,6 +239,7 @@ class ResilienceSettings(msgspec.Struct, frozen=True, kw_only=True):
             retry_base_delay=env.float("CHAT_RETRY_BASE_DELAY", 0.1),
             retry_max_delay=env.float("CHAT_RETRY_MAX_DELAY", 2.0),
             retry_after_cap=env.float("CHAT_RETRY_AFTER_CAP", 5.0),
+            retry_after_failover=env.bool("CHAT_RETRY_AFTER_FAILOVER", True),
             budget_enabled=env.bool("CHAT_RETRY_BUDGET_ENABLED", True),
             budget_ratio=env.float("CHAT_RETRY_BUDGET_RATIO", 0.2),
             budget_min_per_second=env.float("CHAT_RETRY_BUDGET_MIN_PER_SECOND", 1.0),

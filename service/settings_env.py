@@ -86,6 +86,9 @@ ENV_VARS: dict[str, str] = {
     "CHAT_RETRY_BASE_DELAY": "first backoff ceiling, s (0.1)",
     "CHAT_RETRY_MAX_DELAY": "largest backoff ceiling, s (2.0)",
     "CHAT_RETRY_AFTER_CAP": "longest Retry-After honoured, s (5.0)",
+    "CHAT_RETRY_AFTER_FAILOVER": (
+        "skip a provider until its Retry-After while another is available (true)"
+    ),
     "CHAT_RETRY_BUDGET_ENABLED": "retries limited to a share of traffic (true)",
     "CHAT_RETRY_BUDGET_RATIO": "retries per request allowed (0.2)",
     "CHAT_RETRY_BUDGET_MIN_PER_SECOND": "retries always allowed per second (1.0)",

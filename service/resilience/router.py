@@ -16,6 +16,13 @@ provider would refuse the same request. When the chain is spent: ``AllProvidersF
 provider: nothing is yielded before it, so a stream that failed over never shows text
 from two providers. A failure after it raises ``StreamInterrupted``.
 
+Retry-After (``retry_after_failover``): a provider answering with ``Retry-After`` is
+put in a cooldown shared by every request of the process (``cooldown.Cooldowns``); while
+it cools down, a request skips it without an attempt when a later provider of the chain
+is available (breaker not open, not cooling), and the request that got the header fails
+over at once instead of sleeping. The last available provider is still retried after the
+header's delay.
+
 Hedging (``hedge_after_ms``): when a provider has given no answer (no first event, for
 streams) after that long, the next provider of the chain starts too; the first answer
 wins and the other is cancelled (a stream it opened is closed). A primary that loses the
@@ -28,7 +35,7 @@ admit a call (their breaker is not open), one attempt may use at most the time l
 divided by the providers still to try, so a hung provider can never eat the whole
 deadline before failover.
 
-Longer than this package's other modules (about 480 lines) on purpose: ``complete``,
+Longer than this package's other modules (about 520 lines) on purpose: ``complete``,
 ``stream``, the per-provider lane and the hedged race all work on one request's state
 (``_Call``) and on the shared breakers and budgets; apart, each piece would take that
 state and half of the router's attributes as arguments.
@@ -51,6 +58,7 @@ from service.domain.types import ChatRequest, Completion, StreamDone, StreamEven
 from service.resilience.breaker import BreakerConfig, CircuitBreaker, Permit
 from service.resilience.budget import BudgetConfig, RetryBudget
 from service.resilience.clock import SystemClock
+from service.resilience.cooldown import Cooldowns
 from service.resilience.observer import BreakerState, NoopObserver, ResilienceObserver
 from service.resilience.retry import RetryConfig, RetryPolicy
 
@@ -70,6 +78,9 @@ class RouterConfig(msgspec.Struct, frozen=True, kw_only=True):
     - ``max_attempts_per_request``: upstream attempts per request, all providers (6).
     - ``hedge_after_ms``: start the next provider when the current one has not answered
       after this many milliseconds; ``None`` turns hedging off (``None``).
+    - ``retry_after_failover``: a ``Retry-After`` puts its provider in a cooldown shared
+      by every request and fails over at once when a later provider is available,
+      instead of sleeping on the failing one (``True``).
     """
 
     deadline_seconds: float = 30.0
@@ -78,6 +89,7 @@ class RouterConfig(msgspec.Struct, frozen=True, kw_only=True):
     stream_timeout_seconds: float = 300.0
     max_attempts_per_request: int = 6
     hedge_after_ms: int | None = None
+    retry_after_failover: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts_per_request < 1:
@@ -153,6 +165,7 @@ class ProviderRouter:
             for n in names
         }
         self._budgets = {n: RetryBudget(budget_config, clock=self._clock) for n in names}
+        self._cooldowns = Cooldowns(self._clock)
 
     @property
     def providers(self) -> tuple[LLMProvider, ...]:
@@ -351,6 +364,10 @@ class ProviderRouter:
                 call.reason = "deadline"
                 call.errors.append(_skip(name, "deadline", "request deadline passed"))
                 return None
+            if tries == 0 and self._cooling(name) and self._available(later):
+                call.reason = "retry_after"
+                call.errors.append(_skip(name, "retry_after", "cooling down after Retry-After"))
+                return None
             permit = breaker.acquire()
             if permit is None:
                 self._observer.short_circuit(name)
@@ -371,6 +388,10 @@ class ProviderRouter:
                 breaker.failure(permit)
                 call.errors.append(error)
                 call.reason = error.kind
+                if self._cool_down(name, error) and self._available(later):
+                    too_long = (error.retry_after or 0.0) > self._policy.config.retry_after_cap
+                    call.reason = "retry_after_too_long" if too_long else "retry_after"
+                    return None
                 delay = self._policy.delay(tries, error)
                 if delay is None:
                     if tries < self._policy.config.max_attempts:
@@ -399,6 +420,23 @@ class ProviderRouter:
                     breaker.success(permit)
                 self._observer.attempt(name, "success", "ok", self._clock.monotonic() - now)
                 return _Won(provider, value, permit, now)
+
+    def _cooling(self, name: str) -> bool:
+        return self.config.retry_after_failover and self._cooldowns.cooling(name)
+
+    def _cool_down(self, name: str, error: ProviderError) -> bool:
+        """Start ``name``'s cooldown when ``error`` carries a Retry-After (and the flag is on)."""
+        if not self.config.retry_after_failover or error.retry_after is None:
+            return False
+        self._cooldowns.note(name, error.retry_after)
+        return True
+
+    def _available(self, later: Sequence[LLMProvider]) -> bool:
+        """Whether a later provider could take the call now (breaker not open, not cooling)."""
+        return any(
+            self._breakers[p.name].state is not BreakerState.OPEN and not self._cooling(p.name)
+            for p in later
+        )
 
     def _share(self, remaining: float, later: Sequence[LLMProvider]) -> float:
         """The time one attempt may take: ``remaining`` split evenly with the later
