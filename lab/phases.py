@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +68,16 @@ LAB_OWNED_VARS = frozenset(
     }
 )
 """Variables the lab sets itself (addresses, keys, the policies of [redis] and [store])."""
+
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+"""Phase ids and provider names: identifiers (they name directories, proxies and roles)."""
+REGION_PATTERN = re.compile(r"^[a-z]$")
+"""A region is one lowercase letter (``region:a`` in a scenario)."""
+MAX_USERS = 10_000
+"""The most simulated users a phase may ask for (ceil(seed_users * factor))."""
+MAX_TARGET_S = 600.0
+"""The loosest latency target a phase may set (seconds)."""
 
 
 class PhaseError(ValueError):
@@ -205,8 +216,20 @@ def load_phases(path: Path | None = None) -> dict[str, Phase]:
     if not raw:
         raise PhaseError(f"{path}: no phase defined; add a table such as [v1]")
     phases: dict[str, Phase] = {}
+    seen: dict[str, str] = {}
     for phase_id, entry in raw.items():
         where = _Locator(path, text, phase_id)
+        if phase_id.lower() in seen:
+            raise PhaseError(
+                f"{where.at([])}: [{phase_id}] clashes with [{seen[phase_id.lower()]}] "
+                "(phase ids are case-insensitive); rename one"
+            )
+        seen[phase_id.lower()] = phase_id
+        if not ID_PATTERN.match(phase_id):
+            raise PhaseError(
+                f"{where.at([])}: {phase_id!r}: a phase id is lowercase letters, digits, "
+                "_ or - (32 at most), starting with a letter, e.g. [v5]"
+            )
         if not isinstance(entry, dict):
             raise PhaseError(f"{where.at([])}: {phase_id}: expected a table [{phase_id}]")
         try:
@@ -246,12 +269,32 @@ def _check(phase: Phase, where: _Locator) -> None:
     names = [p.name for p in phase.providers]
     if len(set(names)) != len(names):
         raise fail(["providers"], f"provider names must be unique, got {names}")
+    for name in names:
+        if not ID_PATTERN.match(name):
+            raise fail(
+                ["providers"],
+                f"provider name {name!r}: lowercase letters, digits, _ or -, e.g. 'openai'",
+            )
+    for region in phase.regions:
+        if not REGION_PATTERN.match(region):
+            raise fail(["regions"], f"{region!r}: a region is one lowercase letter, e.g. 'a'")
     if phase.store.standby and not phase.multi_region:
         raise fail(["store", "standby"], "a standby needs a second region in `regions`")
     if not 0 < phase.targets.availability < 1:
         raise fail(["targets", "availability"], "must be a ratio between 0 and 1, e.g. 0.999")
-    if phase.load.factor <= 0 or phase.load.seed_users < 1:
-        raise fail(["load"], "seed_users must be >= 1 and factor > 0")
+    for key in ("latency_p95_s", "ttft_p95_s"):
+        value = getattr(phase.targets, key)
+        if not 0 < value <= MAX_TARGET_S:
+            raise fail(["targets", key], f"must be more than 0 s and at most {MAX_TARGET_S:g} s")
+    if phase.load.seed_users < 1:
+        raise fail(["load", "seed_users"], "must be >= 1")
+    if not 0 < phase.load.factor <= 1:
+        raise fail(["load", "factor"], "scales the seed's users down: more than 0, at most 1")
+    if phase.load.users > MAX_USERS:
+        users = phase.load.users
+        raise fail(["load"], f"ceil(seed_users x factor) is {users}: {MAX_USERS} at most")
+    if not 0 < phase.load.spawn_rate <= 1000:
+        raise fail(["load", "spawn_rate"], "users started per second: more than 0, at most 1000")
     for key in phase.checks.__struct_fields__:
         value = getattr(phase.checks, key)
         if value is not None and not value > 0:

@@ -43,6 +43,9 @@ class ReportResult:
     """The terminal summary (empty when the input was bad)."""
     error: str = ""
     """One line, when the input was bad (exit code 2)."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems after the verdict was known (``GITHUB_STEP_SUMMARY`` not writable): the
+    exit code stays the verdict's."""
 
 
 def render_all(
@@ -55,6 +58,11 @@ def render_all(
     formats: Iterable[str] = tuple(FORMATS),
     out_dir: Path | None = None,
 ) -> ReportResult:
+    target = Path(out_dir) if out_dir is not None else Path(run_dir)
+    if out_dir is not None and target.exists() and not target.is_dir():
+        return ReportResult(
+            exit_code=EXIT_BAD_INPUT, error=f"{target}: --out is a file; name a directory"
+        )
     try:
         run = load_run(Path(run_dir))
     except RunDirError as error:
@@ -67,7 +75,6 @@ def render_all(
         recovery_window_s=recovery_window_s,
         generated_at=time.time(),
     )
-    target = Path(out_dir) if out_dir is not None else Path(run_dir)
     target.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for name in formats:
@@ -75,10 +82,20 @@ def render_all(
         path = target / file_name
         path.write_text(render(report), encoding="utf-8")
         paths[name] = path
+    warnings: list[str] = []
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary and "md" in paths:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(paths["md"].read_text(encoding="utf-8"))
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(paths["md"].read_text(encoding="utf-8"))
+        except OSError as error:
+            warnings.append(
+                f"GITHUB_STEP_SUMMARY={summary}: not written ({error.strerror or error})"
+            )
     return ReportResult(
-        exit_code=report.exit_code, report=report, paths=paths, text=render_text(report)
+        exit_code=report.exit_code,
+        report=report,
+        paths=paths,
+        text=render_text(report),
+        warnings=warnings,
     )

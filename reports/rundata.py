@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -59,6 +59,15 @@ class FaultWindow(msgspec.Struct, frozen=True, kw_only=True):
     action: str
     closed: bool
     detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class _Overrides(msgspec.Struct, frozen=True, kw_only=True):
+    """``run_start``'s ``overrides``: the same bounds as ``rundir.Targets`` (a tampered
+    availability of -3 must not judge anything)."""
+
+    availability: Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)] | None = None
+    latency_p95_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
+    ttft_p95_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +127,11 @@ def load_run(run_dir: Path) -> RunData:
     else:
         end = start
     end_detail = ends[-1].detail if ends else {}
+    if starts and starts[0].detail.get("overrides") is not None:
+        try:
+            msgspec.convert(starts[0].detail["overrides"], _Overrides)
+        except msgspec.ValidationError as error:
+            raise RunDirError(f"{run_dir / EVENTS_FILE}: run_start overrides: {error}") from None
     aborts = [e for e in events if e.kind == "abort"]
     status = str(end_detail.get("status", "aborted" if aborts else "ok"))
     reason = str(end_detail.get("reason", aborts[0].detail.get("reason", "") if aborts else ""))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -134,10 +134,10 @@ class ProxyRoute(msgspec.Struct, frozen=True, kw_only=True):
 class Targets(msgspec.Struct, frozen=True, kw_only=True):
     """The SLA a phase promises (copied from the phase file into every run)."""
 
-    availability: float
-    """Good / valid requests, e.g. 0.999."""
-    latency_p95_s: float
-    ttft_p95_s: float
+    availability: Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)]
+    """Good / valid requests, e.g. 0.999 (a ratio: a tampered -3 or 1.5 does not read)."""
+    latency_p95_s: Annotated[float, msgspec.Meta(gt=0.0)]
+    ttft_p95_s: Annotated[float, msgspec.Meta(gt=0.0)]
 
 
 class Stack(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +194,8 @@ def read_stack(run_dir: Path) -> Stack:
         return msgspec.json.decode(path.read_bytes(), type=Stack)
     except FileNotFoundError:
         raise RunDirError(f"{path}: no stack here; start one with `chaoslab up`") from None
+    except OSError as error:  # a directory, unreadable...
+        raise RunDirError(f"{path}: cannot read ({error.strerror or error})") from None
     except msgspec.ValidationError as error:
         raise RunDirError(f"{path}: {error}") from None
     except msgspec.DecodeError as error:
@@ -354,6 +356,8 @@ def _read_lines(path: Path, kind: type[T]) -> Iterator[T]:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:
         return
+    except OSError as error:  # a directory, unreadable...
+        raise RunDirError(f"{path}: cannot read ({error.strerror or error})") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -115,6 +115,8 @@ def _validation_line(shown: str, text: str, message: str) -> str:
             "not a role: use store, cache, primary-provider, provider:N, provider:NAME, "
             "replica:any, replica:all, replica:N or region:X"
         )
+    if "matching regex" in reason and path.endswith(".name"):
+        reason = "an identifier: letters, digits, _ . - (64 at most), e.g. 'outage'"
     dotted = path.removeprefix("$").removeprefix(".") or "(top level)"
     return f"{shown}:{locate(text, path)}: {dotted}: {reason}"
 

@@ -22,6 +22,10 @@ from fakes.llm.faults import FaultConfig
 __all__ = [
     "ACTIONS",
     "FAULT_ACTIONS",
+    "MAX_ARRIVAL_RATE",
+    "MAX_DURATION_S",
+    "MAX_USERS",
+    "NAME_PATTERN",
     "PROCESS_ACTIONS",
     "TARGET_PATTERN",
     "TOXIC_ACTIONS",
@@ -94,6 +98,23 @@ TOXIC_ATTRIBUTES: Final[dict[str, tuple[str, ...]]] = {
 """Toxiproxy's toxics and their integer attributes (ms, KB/s, bytes, microseconds for
 ``slicer.delay``), as in Toxiproxy's README."""
 
+MAX_DURATION_S: Final = 24 * 3600.0
+"""The longest run, and the longest latency a toxic may add (one day)."""
+MAX_ARRIVAL_RATE: Final = 10_000.0
+"""Open model: requests started per second at most (scale out with workers first)."""
+MAX_USERS: Final = 10_000
+"""Closed model: simulated users at most."""
+_ATTRIBUTE_MAX: Final[dict[str, int]] = {
+    "latency": 3_600_000,  # ms: one hour
+    "jitter": 3_600_000,
+    "delay": 3_600_000,  # slow_close ms; slicer microseconds (one hour is ample either way)
+    "timeout": 3_600_000,
+}
+"""Upper bounds of toxic attributes (any other is at most 2**31 - 1, Toxiproxy's int)."""
+NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""A fault's name: an identifier (letters, digits, ``_ . -``), so it is safe in a file
+name, a Prometheus label and a plot."""
+
 TOXIC_ACTIONS: Final = frozenset(TOXIC_ATTRIBUTES)
 PROCESS_ACTIONS: Final = frozenset({"kill", "freeze", "restart"})
 FAULT_ACTIONS: Final = frozenset({"fake"})
@@ -161,6 +182,12 @@ class SteadyState(_Strict, frozen=True):
         Seconds, _doc("How often the runner checks the live window", unit=_S, example="5s")
     ] = _s(5.0)
 
+    def __post_init__(self) -> None:
+        for key in ("latency_p95_s", "ttft_p95_s", "check_every"):
+            value = getattr(self, key)
+            if value is not None and not 0 < value <= MAX_DURATION_S:
+                raise ValueError(f"{key}: must be more than 0 s, got {value:g}")
+
 
 class Abort(_Strict, frozen=True):
     """Stop the run (and roll back every fault) once the run's error budget is gone."""
@@ -183,7 +210,7 @@ class Load(_Strict, frozen=True):
     """Locust's load: a closed model (users) or an open model (``arrival_rate``)."""
 
     users: Annotated[
-        Annotated[int, msgspec.Meta(ge=1)] | None,
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_USERS)] | None,
         _doc(
             "Concurrent simulated users (closed model); unset: the phase's nominal users",
             unit="users",
@@ -191,7 +218,9 @@ class Load(_Strict, frozen=True):
         ),
     ] = None
     spawn_rate: Annotated[
-        float, _doc("Users started per second", unit="users/s", example=5), msgspec.Meta(gt=0)
+        float,
+        _doc("Users started per second", unit="users/s", example=5),
+        msgspec.Meta(gt=0, le=1000),
     ] = 5.0
     shape: Annotated[
         Literal["steady", "ramp", "spike", "step"],
@@ -202,14 +231,17 @@ class Load(_Strict, frozen=True):
         ),
     ] = "steady"
     peak_users: Annotated[
-        int | None, _doc("Users at a spike's peak (default 3 x users)", unit="users", example=30)
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_USERS)] | None,
+        _doc("Users at a spike's peak (default 3 x users)", unit="users", example=30),
     ] = None
-    steps: Annotated[int, _doc("Steps of the step shape", example=4), msgspec.Meta(ge=1)] = 4
+    steps: Annotated[
+        int, _doc("Steps of the step shape", example=4), msgspec.Meta(ge=1, le=1000)
+    ] = 4
     arrival_rate: Annotated[
-        Annotated[float, msgspec.Meta(gt=0)] | None,
+        Annotated[float, msgspec.Meta(gt=0, le=MAX_ARRIVAL_RATE)] | None,
         _doc(
             "Open model: requests started per second whatever the service does (late and "
-            "dropped ones are failures); replaces users",
+            "dropped ones are failures); replaces users; at most 10000",
             unit="requests/s",
             example=20,
         ),
@@ -217,7 +249,7 @@ class Load(_Strict, frozen=True):
     max_in_flight: Annotated[
         int,
         _doc("Open model: requests in flight at most; arrivals above it are failures", example=200),
-        msgspec.Meta(ge=1),
+        msgspec.Meta(ge=1, le=100_000),
     ] = 200
     duration: Annotated[Seconds, _doc("Length of the run", unit=_S, example="90s")] = _s(60.0)
     mix: Annotated[
@@ -238,6 +270,14 @@ class Load(_Strict, frozen=True):
         tuple[int, ...],
         _doc("Statuses a normal user may get without failing (e.g. 429 in a storm)", example=[429]),
     ] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.duration <= MAX_DURATION_S:
+            raise ValueError(f"duration: must be more than 0 s and at most {MAX_DURATION_S:g} s")
+        if not 0 < self.timeout <= MAX_DURATION_S:
+            raise ValueError("timeout: must be more than 0 s")
+        if self.think_time > MAX_DURATION_S:
+            raise ValueError(f"think_time: at most {MAX_DURATION_S:g} s")
 
 
 class Fault(_Strict, frozen=True):
@@ -267,7 +307,11 @@ class Fault(_Strict, frozen=True):
         _doc("How long; unset: until the run ends (restart: ignored)", unit=_S, example="30s"),
     ] = None
     name: Annotated[
-        str | None, _doc("Id in events.jsonl (default fault-<index>)", example="outage")
+        Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)] | None,
+        _doc(
+            "Id in events.jsonl (default fault-<index>): letters, digits, _ . - (64 at most)",
+            example="outage",
+        ),
     ] = None
     jitter: Annotated[
         Seconds, _doc("Start moved by up to +/- this, drawn from the seed", unit=_S)
@@ -303,6 +347,10 @@ class Fault(_Strict, frozen=True):
                     raise ValueError(
                         f"attributes: {key!r} is not one of {self.action}'s ({', '.join(allowed)})"
                     )
+            for key, value in self.attributes.items():
+                most = _ATTRIBUTE_MAX.get(key, 2**31 - 1)
+                if not 0 <= value <= most:
+                    raise ValueError(f"attributes: {key} = {value} is out of range (0 to {most})")
         elif self.attributes:
             raise ValueError(f"attributes: apply to toxics only, not to action {self.action!r}")
         if self.action == "fake" and self.faults is None:
@@ -337,11 +385,14 @@ class Scenario(_Strict, frozen=True):
 
     def __post_init__(self) -> None:
         for index, fault in enumerate(self.faults):
-            end = fault.at + (fault.duration or 0.0)
-            if fault.at >= self.load.duration or end > self.load.duration:
+            # the latest the jitter may move it: a fault must start and end within the run
+            latest = fault.at + fault.jitter
+            end = latest + (fault.duration or 0.0)
+            if latest >= self.load.duration or end > self.load.duration:
+                jitter = f" with its jitter of {fault.jitter:g}s" if fault.jitter else ""
                 raise ValueError(
-                    f"faults[{index}].at: the fault ends at {end:g}s, after the load's "
-                    f"duration {self.load.duration:g}s"
+                    f"faults[{index}].at: the fault can end at {end:g}s{jitter}, after the "
+                    f"load's duration {self.load.duration:g}s"
                 )
         names = [fault.name for fault in self.faults if fault.name]
         if len(names) != len(set(names)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from typing import Any
 
@@ -17,7 +18,10 @@ import click
 
 from lab import __version__
 
-__all__ = ["main"]
+__all__ = ["EXIT_INTERNAL", "main"]
+
+EXIT_INTERNAL = 4
+"""An internal error: never 1, which means a target was breached."""
 
 _COMMANDS: dict[str, str] = {
     "compare": "chaoslab.cli.compare:compare",
@@ -65,7 +69,17 @@ class _LazyGroup(click.Group):
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo("Aborted!", err=True)
-            sys.exit(1)
+            sys.exit(130)
+        except Exception as error:  # a bug: one line and exit 4 (1 means "breached")
+            if os.environ.get("CHAOSLAB_DEBUG"):
+                raise
+            first = str(error).splitlines()[0] if str(error) else ""
+            click.echo(
+                f"chaoslab: internal error: {type(error).__name__}: {first} "
+                "(set CHAOSLAB_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
         sys.exit(result if isinstance(result, int) else 0)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

@@ -180,7 +180,7 @@ def _run_each(
     except ValueError as error:
         _fail(str(error).splitlines()[0])
     same_users = None if nominal_load else (users or load.users or 10)
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
     done: list[Path] = []
     for phase in phases:
         out = new_dir(lab_dir / RUNS_DIR, f"{phase}-{Path(scenario).stem}", mkdir=False)

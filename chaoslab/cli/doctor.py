@@ -127,7 +127,7 @@ def doctor(*, as_json: bool) -> None:
                 status = "[red]MISSING[/]" if f.binary.default_backend else "[yellow]absent[/]"
             need = f.binary.purpose + ("" if f.binary.default_backend else " (optional)")
             table.add_row(f.binary.name, status, f.version or "-", str(f.path or "-"), need)
-        console = Console(soft_wrap=True)
+        console = Console(emoji=False, soft_wrap=True)
         console.print(table)
         for f in found:
             if not f.ok:

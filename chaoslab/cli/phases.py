@@ -36,7 +36,9 @@ def phases(*, as_json: bool) -> None:
     if as_json:
         click.echo(msgspec.json.encode({k: p.as_config() for k, p in found.items()}).decode())
         return
-    console = Console(soft_wrap=True)
+    from rich.text import Text
+
+    console = Console(emoji=False, soft_wrap=True)
     table = Table(title="phases (lab/phases.toml)", title_justify="left", show_lines=True)
     for column in ("phase", "replicas", "providers", "redis", "store", "targets", "load"):
         table.add_column(column)
@@ -54,7 +56,8 @@ def phases(*, as_json: bool) -> None:
         )
         load = f"{p.load.users} users\n({p.load.seed_users} x {p.load.factor:g})"
         providers = "\n".join(s.name for s in p.providers)
-        table.add_row(f"{p.id}\n{p.title}", replicas, providers, redis, store, targets, load)
+        cells = (f"{p.id}\n{p.title}", replicas, providers, redis, store, targets, load)
+        table.add_row(*(Text(cell) for cell in cells))  # text from the file: no markup
     console.print(table)
     for p in found.values():
         flags = " ".join(

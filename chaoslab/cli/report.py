@@ -106,6 +106,8 @@ def report(
     if result.report is None:
         _fail(result.error)
     click.echo(result.text)
+    for warning in result.warnings:
+        click.echo(f"chaoslab report: warning: {warning}", err=True)
     click.echo("")
     names = list(result.paths.values())
     if names:

@@ -114,10 +114,10 @@ def run(
     from rich.console import Console
 
     from chaoslab.run.display import LiveLine
-    from chaoslab.run.experiment import RunOptions, run_experiment
+    from chaoslab.run.experiment import RunFailed, RunOptions, run_experiment
 
-    console = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
     options = RunOptions(
         phase=phase,
         scenario=scenario,
@@ -137,6 +137,13 @@ def run(
     try:
         with LiveLine(console, users=users) as live:
             result = run_experiment(options, live=live, progress=None)
+    except RunFailed as error:
+        err.print(
+            f"chaoslab run: internal error, run invalid: {error} (faults rolled back; "
+            f"traceback in {error.run_dir / 'error.txt'})",
+            markup=False,
+        )
+        sys.exit(4)
     except (ValueError, RuntimeError, FileExistsError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         err.print(f"chaoslab run: {message}", markup=False)

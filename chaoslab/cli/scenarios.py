@@ -92,10 +92,11 @@ def scenarios(
       chaoslab scenarios redis-latency --export-chaostoolkit exp.json && chaos run exp.json
     """
     from rich.console import Console
+    from rich.markup import escape
 
     from scenarios.loader import ScenarioError, list_scenarios, load_scenario
 
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = Console(highlight=False, emoji=False, soft_wrap=not sys.stdout.isatty())
     if export_to is not None or import_from is not None:
         sys.exit(_chaostoolkit(names, export_to, import_from, stack_dir, duration))
     try:
@@ -106,7 +107,7 @@ def scenarios(
     for item in loaded:
         scenario = item.scenario
         if brief:
-            console.print(f"[bold]{item.name:<22}[/bold] {scenario.title}")
+            console.print(f"[bold]{escape(item.name):<22}[/bold] {escape(scenario.title)}")
             continue
         faults = ", ".join(
             f"{f.action} on {f.target} at {f.at:g}s"
@@ -119,13 +120,14 @@ def scenarios(
             if load.arrival_rate
             else f"{load.users or _NOMINAL} users, {load.shape}"
         )
-        console.print(f"[bold]{item.name}[/bold] - {scenario.title}")
-        console.print(f"  hypothesis: {scenario.hypothesis}")
-        console.print(f"  teaches:    {scenario.teaches}")
-        console.print(f"  load:       {model}, {load.duration:g}s")
-        console.print(f"  faults:     {faults or 'none'}")
+        # text from the scenario file is printed as written (markup off)
+        console.print(f"[bold]{escape(item.name)}[/bold] - {escape(scenario.title)}")
+        console.print(f"  hypothesis: {scenario.hypothesis}", markup=False)
+        console.print(f"  teaches:    {scenario.teaches}", markup=False)
+        console.print(f"  load:       {model}, {load.duration:g}s", markup=False)
+        console.print(f"  faults:     {faults or 'none'}", markup=False)
         if names:
-            console.print(f"  file:       {item.path}")
+            console.print(f"  file:       {item.path}", markup=False)
         console.print()
     if not names:
         console.print("run one:  chaoslab run --phase v3 --scenario provider-outage")

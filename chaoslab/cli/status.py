@@ -21,6 +21,7 @@ __all__ = ["print_stack", "status"]
 def print_stack(console: Console, stack: Stack) -> None:
     """The table ``up`` prints: every component, its URL and how to reach it."""
     from rich.table import Table
+    from rich.text import Text
 
     routes: dict[str, list[str]] = {}
     for route in stack.proxies:
@@ -37,7 +38,8 @@ def print_stack(console: Console, stack: Stack) -> None:
             )
         if part.region:
             notes.append(f"region {part.region}")
-        table.add_row(part.name, part.kind, part.url or "-", " ".join(notes))
+        cells = (part.name, part.kind, part.url or "-", " ".join(notes))
+        table.add_row(*(Text(cell) for cell in cells))  # from stack.json: no markup
     console.print(table)
     console.print(f"front door   {stack.front_door}", markup=False)
     if stack.prometheus_url:
@@ -67,6 +69,7 @@ def status(*, stack_dir: Path | None, as_json: bool) -> None:
     import msgspec
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from lab.stack import StackError
     from lab.stack import status as stack_status
@@ -87,8 +90,9 @@ def status(*, stack_dir: Path | None, as_json: bool) -> None:
             table.add_column(column)
         colour = {"up": "green", "frozen": "yellow", "down": "red", "unknown": "dim"}
         for row in rows:
-            state = f"[{colour[row.state]}]{row.state}[/]"
+            state = Text(row.state, style=colour[row.state])
             restarts = str(row.restarts) if row.restarts else "-"
-            table.add_row(row.name, row.kind, state, str(row.pid or "-"), restarts, row.url or "-")
-        Console(soft_wrap=True).print(table)
+            plain = (Text(cell) for cell in (row.name, row.kind))
+            table.add_row(*plain, state, str(row.pid or "-"), restarts, Text(row.url or "-"))
+        Console(emoji=False, soft_wrap=True).print(table)
     sys.exit(0 if all(row.state == "up" for row in rows) else 1)

@@ -98,8 +98,8 @@ def up(
     from lab.stack import up as stack_up
     from lab.stack.stackdirs import new_stack_dir
 
-    console = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
     try:
         headline = _headline(phase)
     except PhaseError as error:
@@ -111,13 +111,16 @@ def up(
     console.print(headline, markup=False)
     started = time.monotonic()
 
+    from rich.markup import escape
+
     def show(step: Step) -> None:
+        line = escape(f"{step.name:<18} {step.detail}")  # names and paths: never markup
         if step.state == "ready":
-            console.print(f"  [green]✔[/] {step.name:<18} {step.detail}")
+            console.print(f"  [green]✔[/] {line}")
         elif step.state == "failed":
-            console.print(f"  [red]✖[/] {step.name:<18} {step.detail}", markup=True)
+            console.print(f"  [red]✖[/] {line}")
         elif step.state == "info":
-            console.print(f"  [dim]·[/] {step.name:<18} {step.detail}")
+            console.print(f"  [dim]·[/] {line}")
 
     target_dir = stack_dir if stack_dir is not None else new_stack_dir(phase)
     try:

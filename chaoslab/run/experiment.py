@@ -48,7 +48,7 @@ from scenarios.injector import (
 from scenarios.loader import ScenarioFile, load_scenario
 from scenarios.targets import check_scenario
 
-__all__ = ["RunOptions", "RunResult", "run_experiment"]
+__all__ = ["RunFailed", "RunOptions", "RunResult", "run_experiment"]
 
 EXIT_INTERRUPTED = 130
 TAIL_S = 2.0
@@ -63,6 +63,15 @@ def _write_stop(run_dir: Path, at: float) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(f"{at:.3f}", encoding="utf-8")
     tmp.replace(path)
+
+
+class RunFailed(Exception):
+    """An internal error after the run started (faults rolled back, load stopped): one line,
+    exit 4; the traceback is in ``RUN/error.txt``."""
+
+    def __init__(self, message: str, run_dir: Path) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +105,14 @@ class RunResult:
     report_text: str = ""
 
 
+def _check_out(out: Path) -> None:
+    """``--out`` must be a new or empty directory (checked before anything starts)."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: --out is a file; name a new or empty directory")
+    if out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(f"{out}: --out must be a new or empty directory")
+
+
 @contextmanager
 def _signals_raise() -> Iterator[None]:
     """SIGTERM and SIGINT raise KeyboardInterrupt (once): cleanup always runs."""
@@ -118,10 +135,16 @@ def run_experiment(
 ) -> RunResult:
     """Run one experiment; bad input raises ``ValueError`` subclasses with one line."""
     scenario_file = load_scenario(options.scenario)
-    if options.backend == "local":
-        from lab.phases import get_phase
+    from lab.phases import get_phase
 
-        get_phase(options.phase)  # an unknown phase: one line before anything is made
+    phase = get_phase(options.phase)  # an unknown phase: one line before anything is made
+    if options.backend == "local":
+        from lab.stack.sketch import sketch
+
+        # a role the phase lacks: refused before a stack is brought up for nothing
+        check_scenario(scenario_file.scenario, sketch(phase))
+    if options.out is not None:
+        _check_out(options.out)
     with _signals_raise():
         use = acquire(
             options.phase,
@@ -162,8 +185,7 @@ class _Run:
         append_events(self.run_dir, [Event(t=time.time(), kind=kind, **fields)])  # type: ignore[arg-type]
 
     def _prepare(self) -> None:
-        if self.run_dir.exists() and any(self.run_dir.iterdir()):
-            raise FileExistsError(f"{self.run_dir}: --out must be a new or empty directory")
+        _check_out(self.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         reverted = revert_open_faults(self.use.stack_dir, stack=self.stack)
         self.result.faults += [f"reverted left-over fault {r}" for r in reverted]
@@ -257,6 +279,15 @@ class _Run:
             self.result.reason = (
                 f"interrupted ({interrupt.args[0] if interrupt.args else 'SIGINT'})"
             )
+        except Exception as error:
+            how = "error"
+            self.result.status, self.result.reason = "error", f"{type(error).__name__}: {error}"
+            import traceback
+
+            with contextlib.suppress(OSError):
+                (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            first = str(error).splitlines()[0] if str(error) else ""
+            raise RunFailed(f"{type(error).__name__}: {first}", self.run_dir) from error
         except BaseException as error:
             how = "error"
             self.result.status, self.result.reason = "error", f"{type(error).__name__}: {error}"
@@ -415,6 +446,7 @@ class _Run:
         save(self.stack, self.run_dir, start=start, end=end)
         result = render_all(self.run_dir, gate=self.options.gate)
         self.result.report_text = result.text or result.error
+        self.result.errors += result.warnings
         if self.options.gate and self.result.exit_code == 0:
             self.result.exit_code = result.exit_code
 

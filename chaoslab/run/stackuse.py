@@ -31,10 +31,12 @@ class StackUse:
             self.brought_up = False
 
 
-def _running(stack_dir: Path) -> Stack | None:
+def _running(stack_dir: Path, *, named: bool = False) -> Stack | None:
     try:
         stack = read_stack(stack_dir)
-    except RunDirError:
+    except RunDirError as error:
+        if named and (stack_dir / "stack.json").exists():  # named by the user, and broken
+            raise StackUseError(f"{error}; pass another stack or `chaoslab down` it") from None
         return None
     if stack.backend == "external":
         return stack
@@ -64,7 +66,7 @@ def acquire(
         with contextlib.suppress(StackError):
             found = current_stack_dir(stack_dir)
         if found is not None:
-            stack = _running(found)
+            stack = _running(found, named=stack_dir is not None)
             if stack is not None:
                 if stack.phase != phase:
                     raise StackUseError(

@@ -32,6 +32,12 @@ _STYLE: Any = {  # rcParams; typed Any because matplotlib types keys as Literals
 }
 
 
+def _plain(text: str) -> str:
+    """Text from a run's files, shown as written: matplotlib would parse ``$...$`` as
+    math (and raise on an unknown command)."""
+    return text.replace("$", r"\$")
+
+
 def _svg(figure: Figure, name: str) -> str:
     buffer = io.StringIO()
     style: Any = {**_STYLE, "svg.hashsalt": f"chaoslab-{name}"}
@@ -55,7 +61,7 @@ def _shade(axes: Axes, windows: Sequence[WindowSli], plot: str) -> None:
         span = axes.axvspan(window.start, window.end, color=_FAULT_COLOUR, alpha=0.12, lw=0)
         span.set_gid(f"fault-{plot}-{number}")
         axes.annotate(
-            window.id,
+            _plain(window.id),
             xy=(window.start, 1.0),
             xycoords=("data", "axes fraction"),
             fontsize=7,
@@ -128,7 +134,7 @@ def providers_plot(report: Report) -> str:
     figure = Figure(figsize=(8.0, 3.2), layout="constrained")
     with mpl.rc_context(_STYLE):
         bars, states = figure.subplots(1, 2, width_ratios=(1, 1.4))
-        names = [p.provider for p in providers]
+        names = [_plain(p.provider) for p in providers]
         kinds = (("attempts", "#1f77b4"), ("errors", "#d62728"), ("retries", "#ff7f0e"),
                  ("failovers_from", "#9467bd"))  # fmt: skip
         width = 0.8 / len(kinds)
@@ -144,7 +150,7 @@ def providers_plot(report: Report) -> str:
             if provider.breaker_timeline:
                 xs = [t - t0 for t, _ in provider.breaker_timeline]
                 ys = [v for _, v in provider.breaker_timeline]
-                states.step(xs, ys, where="post", lw=1.2, label=provider.provider)
+                states.step(xs, ys, where="post", lw=1.2, label=_plain(provider.provider))
         _shade(states, report.windows, "breakers")
         states.set_yticks([0, 1, 2], ["closed", "half-open", "open"])
         states.set_xlim(0, max(report.run.duration_s, 1.0))

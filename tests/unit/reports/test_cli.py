@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,63 @@ def test_click_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert err.count("\n") == 1
     assert "report: Invalid value for '--recovery-window'" in err  # prog name: the runner's
     assert "report --help)" in err
+
+
+def test_an_unwritable_step_summary_is_a_warning_and_keeps_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GITHUB_STEP_SUMMARY a directory: a warning line, and the exit code stays the
+    verdict's (1 breached here), never a traceback."""
+    (tmp_path / "summary").mkdir()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    run = RunBuilder(tmp_path / "run").requests(rate=20, fails=lambda t: t >= 30).write()
+    code, _, err = _run("report", str(run))
+    assert code == 1
+    assert "warning: GITHUB_STEP_SUMMARY" in err
+    assert "Traceback" not in err
+
+
+def test_report_out_an_existing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    """--out naming a file: exit 2, one line."""
+    (tmp_path / "taken").write_text("x")
+    code, _, err = _run("report", str(_good(tmp_path / "run")), "--out", str(tmp_path / "taken"))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--out" in err
+
+
+def test_a_tampered_target_is_bad_input_not_a_pass(tmp_path: Path) -> None:
+    """A stack.json availability target of -3 does not read: exit 2, one line."""
+    run = _good(tmp_path / "run")
+    stack = run / "stack.json"
+    text = re.sub(r'"availability": [0-9.]+', '"availability": -3', stack.read_text(), count=1)
+    stack.write_text(text)
+    code, _, err = _run("report", str(run))
+    assert code == 2, err
+    assert "availability" in err
+
+
+def test_a_fault_named_like_math_renders(tmp_path: Path) -> None:
+    """A fault id with $...$ (matplotlib's math) is drawn as written, the report renders."""
+    builder = RunBuilder(tmp_path / "run", duration=300).requests(rate=20)
+    builder.fault(100, 130, fault_id="$\\undefinedcmd$")
+    code, _, err = _run("report", str(builder.write()))
+    assert code in (0, 1), err
+    assert "undefinedcmd" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_an_internal_error_is_one_line_exit_4_never_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug inside a command: one line and exit 4 (1 means breached), no traceback."""
+    import reports
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(reports, "render_all", broken)
+    monkeypatch.delenv("CHAOSLAB_DEBUG", raising=False)
+    code, _, err = _run("report", str(_good(tmp_path / "run")))
+    assert code == 4
+    assert err.count("\n") == 1
+    assert "internal error: KeyError" in err

@@ -80,7 +80,7 @@ BAD = [
     ),
     (
         HEAD + '[[faults]]\nat = "100s"\ntarget = "cache"\naction = "kill"\n',
-        "bad.toml:5: faults[0].at: the fault ends at 100s, after the load's duration 60s",
+        "bad.toml:5: faults[0].at: the fault can end at 100s, after the load's duration 60s",
     ),
     ('hypothesis = "h"\nteaches = "x"\n', "bad.toml:1: title: missing (required)"),
     ('title = "t"\nhypothesis =\n', "bad.toml:2: not valid TOML"),
