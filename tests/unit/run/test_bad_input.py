@@ -159,7 +159,7 @@ CASES: list[tuple[str, str | None, str | None, tuple[str, ...], str]] = [
     ),
     ("--out an existing file", None, None, ("--out", "{file}"), "--out"),
     ("--out a busy directory", None, None, ("--out", "{busy}"), "--out"),
-    ("stack.json a directory", None, None, ("--run-dir", "{broken}"), "stack.json"),
+    ("stack.json a directory", None, None, ("--stack", "{broken}"), "stack.json"),
     (
         "a role the phase lacks",
         scenario(target="region:b", action="region-down", fault=""),
