@@ -1,14 +1,18 @@
 """Chaos Toolkit experiments to and from scenarios, for the parts that map.
 
 ``to_chaostoolkit(scenario, stack)`` writes an experiment for ``chaos run``: title,
-description (hypothesis and what it teaches), a steady-state probe (the front door's
-``/v1/health``), the timeline as method actions on Toxiproxy through the
+description (hypothesis, what it teaches, how to run load beside it), ``configuration``
+entries that find the stack's addresses at run time (environment, else ``stack.json``:
+``scenarios.chaostoolkit_probes.stack_address``; no port is written into the file), a
+steady-state probe measuring the scenario's SLI (availability over a window, from the
+stack's Prometheus, with the phase's or the scenario's target as tolerance; it fails on zero
+requests), the timeline as method actions on Toxiproxy through the
 ``chaostoolkit-toxiproxy`` driver (``chaostoxi.toxic.actions.create_toxic`` /
 ``delete_toxic``, ``chaostoxi.proxy.actions.disable_proxy`` / ``enable_proxy``, with pauses
 for the times), and rollbacks undoing every toxic and disabled proxy. Roles are resolved to
 the stack's proxy names. What has no Toxiproxy equivalent (the fakes' fault API, kill, freeze,
 restart, region-down) is an ``ExportError`` naming the fault; the load is not exported
-(Chaos Toolkit has none), and the description says so.
+(Chaos Toolkit has none): the description and the ``chaoslab`` extension give the command.
 
 ``from_chaostoolkit(experiment, stack)`` reads such an experiment back into scenario TOML
 text (toxics and disabled proxies on proxies the stack knows); anything else is an
@@ -24,9 +28,20 @@ from rundir import Stack
 from scenarios.model import TOXIC_ACTIONS, Scenario
 from scenarios.targets import resolve
 
-__all__ = ["ExportError", "from_chaostoolkit", "to_chaostoolkit"]
+__all__ = [
+    "PROMETHEUS_ENV",
+    "PROXY_ENV",
+    "STACK_ENV",
+    "ExportError",
+    "from_chaostoolkit",
+    "to_chaostoolkit",
+]
 
 _TOXIC = "chaostoxi.toxic.actions"
+_PROBES = "scenarios.chaostoolkit_probes"
+STACK_ENV = "CHAOSLAB_STACK"
+PROXY_ENV = "CHAOSLAB_PROXY_API"
+PROMETHEUS_ENV = "CHAOSLAB_PROMETHEUS_URL"
 _PROXY = "chaostoxi.proxy.actions"
 
 
@@ -47,10 +62,30 @@ def _action(
     return action
 
 
+def _address(title: str, field: str, env: str) -> dict[str, Any]:
+    """A dynamic configuration entry: ``$env``, else ``field`` of the stack's stack.json."""
+    return {
+        "type": "probe",
+        "name": title,
+        "provider": {
+            "type": "python",
+            "module": _PROBES,
+            "func": "stack_address",
+            "arguments": {"field": field, "env": env},
+        },
+    }
+
+
 def to_chaostoolkit(
-    scenario: Scenario, stack: Stack, *, name: str = "scenario", duration: float | None = None
+    scenario: Scenario,
+    stack: Stack,
+    *,
+    name: str = "scenario",
+    duration: float | None = None,
+    window_s: float = 10.0,
 ) -> dict[str, Any]:
-    """The experiment; ``duration`` scales the timeline like ``chaoslab run --duration``."""
+    """The experiment; ``duration`` scales the timeline like ``chaoslab run --duration``;
+    the steady state is the availability over ``window_s`` seconds before and after."""
     if stack.proxy_api is None:
         raise ExportError("the stack has no fault proxy (stack.json proxy_api) to export against")
     scale = 1.0 if duration is None else duration / scenario.load.duration
@@ -117,32 +152,47 @@ def to_chaostoolkit(
             _action(step["name"], step["module"], step["func"], step["arguments"], at - previous)
         )
         previous = at
+    target = scenario.steady_state.availability or stack.targets.availability
     load = scenario.load
+    run_load = (
+        f"uv run chaoslab run --phase {stack.phase} --scenario baseline "
+        f"--duration {round(total + 2 * window_s + 30)}s"
+    )
     return {
         "version": "1.0.0",
         "title": scenario.title,
         "description": (
             f"{scenario.hypothesis} Teaches: {scenario.teaches} "
-            f"(exported from chaoslab scenario {name!r}; its load, {load.duration:g} s of "
-            "Locust users, is not exported: Chaos Toolkit has no load of its own)"
+            f"(exported from chaoslab scenario {name!r}). Chaos Toolkit sends no load, and the"
+            f" steady state fails on zero requests: start load beside it first, e.g. "
+            f"`{run_load}` (the scenario's own load was {load.duration:g} s of Locust users)."
+            f" Addresses come from the stack at run time: {STACK_ENV} names its directory"
+            f" (default: the current stack under .chaoslab), {PROXY_ENV} and {PROMETHEUS_ENV}"
+            " override them."
         ),
         "tags": ["chaoslab", *scenario.tags],
-        "configuration": {"toxiproxy_url": stack.proxy_api},
+        "configuration": {
+            "chaoslab_stack": {"type": "env", "key": STACK_ENV, "default": ""},
+            "toxiproxy_url": _address("the stack's fault proxy API", "proxy_api", PROXY_ENV),
+            "prometheus_url": _address("the stack's Prometheus", "prometheus_url", PROMETHEUS_ENV),
+        },
         "steady-state-hypothesis": {
             "title": scenario.hypothesis,
             "probes": [
                 {
                     "type": "probe",
-                    "name": "front-door-is-alive",
-                    "tolerance": 200,
+                    "name": f"availability-over-{window_s:g}s-at-least-{target:g}",
+                    "tolerance": {"type": "range", "range": [target, 1.0]},
                     "provider": {
-                        "type": "http",
-                        "url": f"{stack.front_door}/v1/health",
-                        "timeout": 5,
+                        "type": "python",
+                        "module": _PROBES,
+                        "func": "availability",
+                        "arguments": {"window_s": window_s},
                     },
                 }
             ],
         },
+        "extensions": [{"name": "chaoslab", "scenario": name, "load": run_load}],
         "method": method,
         "rollbacks": rollbacks,
     }

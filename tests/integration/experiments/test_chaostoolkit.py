@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -14,6 +15,7 @@ import pytest
 from lab.faults.toxiproxy import ToxiproxyClient
 from scenarios.chaostoolkit import ExportError, from_chaostoolkit, to_chaostoolkit
 from scenarios.loader import load_scenario
+from tests.fixtures.chatload import chat_load
 from tests.integration.experiments.conftest import MiniStack
 
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -39,15 +41,55 @@ def test_exported_experiment_passes_chaos_validate(exported: Path, tmp_path: Pat
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _chaos_run(mini: MiniStack, experiment: Path, cwd: Path) -> dict[str, object]:
+    env = {**os.environ, "CHAOSLAB_STACK": str(mini.stack_dir)}
+    done = subprocess.run([CHAOS, "run", str(experiment)], cwd=cwd, capture_output=True,
+                          text=True, timeout=180, env=env)  # fmt: skip
+    journal: dict[str, object] = json.loads((cwd / "journal.json").read_text())
+    journal["returncode"] = done.returncode
+    journal["output"] = done.stdout + done.stderr
+    return journal
+
+
+def test_exported_experiment_names_no_address(mini_stack: MiniStack, exported: Path) -> None:
+    """The export holds no URL or port of the stack: configuration entries find them at
+    run time (environment, else stack.json)."""
+    text = exported.read_text()
+    assert "127.0.0.1" not in text
+    for route in mini_stack.stack.proxies:
+        assert route.listen.rsplit(":", 1)[1] not in text
+    configuration = json.loads(text)["configuration"]
+    assert configuration["toxiproxy_url"]["provider"]["func"] == "stack_address"
+    assert configuration["chaoslab_stack"] == {"type": "env", "key": "CHAOSLAB_STACK",
+                                               "default": ""}  # fmt: skip
+
+
+def test_steady_state_fails_without_load(
+    mini_stack: MiniStack, exported: Path, tmp_path: Path
+) -> None:
+    """With no request in the window, the steady-state probe fails and chaos run stops
+    before any fault (Chaos Toolkit brings no load)."""
+    journal = _chaos_run(mini_stack, exported, tmp_path)
+    assert journal["returncode"] != 0, journal["output"]
+    assert journal["steady_states"]["before"]["steady_state_met"] is False  # type: ignore[index]
+    assert journal["run"] == []
+    assert "no chat request" in (tmp_path / "chaostoolkit.log").read_text()
+
+
 def test_exported_experiment_runs_with_chaos_run(
     mini_stack: MiniStack, exported: Path, tmp_path: Path
 ) -> None:
-    """`chaos run` plays the toxic on and off through the driver and leaves none behind."""
-    done = subprocess.run([CHAOS, "run", str(exported)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    journal = json.loads((tmp_path / "journal.json").read_text())
+    """With load beside it, `chaos run` measures availability before and after within the
+    phase's tolerance, plays the toxic on and off and leaves none behind."""
+    with chat_load(mini_stack.stack.front_door, mini_stack.stack.load_api_keys) as load:
+        journal = _chaos_run(mini_stack, exported, tmp_path)
+    assert journal["returncode"] == 0, journal["output"]
+    assert load.sent > 0
     assert journal["status"] == "completed"
+    for moment in ("before", "after"):
+        probe = journal["steady_states"][moment]["probes"][0]  # type: ignore[index]
+        assert probe["tolerance_met"] is True
+        assert 0.99 <= probe["output"] <= 1.0
     names = [run["activity"]["name"] for run in journal["run"]]
     assert names == ["slow-redis on replica-1.redis", "slow-redis off replica-1.redis"]
     assert all(run["status"] == "succeeded" for run in journal["run"])
