@@ -8,7 +8,6 @@ directory (no run in it) whose supervisor is still alive (``chaoslab down`` it f
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from lab.stack.processes import is_ours, supervisor_of
 from rundir import EVENTS_FILE, STACK_FILE, RunDirError, read_stack
 
 __all__ = ["RunEntry", "find_runs", "prune_runs", "runs_root"]
@@ -47,18 +47,6 @@ class _Start(msgspec.Struct):
 
 def runs_root(lab_dir: Path) -> Path:
     return lab_dir / "runs"
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _start(run_dir: Path) -> tuple[float | None, str]:
@@ -103,7 +91,7 @@ def find_runs(lab_dir: Path) -> list[RunEntry]:
                 scenario=scenario,
                 verdict=_verdict(path),
                 created=started or stack.created_at or path.stat().st_mtime,
-                alive=started is None and _alive(stack.supervisor_pid),
+                alive=started is None and is_ours(*supervisor_of(stack)),
                 current=current is not None and path.resolve() == current,
             )
         )

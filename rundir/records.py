@@ -71,6 +71,9 @@ class ProcessControl(msgspec.Struct, frozen=True, kw_only=True, tag="process"):
 
     pid: int
     pgid: int
+    start: int | None = None
+    """When ``pid`` started (``/proc/<pid>/stat`` field 22, clock ticks since boot): with the
+    pid, the process's identity (a pid reused by another process has another start)."""
 
 
 class DockerControl(msgspec.Struct, frozen=True, kw_only=True, tag="docker"):

@@ -51,9 +51,10 @@ def _control() -> Any:
 
 
 def _alive(part: Component) -> bool:
-    from lab.stack.processes import alive
+    from lab.proc import alive
 
-    return not isinstance(part.control, ProcessControl) or alive(part.control.pid)
+    control = part.control
+    return not isinstance(control, ProcessControl) or alive(control.pid, control.start)
 
 
 def undo_plan(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> list[Step]:

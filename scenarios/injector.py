@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.proc import alive
 from rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
 from scenarios.actions import ActionError, inflict, undo, undo_plan
 from scenarios.model import Fault, Scenario
@@ -189,23 +190,20 @@ class Injector:
 
 def runner_alive(run_dir: Path) -> bool:
     """Whether another live process is running the experiment in ``run_dir`` (its
-    ``run_start`` names the runner's pid and no ``run_end`` followed)."""
+    ``run_start`` names the runner's pid and start time, and no ``run_end`` followed)."""
     pid: int | None = None
+    start: int | None = None
     for event in read_events(run_dir):
         if event.kind == "run_start":
             value = event.detail.get("runner_pid")
             pid = value if isinstance(value, int) else None
+            recorded = event.detail.get("runner_start")
+            start = recorded if isinstance(recorded, int) else None
         elif event.kind == "run_end":
             pid = None
     if pid is None or pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return alive(pid, start)  # with its start time: a reused pid is not the runner
 
 
 def _open_faults(run_dir: Path) -> list[Event]:

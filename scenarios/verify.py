@@ -15,6 +15,7 @@ from typing import Any
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
+from lab.proc import state_letter
 from rundir import ProcessControl, RunDirError, Stack, read_stack
 from scenarios.model import Fault
 
@@ -23,10 +24,7 @@ __all__ = ["process_state", "took_effect"]
 
 def process_state(pid: int) -> str:
     """The /proc state letter (R, S, T, Z...), or "gone"."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "gone"
+    return state_letter(pid)
 
 
 def _pid(stack: Stack, name: str) -> int | None:

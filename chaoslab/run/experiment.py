@@ -34,6 +34,7 @@ from chaoslab.run.locust import LocustRun, stop_leftover_load
 from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.stackuse import StackUse, acquire
+from lab.proc import start_time
 from loadtests.config import STOP_FILE, write_config
 from reports.stats import wilson
 from rundir import Event, Stack, append_events, write_stack
@@ -245,6 +246,7 @@ class _Run:
             "command": list(self.options.command), "overrides": overrides,
             "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
             "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
+            "runner_start": start_time(os.getpid()),
             "versions": versions(), "git_commit": git_commit(),
         }  # fmt: skip
         ui_port = None

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from lab.net import LOOPBACK, free_port
+from lab.proc import is_ours, start_time
 
 __all__ = ["LOCUSTFILE", "PIDS_FILE", "LocustRun", "stop_leftover_load"]
 
@@ -146,7 +147,8 @@ class LocustRun:
         return [process.pid for process in self.processes]
 
     def _write_pids(self) -> None:
-        pids = [process.pid for process in self.processes]
+        # pid and start time each: a later cleanup signals only these very processes
+        pids = [[process.pid, start_time(process.pid)] for process in self.processes]
         (self.load_dir / PIDS_FILE).write_text(json.dumps(pids), encoding="utf-8")
 
     def running(self) -> bool:
@@ -198,13 +200,14 @@ def stop_leftover_load(run_dirs: list[Path]) -> list[int]:
             pids = json.loads((run_dir / "load" / PIDS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        for pid in pids:
+        for entry in pids:
+            pid, start = (entry[0], entry[1]) if isinstance(entry, list) else (entry, None)
             try:
                 command = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"locust" not in command:
-                continue
+            if b"locust" not in command or (start is not None and not is_ours(int(pid), start)):
+                continue  # not Locust, or not the Locust recorded (its pid was reused)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(int(pid), signal.SIGKILL)
                 stopped.append(int(pid))

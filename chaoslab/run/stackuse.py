@@ -42,9 +42,9 @@ def _running(stack_dir: Path, *, named: bool = False) -> Stack | None:
         return stack
     if stack.backend == "compose":
         return stack
-    from lab.stack.processes import alive
+    from lab.stack.processes import is_ours, supervisor_of
 
-    return stack if alive(stack.supervisor_pid) else None
+    return stack if is_ours(*supervisor_of(stack)) else None
 
 
 def acquire(

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from lab.stack.errors import StackError
-from lab.stack.processes import signal_group
+from lab.stack.processes import is_ours, signal_group
 from rundir import (
     Component,
     DockerControl,
@@ -69,7 +69,8 @@ def _signal(stack: Stack, name: str, sig: int, docker_verb: str) -> Component:
     part = _component(_fresh(stack), name)
     control = part.control
     if isinstance(control, ProcessControl):
-        if not signal_group(control.pgid, sig):
+        # the very process recorded (pid + start time), never one that reused its pid
+        if not is_ours(control.pid, control.start) or not signal_group(control.pgid, sig):
             raise ControlError(f"{name} (pid {control.pid}) is not running")
     elif isinstance(control, DockerControl):
         _docker(docker_verb, control.container)

@@ -25,8 +25,9 @@ import httpx
 
 from lab.net import is_listening
 from lab.phases import get_phase
+from lab.proc import start_time
 from lab.stack.errors import StackError
-from lab.stack.processes import alive, signal_group, stop_group, wait_gone
+from lab.stack.processes import is_ours, signal_group, stop_group, supervisor_of, wait_gone
 from lab.stack.progress import Progress, read_steps
 from rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
 
@@ -88,7 +89,7 @@ def _refuse_running(stack_dir: Path) -> None:
         stack = read_stack(stack_dir)
     except RunDirError:
         return
-    if alive(stack.supervisor_pid):
+    if is_ours(*supervisor_of(stack)):
         raise StackError(f"a stack already runs in {stack_dir}; stop it with `chaoslab down`")
 
 
@@ -148,7 +149,9 @@ def _spawn(
             start_new_session=True, env=env,
         )  # fmt: skip
     _children[stack_dir] = child
-    (stack_dir / _PID_FILE).write_text(f"{child.pid}\n", encoding="ascii")
+    # pid and start time: a later `down` signals it only while it is this very process
+    identity = f"{child.pid} {start_time(child.pid) or ''}".strip()
+    (stack_dir / _PID_FILE).write_text(f"{identity}\n", encoding="ascii")
     offset = 0
     deadline = time.monotonic() + timeout
     try:
@@ -190,44 +193,54 @@ def down(stack_dir: Path, *, timeout: float = 40.0) -> None:
         stack: Stack | None = read_stack(stack_dir)
     except RunDirError:
         stack = None
-    supervisor_pid = _supervisor_pid(stack_dir, stack)
+    supervisor_pid, supervisor_start = _supervisor(stack_dir, stack)
+    # only processes still the very ones recorded (pid + start time): a pid reused by
+    # another process since is never signalled
     processes = [
         c.control
         for c in (stack.components if stack else ())
-        if isinstance(c.control, ProcessControl)
+        if isinstance(c.control, ProcessControl) and c.kind != "supervisor"
     ]
     for control in processes:
-        if alive(control.pid):
+        if is_ours(control.pid, control.start):
             signal_group(control.pgid, signal.SIGCONT)
-    if supervisor_pid is not None and supervisor_pid != os.getpid() and alive(supervisor_pid):
+    if (
+        supervisor_pid is not None
+        and supervisor_pid != os.getpid()
+        and is_ours(supervisor_pid, supervisor_start)
+    ):
         if stack is None:  # still starting: SIGTERM makes it stop what it started
             with contextlib.suppress(OSError):
                 os.kill(supervisor_pid, signal.SIGTERM)
         else:
             _ask_stop(stack)
-        if not wait_gone([supervisor_pid], timeout):
-            stop_group(
-                supervisor_pid,
-                os.getpgid(supervisor_pid) if alive(supervisor_pid) else supervisor_pid,
-            )
+        starts = {supervisor_pid: supervisor_start} if supervisor_start is not None else None
+        if not wait_gone([supervisor_pid], timeout, starts=starts):
+            with contextlib.suppress(OSError):
+                group = os.getpgid(supervisor_pid)
+                stop_group(supervisor_pid, group, start=supervisor_start)
     child = _children.pop(stack_dir, None)
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(5)
     for control in processes:
         if control.pid != os.getpid():
-            stop_group(control.pid, control.pgid)
+            stop_group(control.pid, control.pgid, start=control.start)
     if stack is not None:
         _wait_ports_free(stack)
     _remove_data(stack_dir)
 
 
-def _supervisor_pid(stack_dir: Path, stack: Stack | None) -> int | None:
-    if stack is not None and stack.supervisor_pid is not None:
-        return stack.supervisor_pid
+def _supervisor(stack_dir: Path, stack: Stack | None) -> tuple[int | None, int | None]:
+    """The supervisor's (pid, start time) from stack.json, else from its pid file."""
+    if stack is not None:
+        pid, start = supervisor_of(stack)
+        if pid is not None:
+            return pid, start
     with contextlib.suppress(OSError, ValueError):
-        return int((stack_dir / _PID_FILE).read_text(encoding="ascii").strip())
-    return None
+        fields = (stack_dir / _PID_FILE).read_text(encoding="ascii").split()
+        return int(fields[0]), (int(fields[1]) if len(fields) > 1 else None)
+    return None, None
 
 
 def _ask_stop(stack: Stack | None) -> None:

@@ -15,6 +15,7 @@ import yaml
 
 from lab.binaries import BinaryNotFound, find
 from lab.phases import Phase
+from lab.proc import start_time
 from lab.servers import ManagedServer, PrometheusServer
 from lab.stack.config import scrape_config
 from lab.stack.errors import StackError
@@ -68,7 +69,11 @@ class Part:
 
     def component(self) -> Component:
         pid = self.server.pid
-        control = ProcessControl(pid=pid, pgid=pid) if pid is not None else NoControl()
+        control = (
+            ProcessControl(pid=pid, pgid=pid, start=start_time(pid))
+            if pid is not None
+            else NoControl()
+        )
         return Component(
             name=self.name, kind=self.kind, url=self.url, control=control, region=self.region,
             index=self.index, admin_url=self.admin_url, metrics_url=self.metrics_url,

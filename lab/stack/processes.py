@@ -1,5 +1,9 @@
 """Process-group helpers for stacks described by ``stack.json`` (any process may call
-them: they need only pids, never the objects that started the processes)."""
+them: they need only pids and start times, never the objects that started the processes).
+
+Every signal goes through ``lab.proc``'s identity check: a recorded (pid, start) whose pid
+now belongs to another process is "gone", and is never signalled.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,28 @@ import os
 import signal
 import time
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Literal
 
-__all__ = ["ProcState", "alive", "signal_group", "state", "stop_group", "wait_gone"]
+from lab.proc import ProcState, alive, is_ours, state
+from rundir import ProcessControl, Stack
 
-ProcState = Literal["running", "frozen", "gone"]
-
-
-def state(pid: int) -> ProcState:
-    """``running``, ``frozen`` (stopped by SIGSTOP) or ``gone`` (no such process or a
-    zombie waiting to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return "gone"
-        except PermissionError:
-            return "running"
-        return "running"
-    code = stat.rpartition(")")[2].split()[0]
-    if code in ("Z", "X"):
-        return "gone"
-    if code in ("T", "t"):
-        return "frozen"
-    return "running"
+__all__ = [
+    "ProcState",
+    "alive",
+    "is_ours",
+    "signal_group",
+    "state",
+    "stop_group",
+    "supervisor_of",
+    "wait_gone",
+]
 
 
-def alive(pid: int | None) -> bool:
-    return pid is not None and state(pid) != "gone"
+def supervisor_of(stack: Stack) -> tuple[int | None, int | None]:
+    """The stack's supervisor as (pid, start time); start is None when not recorded."""
+    for part in stack.of_kind("supervisor"):
+        if isinstance(part.control, ProcessControl):
+            return part.control.pid, part.control.start
+    return stack.supervisor_pid, None
 
 
 def signal_group(pgid: int, sig: int) -> bool:
@@ -52,27 +47,32 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def wait_gone(pids: Iterable[int], timeout: float) -> bool:
-    """Wait (bounded) until every pid is gone; reap those that are our children."""
+def wait_gone(pids: Iterable[int], timeout: float, *, starts: dict[int, int] | None = None) -> bool:
+    """Wait (bounded) until every pid is gone (or, with ``starts``, replaced by another
+    process); reap those that are our children."""
     pending = set(pids)
+    known = starts or {}
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         for pid in list(pending):
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
-            if state(pid) == "gone":
+            if state(pid, known.get(pid)) == "gone":
                 pending.discard(pid)
         if pending:
             time.sleep(0.05)
     return not pending
 
 
-def stop_group(pid: int, pgid: int, *, timeout: float = 10.0) -> None:
-    """Resume, SIGTERM, then SIGKILL after ``timeout``: the group ``pgid`` led by ``pid``."""
-    if not alive(pid):
+def stop_group(pid: int, pgid: int, *, start: int | None, timeout: float = 10.0) -> None:
+    """Resume, SIGTERM, then SIGKILL after ``timeout``: the group ``pgid`` led by ``pid``,
+    only while ``pid`` is still the process recorded with ``start``."""
+    if not is_ours(pid, start):
         return
+    starts = {pid: start} if start is not None else None
     signal_group(pgid, signal.SIGCONT)
     signal_group(pgid, signal.SIGTERM)
-    if not wait_gone([pid], timeout):
-        signal_group(pgid, signal.SIGKILL)
-        wait_gone([pid], 5.0)
+    if not wait_gone([pid], timeout, starts=starts):
+        if is_ours(pid, start):
+            signal_group(pgid, signal.SIGKILL)
+        wait_gone([pid], 5.0, starts=starts)

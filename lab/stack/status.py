@@ -34,7 +34,7 @@ def status(stack_dir: Path) -> list[ComponentStatus]:
         pid: int | None = None
         if isinstance(control, ProcessControl):
             pid = control.pid
-            now = state(pid)
+            now = state(pid, control.start)  # a reused pid is another process: down
             label: Literal["up", "down", "frozen", "unknown"] = (
                 "up" if now == "running" else "frozen" if now == "frozen" else "down"
             )

@@ -38,6 +38,7 @@ from typing import Any
 
 from lab.net import LOOPBACK
 from lab.phases import PhaseError, get_phase
+from lab.proc import start_time
 from lab.stack.errors import StackError
 from lab.stack.local import LocalStack
 from lab.stack.progress import Step, StepWriter
@@ -64,7 +65,8 @@ class Supervisor:
         pid = os.getpid()
         self.component = Component(
             name="supervisor", kind="supervisor", url=self.url,
-            control=ProcessControl(pid=pid, pgid=os.getpgid(pid)), admin_url=self.url,
+            control=ProcessControl(pid=pid, pgid=os.getpgid(pid), start=start_time(pid)),
+            admin_url=self.url,
             metrics_url=f"{self.url}/metrics", log=str(stack_dir / "supervisor.log"),
         )  # fmt: skip
         self.stack: LocalStack = stack_factory(self.component)

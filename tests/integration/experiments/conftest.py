@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lab.faults.toxiproxy import ToxiproxyClient
+from lab.proc import start_time
 from lab.servers import FakeLLMServer, RedisServer, ToxiproxyServer
 from lab.servers.service import ServiceReplica
 from loadtests.config import LoadConfig, write_config
@@ -52,7 +53,7 @@ class MiniStack:
 
 def _process(pid: int | None) -> ProcessControl:
     assert pid is not None
-    return ProcessControl(pid=pid, pgid=os.getpgid(pid))
+    return ProcessControl(pid=pid, pgid=os.getpgid(pid), start=start_time(pid))
 
 
 @pytest.fixture(scope="module")

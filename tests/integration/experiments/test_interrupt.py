@@ -116,7 +116,7 @@ def _kill_runner_mid_fault(mini_stack: MiniStack, tmp_path: Path) -> None:
     runner, out = _start(mini_stack, tmp_path)
     runner.kill()
     runner.wait(10)
-    for pid in json.loads((out / "load" / "locust-pids.json").read_text()):
+    for pid, _began in json.loads((out / "load" / "locust-pids.json").read_text()):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     assert len(_left_behind(mini_stack)) == 3
