@@ -112,8 +112,8 @@ def _validation_line(shown: str, text: str, message: str) -> str:
         path, reason = f"{path}.{sub.group(1)}", sub.group(2)
     if "matching regex" in reason and path.endswith(".target"):
         reason = (
-            "not a role: use store, cache, primary-provider, provider:N, provider:NAME, "
-            "replica:any, replica:all, replica:N or region:X"
+            "not a role: use store, cache, load-balancer, primary-provider, provider:N, "
+            "provider:NAME, replica:any, replica:all, replica:N or region:X"
         )
     if "matching regex" in reason and path.endswith(".name"):
         reason = "an identifier: letters, digits, _ . - (64 at most), e.g. 'outage'"

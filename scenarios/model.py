@@ -139,7 +139,7 @@ ACTIONS: Final[tuple[str, ...]] = Action.__args__  # type: ignore[attr-defined]
 UserKind = Literal["chat", "stream", "openai", "abusive"]
 
 TARGET_PATTERN: Final = (
-    r"^(store|cache|primary-provider|provider:([1-9][0-9]*|[a-z][a-z0-9-]*)"
+    r"^(store|cache|load-balancer|primary-provider|provider:([1-9][0-9]*|[a-z][a-z0-9-]*)"
     r"|replica:(any|all|[1-9][0-9]*)|region:[a-z])$"
 )
 
@@ -287,8 +287,8 @@ class Fault(_Strict, frozen=True):
     target: Annotated[
         str,
         _doc(
-            "A role: store, cache, primary-provider, provider:N or provider:NAME, replica:any, "
-            "replica:all, replica:N, region:X",
+            "A role: store, cache, load-balancer, primary-provider, provider:N or provider:NAME, "
+            "replica:any, replica:all, replica:N, region:X",
             example="primary-provider",
         ),
         msgspec.Meta(pattern=TARGET_PATTERN),

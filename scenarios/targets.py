@@ -68,6 +68,14 @@ def resolve(stack: Stack, role: str, *, rng: random.Random | None = None) -> Res
             raise TargetError(f"target {role}: phase {stack.phase} has no {kind}")
         routes = tuple(r for r in stack.proxies if r.role == family) or _routes_to(stack, parts)
         return Resolved(role, parts, routes)
+    if family == "load-balancer":
+        parts = stack.of_kind("haproxy")
+        if not parts:
+            raise TargetError(
+                f"target {role}: phase {stack.phase} has no load balancer (one replica is "
+                "its own front door)"
+            )
+        return Resolved(role, parts, ())
     if family in ("primary-provider", "provider"):
         part = _provider(stack, which or "1")
         routes = tuple(r for r in stack.proxies if r.role == f"provider:{part.provider}")

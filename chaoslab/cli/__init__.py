@@ -33,6 +33,7 @@ _COMMANDS: dict[str, str] = {
     "runs": "chaoslab.cli.runs:runs",
     "run": "chaoslab.cli.run:run",
     "scenarios": "chaoslab.cli.scenarios:scenarios",
+    "spof": "chaoslab.cli.spof:spof",
     "status": "chaoslab.cli.status:status",
     "toxiproxy": "chaoslab.cli.toxiproxy:toxiproxy",
     "up": "chaoslab.cli.up:up",
