@@ -25,9 +25,19 @@ from reports.render.format import percent
 from reports.rundata import load_run
 from rundir import RunDirError, read_stack
 
-__all__ = ["CAMPAIGN_FILE", "SPOF_BELOW", "PlannedProbe", "SpofMap", "SpofPlan", "SpofRow",
-           "build_spof", "render_spof_html", "render_spof_md", "render_spof_text",
-           "seed_card"]  # fmt: skip
+__all__ = [
+    "CAMPAIGN_FILE",
+    "SPOF_BELOW",
+    "PlannedProbe",
+    "SpofMap",
+    "SpofPlan",
+    "SpofRow",
+    "build_spof",
+    "render_spof_html",
+    "render_spof_md",
+    "render_spof_text",
+    "seed_card",
+]
 
 CAMPAIGN_FILE = "campaign.json"
 SPOF_BELOW = 0.5
@@ -110,25 +120,51 @@ class SpofMap(msgspec.Struct, frozen=True, kw_only=True):
 
 def _row(out: Path, probe: PlannedProbe, phase: str) -> SpofRow:
     seed = seed_card(phase, probe.kind)
-    base = {"component": probe.name, "kind": probe.kind, "target": probe.target,
-            "action": probe.action, "run_dir": str(out / probe.run_dir), "seed": seed}  # fmt: skip
+    base = {
+        "component": probe.name,
+        "kind": probe.kind,
+        "target": probe.target,
+        "action": probe.action,
+        "run_dir": str(out / probe.run_dir),
+        "seed": seed,
+    }
     if probe.error or not probe.ran:
-        return SpofRow(**base, window_availability=None, window_requests=0, availability=None,
-                       verdict="invalid", spof=None, note=probe.error or "not run")  # fmt: skip
+        return SpofRow(
+            **base,
+            window_availability=None,
+            window_requests=0,
+            availability=None,
+            verdict="invalid",
+            spof=None,
+            note=probe.error or "not run",
+        )
     try:
         report = build_report(load_run(out / probe.run_dir))
     except RunDirError as error:
-        return SpofRow(**base, window_availability=None, window_requests=0, availability=None,
-                       verdict="invalid", spof=None, note=str(error))  # fmt: skip
+        return SpofRow(
+            **base,
+            window_availability=None,
+            window_requests=0,
+            availability=None,
+            verdict="invalid",
+            spof=None,
+            note=str(error),
+        )
     good = sum(w.sli.good for w in report.windows)
     valid = sum(w.sli.good + w.sli.failure for w in report.windows)
     window = good / valid if valid else None
     note = "" if valid else "no request was sent inside the fault window"
     if report.status == "invalid" and report.invalid_reasons:
         note = report.invalid_reasons[0]
-    return SpofRow(**base, window_availability=window, window_requests=valid,
-                   availability=report.sli.availability, verdict=report.status,
-                   spof=None if window is None else window < SPOF_BELOW, note=note)  # fmt: skip
+    return SpofRow(
+        **base,
+        window_availability=window,
+        window_requests=valid,
+        availability=report.sli.availability,
+        verdict=report.status,
+        spof=None if window is None else window < SPOF_BELOW,
+        note=note,
+    )
 
 
 def build_spof(out: Path, *, prices: Prices | None = None) -> SpofMap:
@@ -156,14 +192,28 @@ def build_spof(out: Path, *, prices: Prices | None = None) -> SpofMap:
     )
 
 
-_COLUMNS = ("component", "lost by", "availability in window", "requests", "verdict", "SPOF",
-            "the seed says")  # fmt: skip
+_COLUMNS = (
+    "component",
+    "lost by",
+    "availability in window",
+    "requests",
+    "verdict",
+    "SPOF",
+    "the seed says",
+)
 
 
 def _cells(row: SpofRow) -> tuple[str, ...]:
     spof = "?" if row.spof is None else ("SPOF" if row.spof else "no")
-    return (row.component, f"{row.action} {row.target}", percent(row.window_availability),
-            str(row.window_requests), row.verdict, spof, row.seed)  # fmt: skip
+    return (
+        row.component,
+        f"{row.action} {row.target}",
+        percent(row.window_availability),
+        str(row.window_requests),
+        row.verdict,
+        spof,
+        row.seed,
+    )
 
 
 def _summary(spof: SpofMap) -> list[str]:

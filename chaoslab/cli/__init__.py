@@ -24,6 +24,7 @@ EXIT_INTERNAL = 4
 """An internal error: never 1, which means a target was breached."""
 
 _COMMANDS: dict[str, str] = {
+    "capacity": "chaoslab.cli.capacity:capacity",
     "compare": "chaoslab.cli.compare:compare",
     "doctor": "chaoslab.cli.doctor:doctor",
     "down": "chaoslab.cli.down:down",

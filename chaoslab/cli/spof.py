@@ -29,8 +29,11 @@ def _fail(message: str) -> NoReturn:
 )
 @phases_option()
 @click.option("--phase", required=True, help="Phase id from the phase file: v1, v2, v3, v4.")
-@seconds_option("--duration", default="30s", help="Length of each probe's run (the component "
-                "is lost from 25 % to 75 % of it).")  # fmt: skip
+@seconds_option(
+    "--duration",
+    default="30s",
+    help="Length of each probe's run (the component is lost from 25 % to 75 % of it).",
+)
 @click.option(
     "--rate",
     type=click.FloatRange(min=0.1, max=200.0),
@@ -50,10 +53,18 @@ def _fail(message: str) -> NoReturn:
     help="Probe only these kinds (comma-separated: replica, load-balancer, cache, store, "
     "provider, region).",
 )
-@seconds_option("--max-time", default="20m", help="Bound on the whole map; probes that "
-                "would end past it are listed as not run.")  # fmt: skip
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the stack and of every probe's load.")  # fmt: skip
+@seconds_option(
+    "--max-time",
+    default="20m",
+    help="Bound on the whole map; probes that would end past it are listed as not run.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the stack and of every probe's load.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -121,13 +132,19 @@ def spof(
         _fail(f"{target}: --out must be a new or empty directory")
     command = ("chaoslab", *sys.argv[1:])
     try:
-        with Campaign(phase, out=target, seed=seed, budget_s=max_time, console=console,
-                      command=command) as campaign:  # fmt: skip
+        with Campaign(
+            phase, out=target, seed=seed, budget_s=max_time, console=console, command=command
+        ) as campaign:
             probes = spof_probes(campaign.stack, action=action)
             if kinds:
                 probes = [p for p in probes if p.kind in kinds]
-            plan = SpofPlan(phase=phase, stack_dir=str(campaign.stack_dir), duration_s=duration,
-                            rate=rate, probes=[])  # fmt: skip
+            plan = SpofPlan(
+                phase=phase,
+                stack_dir=str(campaign.stack_dir),
+                duration_s=duration,
+                rate=rate,
+                probes=[],
+            )
             console.print(
                 f"{len(probes)} probes of {duration:.0f} s each (about "
                 f"{len(probes) * (duration + OVERHEAD_S) / 60:.0f} min; bound "
@@ -136,15 +153,23 @@ def spof(
             )
             for number, probe in enumerate(probes, start=1):
                 name = re.sub(r"[^a-z0-9-]+", "-", probe.name.lower()).strip("-")
-                planned = PlannedProbe(name=probe.name, kind=probe.kind, target=probe.target,
-                                       action=probe.action, components=list(probe.components),
-                                       run_dir=name)  # fmt: skip
+                planned = PlannedProbe(
+                    name=probe.name,
+                    kind=probe.kind,
+                    target=probe.target,
+                    action=probe.action,
+                    components=list(probe.components),
+                    run_dir=name,
+                )
                 if not campaign.fits(duration):
                     plan.not_run.append(f"{probe.name} ({probe.action} {probe.target})")
                     plan.probes.append(planned)
                     continue
-                console.print(f"[{number}/{len(probes)}] {probe.name}: {probe.action} "
-                              f"{probe.target} for {duration / 2:.0f} s", markup=False)  # fmt: skip
+                console.print(
+                    f"[{number}/{len(probes)}] {probe.name}: {probe.action} "
+                    f"{probe.target} for {duration / 2:.0f} s",
+                    markup=False,
+                )
                 text = probe_toml(probe, phase=phase, duration=duration, rate=rate, timeout=5.0)
                 try:
                     result = campaign.run(name, text, duration=duration)
@@ -158,11 +183,15 @@ def spof(
                 plan.probes.append(planned)
                 (target / CAMPAIGN_FILE).write_bytes(msgspec.json.encode(plan))
                 row = build_spof(target).rows[-1]
-                window = "—" if row.window_availability is None else (
-                    f"{row.window_availability:.1%}")  # fmt: skip
-                console.print(f"  availability in the window {window} ({row.window_requests} "
-                              f"requests) · {row.verdict}"
-                              f"{' · SPOF' if row.spof else ''}", markup=False)  # fmt: skip
+                window = (
+                    "—" if row.window_availability is None else (f"{row.window_availability:.1%}")
+                )
+                console.print(
+                    f"  availability in the window {window} ({row.window_requests} "
+                    f"requests) · {row.verdict}"
+                    f"{' · SPOF' if row.spof else ''}",
+                    markup=False,
+                )
             (target / CAMPAIGN_FILE).write_bytes(msgspec.json.encode(plan))
     except KeyboardInterrupt:
         click.echo("chaoslab spof: interrupted; every fault rolled back", err=True)

@@ -18,6 +18,14 @@ from chaoslab.cli import main
         (["spof", "--phase", "v1", "--duration", "4s"], "8s or more"),
         (["spof", "--phase", "v1", "--duration", "soon"], "is not a duration"),
         (["spof", "--phase", "v1", "--prices", "{bad}"], "monthly.replicas: not a unit"),
+        (["capacity", "--phase", "v1,v9"], "v9"),
+        (
+            ["capacity", "--phase", "v1", "--start-rate", "50", "--max-rate", "10"],
+            "--start-rate 50 is above --max-rate 10",
+        ),
+        (["capacity", "--phase", "v1", "--step", "5s"], "10s or more"),
+        (["capacity", "--phase", "v1", "--max-rate", "1e9"], "--max-rate"),
+        (["capacity", "--phase", "v1", "--prices", "{bad}"], "monthly.replicas: not a unit"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
