@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 
 __all__ = [
+    "CAPACITY_DIR",
     "COMPARE_DIR",
     "CURRENT_LINK",
     "LAB_DIR",
     "RUNS_DIR",
+    "SPOF_DIR",
     "STACKS_DIR",
     "new_dir",
     "stamp",
@@ -32,6 +34,10 @@ CURRENT_LINK = "current"
 """``.chaoslab/current``: a link to the last stack directory ``chaoslab up`` made."""
 COMPARE_DIR = "compare"
 """``.chaoslab/compare/<UTC time>``: what ``chaoslab compare`` writes."""
+SPOF_DIR = "spof"
+"""``.chaoslab/spof/<UTC time>-<phase>``: one ``chaoslab spof`` campaign (a run per probe)."""
+CAPACITY_DIR = "capacity"
+"""``.chaoslab/capacity/<UTC time>``: one ``chaoslab capacity`` search (a run per step)."""
 
 
 def stamp(t: float | None = None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -11,6 +10,7 @@ import click
 
 from chaoslab.cli.campaign_options import prices_option, seconds_option
 from chaoslab.cli.options import phases_option
+from rundir.layout import CAPACITY_DIR, LAB_DIR, new_dir
 
 __all__ = ["capacity"]
 
@@ -126,8 +126,7 @@ def capacity(
     if step < 10:
         _fail("--step must be 10s or more (a step needs enough requests to judge)")
     console = Console(highlight=False, soft_wrap=True)
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-    target = (out or Path(".chaoslab") / "capacity" / stamp).resolve()
+    target = (out or new_dir(LAB_DIR / CAPACITY_DIR, "", mkdir=False)).resolve()
     if target.exists() and any(target.iterdir()):
         _fail(f"{target}: --out must be a new or empty directory")
     invalid = False

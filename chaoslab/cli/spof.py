@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -12,6 +11,7 @@ import click
 
 from chaoslab.cli.campaign_options import prices_option, seconds_option
 from chaoslab.cli.options import phases_option
+from rundir.layout import LAB_DIR, SPOF_DIR, new_dir
 
 __all__ = ["spof"]
 
@@ -126,8 +126,7 @@ def spof(
     if duration < 8:
         _fail("--duration must be 8s or more (the component is lost for half of it)")
     console = Console(highlight=False, soft_wrap=True)
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-    target = (out or Path(".chaoslab") / "spof" / f"{stamp}-{phase}").resolve()
+    target = (out or new_dir(LAB_DIR / SPOF_DIR, phase, mkdir=False)).resolve()
     if target.exists() and any(target.iterdir()):
         _fail(f"{target}: --out must be a new or empty directory")
     command = ("chaoslab", *sys.argv[1:])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoslab.run.display import LiveLine
-from chaoslab.run.experiment import RunOptions, RunResult, run_experiment
+from chaoslab.run.experiment import RunFailed, RunOptions, RunResult, run_experiment
 from chaoslab.run.stackuse import StackUse, acquire
 from rundir import Stack
 
@@ -92,8 +92,11 @@ class Campaign:
                              seed=self.seed, out=self.out / name, stack_dir=self.stack_dir,
                              backend=self.backend, command=self.command)  # fmt: skip
         live = LiveLine(self.console)
-        with live:
-            return run_experiment(options, live=live)
+        try:
+            with live:
+                return run_experiment(options, live=live)
+        except RunFailed as error:  # an internal error inside one run: the campaign goes on
+            raise RuntimeError(str(error)) from error
 
     def _say(self, text: str) -> None:
         if self.console is not None:
