@@ -17,7 +17,8 @@ from pathlib import Path
 import msgspec
 
 from lab.stack.processes import is_ours, supervisor_of
-from rundir import EVENTS_FILE, STACK_FILE, RunDirError, read_stack
+from rundir import RunDirError, read_stack
+from rundir.layout import CURRENT_LINK, EVENTS_FILE, REPORT_FILES, RUNS_DIR, STACK_FILE
 
 __all__ = ["RunEntry", "find_runs", "prune_runs", "runs_root"]
 
@@ -46,7 +47,7 @@ class _Start(msgspec.Struct):
 
 
 def runs_root(lab_dir: Path) -> Path:
-    return lab_dir / "runs"
+    return lab_dir / RUNS_DIR
 
 
 def _start(run_dir: Path) -> tuple[float | None, str]:
@@ -63,7 +64,9 @@ def _start(run_dir: Path) -> tuple[float | None, str]:
 
 def _verdict(run_dir: Path) -> str:
     try:
-        return msgspec.json.decode((run_dir / "report.json").read_bytes(), type=_Status).status
+        return msgspec.json.decode(
+            (run_dir / REPORT_FILES["json"]).read_bytes(), type=_Status
+        ).status
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return "-"
 
@@ -73,7 +76,7 @@ def find_runs(lab_dir: Path) -> list[RunEntry]:
     root = runs_root(lab_dir)
     if not root.is_dir():
         return []
-    link = lab_dir / "current"
+    link = lab_dir / CURRENT_LINK
     current = link.resolve() if link.exists() else None
     entries: list[RunEntry] = []
     for path in root.iterdir():

@@ -12,12 +12,9 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["CONFIG_ENV", "STOP_FILE", "LoadConfig", "read_config", "write_config"]
+__all__ = ["CONFIG_ENV", "LoadConfig", "read_config", "write_config"]
 
 CONFIG_ENV = "CHAOSLAB_LOAD_CONFIG"
-STOP_FILE = "stop-at"
-"""``RUN/load/stop-at``: a Unix time written by the runner; the shape stops the load then
-(before ``duration``, which is only a safety net when the runner writes it)."""
 
 
 class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,6 +26,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 from rundir import RequestRecord
+from rundir.layout import scrape_file
 
 __all__ = ["ITL_BUCKETS", "TOKENS_PER_S_BUCKETS", "ClientMetrics", "buckets_around",
            "write_scrape_target"]  # fmt: skip
@@ -141,7 +142,7 @@ class ClientMetrics:
 def write_scrape_target(directory: Path, *, worker: str, address: str) -> Path:
     """A Prometheus ``file_sd`` entry for one Locust process."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{worker}.json"
+    path = scrape_file(directory, worker)
     entry = [{"targets": [address], "labels": {"job": "chaoslab-load", "worker": worker}}]
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(entry), encoding="utf-8")

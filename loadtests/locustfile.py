@@ -20,7 +20,7 @@ import gevent  # type: ignore[import-untyped]  # gevent ships no type informatio
 from locust import LoadTestShape, events
 
 from loadtests.client import LabClient
-from loadtests.config import CONFIG_ENV, STOP_FILE, read_config
+from loadtests.config import CONFIG_ENV, read_config
 from loadtests.exporter import ClientMetrics, write_scrape_target
 from loadtests.requestlog import RequestLog
 from loadtests.shapes import users_at
@@ -32,6 +32,7 @@ from loadtests.users import (
     StreamUser,
     lab,
 )
+from rundir.layout import LOAD_DIR, LOAD_SCRAPE_DIR, STOP_FILE
 
 __all__ = ["AbusiveUser", "ChatUser", "LabShape", "OpenAIUser", "OpenModelUser", "StreamUser"]
 
@@ -70,7 +71,7 @@ def _init(environment: Any, **_kwargs: Any) -> None:
             latency_targets=config.latency_targets, ttft_targets=config.ttft_targets
         )
         port = lab.metrics.serve()
-        for directory in (run_dir / "load" / "scrape", *map(Path, config.scrape_dirs)):
+        for directory in (run_dir / LOAD_DIR / LOAD_SCRAPE_DIR, *map(Path, config.scrape_dirs)):
             lab.scrape_files.append(
                 write_scrape_target(
                     directory,
@@ -140,7 +141,7 @@ class LabShape(LoadTestShape):
         elapsed = float(self.get_run_time())  # type: ignore[no-untyped-call]
         if elapsed >= (config.stop_after or config.duration):
             return None
-        if _stop_due(Path(config.run_dir) / "load" / STOP_FILE):
+        if _stop_due(Path(config.run_dir) / LOAD_DIR / STOP_FILE):
             return None
         if config.arrival_rate:
             workers = max(1, config.workers)

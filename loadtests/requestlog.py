@@ -15,6 +15,7 @@ from typing import Self
 import msgspec
 
 from rundir import RequestRecord
+from rundir.layout import requests_file
 
 __all__ = ["RequestLog"]
 
@@ -23,7 +24,7 @@ class RequestLog:
     """Appends records for one Locust process (whoever opens it closes it)."""
 
     def __init__(self, run_dir: Path, *, worker: str, flush_every: float = 0.25) -> None:
-        self.path = run_dir / "load" / f"requests-{worker}.jsonl"
+        self.path = requests_file(run_dir, worker)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("ab")
         self._encoder = msgspec.json.Encoder()

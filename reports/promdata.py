@@ -22,10 +22,9 @@ from pathlib import Path
 
 import msgspec
 
+from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE
+
 __all__ = [
-    "INDEX_FILE",
-    "PROM_DIR",
-    "SCRAPES_FILE",
     "Index",
     "PromData",
     "RangeResult",
@@ -33,10 +32,6 @@ __all__ = [
     "ScrapeTarget",
     "Series",
 ]
-
-PROM_DIR = "prom"
-INDEX_FILE = "index.json"
-SCRAPES_FILE = "scrapes.json"
 
 
 class Series(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,9 +127,9 @@ class PromData:
         for path in sorted(folder.glob("*.json")):
             data = path.read_bytes()
             try:
-                if path.name == SCRAPES_FILE:
+                if path.name == PROM_SCRAPES_FILE:
                     scrapes = msgspec.json.decode(data, type=ScrapeSummary)
-                elif path.name == INDEX_FILE:
+                elif path.name == PROM_INDEX_FILE:
                     index = msgspec.json.decode(data, type=Index)
                 else:
                     result = msgspec.json.decode(data, type=RangeResult)

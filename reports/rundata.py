@@ -23,7 +23,6 @@ import msgspec
 
 from reports.promdata import PromData
 from rundir import (
-    EVENTS_FILE,
     Event,
     RequestRecord,
     RunDirError,
@@ -34,10 +33,9 @@ from rundir import (
     read_stack,
     read_upstream,
 )
+from rundir.layout import EVENTS_FILE, LOAD_DIR, LOAD_STATS_FILE
 
-__all__ = ["LOAD_STATS_FILE", "FaultWindow", "LoadStats", "RunData", "load_run"]
-
-LOAD_STATS_FILE = "load/stats.json"
+__all__ = ["FaultWindow", "LoadStats", "RunData", "load_run"]
 
 
 class LoadStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -157,7 +155,7 @@ _CPU_WARNINGS = ("CPU usage above", "CPU usage was too high")
 
 
 def _load_stats(run_dir: Path) -> LoadStats | None:
-    path = run_dir / LOAD_STATS_FILE
+    path = run_dir / LOAD_DIR / LOAD_STATS_FILE
     try:
         stats = msgspec.json.decode(path.read_bytes(), type=LoadStats)
     except FileNotFoundError:
@@ -172,7 +170,7 @@ def _load_stats(run_dir: Path) -> LoadStats | None:
 
 def _cpu_warning(run_dir: Path) -> str | None:
     """The first line of Locust's logs that says its CPU was saturated."""
-    for log in sorted((run_dir / "load").glob("*.log")):
+    for log in sorted((run_dir / LOAD_DIR).glob("*.log")):
         try:
             text = log.read_text(encoding="utf-8", errors="replace")
         except OSError:

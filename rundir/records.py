@@ -1,19 +1,12 @@
-"""The run directory: the contract between running the lab and reporting on it.
+"""The typed records of a stack directory and a run directory (their paths are in
+``rundir.layout``): ``stack.json`` (``Stack``), ``events.jsonl`` (``Event``),
+``load/requests-<worker>.jsonl`` (``RequestRecord``), ``upstream/<fake>.jsonl``
+(``UpstreamRecord``).
 
-Every step of the lab writes files the next one reads, and nothing after ``chaoslab up``
-asks which backend made the stack::
-
-    chaoslab up     -> RUN/stack.json            (Stack: what runs where, how to control it)
-    chaoslab run    -> RUN/events.jsonl          (Event per line: run and fault windows, checks)
-                       RUN/load/requests.jsonl   (RequestRecord per line: every client request)
-                       RUN/load/*                (Locust's own stats files)
-                       RUN/prom/*.json           (Prometheus query results saved at the end)
-                       RUN/upstream/*.jsonl      (UpstreamRecord per line: each fake's requests)
-    chaoslab report -> RUN/report.{html,md,json,xml}
-
-This module is a leaf: it imports nothing from the project, so the stack backends, the
-experiment runner, the Locust processes and the reports all read and write the same
-Structs. Times are Unix seconds (float, wall clock); durations are seconds.
+Nothing after ``chaoslab up`` asks which backend made the stack. This package imports
+nothing from the project, so the stack backends, the experiment runner, the Locust
+processes and the reports all read and write the same Structs. Times are Unix seconds
+(float, wall clock); durations are seconds.
 """
 
 from __future__ import annotations
@@ -24,12 +17,10 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from rundir.layout import EVENTS_FILE, LOAD_DIR, REQUESTS_GLOB, STACK_FILE, UPSTREAM_DIR
+
 __all__ = [
-    "EVENTS_FILE",
-    "REQUESTS_FILE",
     "SCHEMA_VERSION",
-    "STACK_FILE",
-    "UPSTREAM_DIR",
     "Component",
     "Control",
     "DockerControl",
@@ -54,9 +45,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
-STACK_FILE = "stack.json"
-EVENTS_FILE = "events.jsonl"
-REQUESTS_FILE = "load/requests.jsonl"
 
 
 class RunDirError(ValueError):
@@ -303,8 +291,6 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
 
 # -- upstream/*.jsonl -------------------------------------------------------------------
 
-UPSTREAM_DIR = "upstream"
-
 
 class UpstreamRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One chat request as a fake provider saw it (one upstream attempt of the service).
@@ -348,7 +334,7 @@ def read_requests(run_dir: Path) -> list[RequestRecord]:
     """Every request of the run (all files matching ``load/requests*.jsonl``: one per
     Locust worker)."""
     records: list[RequestRecord] = []
-    for path in sorted((run_dir / "load").glob("requests*.jsonl")):
+    for path in sorted((run_dir / LOAD_DIR).glob(REQUESTS_GLOB)):
         records.extend(_read_lines(path, RequestRecord))
     return records
 

@@ -22,13 +22,13 @@ from typing import Any
 
 from lab.proc import alive
 from rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
+from rundir.layout import RUNS_FILE
 from scenarios.actions import ActionError, inflict, undo, undo_plan
 from scenarios.model import Fault, Scenario
 from scenarios.targets import TargetError, resolve
 from scenarios.verify import took_effect
 
 __all__ = [
-    "RUNS_FILE",
     "ActiveFault",
     "Injector",
     "PlannedFault",
@@ -36,10 +36,6 @@ __all__ = [
     "revert_open_faults",
     "runner_alive",
 ]
-
-RUNS_FILE = "experiments.txt"
-"""In a stack's run directory: one experiment run directory per line (its events may hold
-faults to revert)."""
 
 
 @dataclass(frozen=True, slots=True)

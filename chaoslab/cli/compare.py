@@ -110,7 +110,7 @@ def compare(
         missing = [p for p in wanted if p not in latest]
         if not latest:
             _fail(
-                f"no run of scenario {scenario!r} under {lab_dir / 'runs'}; make one with "
+                f"no run of scenario {scenario!r} under {lab_dir / RUNS_DIR}; make one with "
                 f"`chaoslab run --phase {wanted[0] if wanted else 'v1'} --scenario {scenario}`"
             )
         for phase in missing:

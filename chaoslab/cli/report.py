@@ -125,9 +125,9 @@ def _fail(message: str) -> NoReturn:
 def _latest_run(lab_dir: Path) -> Path:
     """The newest run directory (one with events) under ``lab_dir/runs``."""
     from chaoslab.runs import find_runs
-    from rundir import EVENTS_FILE
+    from rundir.layout import EVENTS_FILE, RUNS_DIR
 
     for entry in find_runs(lab_dir):
         if (entry.path / EVENTS_FILE).is_file():
             return entry.path
-    _fail(f"no RUN_DIR given and no run under {lab_dir / 'runs'}; make one with `chaoslab run`")
+    _fail(f"no RUN_DIR given and no run under {lab_dir / RUNS_DIR}; make one with `chaoslab run`")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from chaoslab.cli.options import phases_option, stack_option
+from rundir.layout import ERROR_FILE
 
 __all__ = ["run"]
 
@@ -140,7 +141,7 @@ def run(
     except RunFailed as error:
         err.print(
             f"chaoslab run: internal error, run invalid: {error} (faults rolled back; "
-            f"traceback in {error.run_dir / 'error.txt'})",
+            f"traceback in {error.run_dir / ERROR_FILE})",
             markup=False,
         )
         sys.exit(4)

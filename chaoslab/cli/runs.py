@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from chaoslab.cli.options import lab_dir_option
+from rundir.layout import RUNS_DIR
 
 __all__ = ["runs"]
 
@@ -68,7 +69,7 @@ def runs(*, lab_dir: Path, prune: bool, keep: int, older_than: str | None, dry_r
         return
     if not entries:
         click.echo(
-            f"no run directories under {lab_dir / 'runs'}; "
+            f"no run directories under {lab_dir / RUNS_DIR}; "
             "make one with `chaoslab up` or `chaoslab run`"
         )
         return

@@ -12,7 +12,8 @@ import contextlib
 from pathlib import Path
 
 from chaoslab.run.locust import stop_leftover_load
-from scenarios.injector import RUNS_FILE, revert_open_faults, runner_alive
+from rundir.layout import RUNS_FILE
+from scenarios.injector import revert_open_faults, runner_alive
 
 __all__ = ["cleanup_runs"]
 

@@ -43,9 +43,6 @@ import msgspec
 import yaml
 
 from reports.promdata import (
-    INDEX_FILE,
-    PROM_DIR,
-    SCRAPES_FILE,
     Index,
     RangeResult,
     ScrapeSummary,
@@ -53,6 +50,7 @@ from reports.promdata import (
     Series,
 )
 from rundir import Stack
+from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE, prom_series_file
 
 __all__ = ["PREFIXES", "PrometheusError", "save"]
 
@@ -136,7 +134,7 @@ def save(
     if not url:
         missing = "the stack has no Prometheus (stack.json: prometheus_url)"
         index = Index(prometheus_url="", start=start, end=end, step=0.0, errors=[missing])
-        _write(folder / INDEX_FILE, index)
+        _write(folder / PROM_INDEX_FILE, index)
         return index
     client = _Client(url, timeout)
     interval = step or 1.0
@@ -162,15 +160,17 @@ def save(
             continue
         result = RangeResult(metric=name, query=query, start=start, end=end, step=interval,
                              series=_series(data["result"]))  # fmt: skip
-        _write(folder / f"{name}.json", result)
+        _write(prom_series_file(run_dir, name), result)
         saved.append(name)
     try:
-        _write(folder / SCRAPES_FILE, _scrapes(client, start=start, end=end, interval=interval))
+        _write(
+            folder / PROM_SCRAPES_FILE, _scrapes(client, start=start, end=end, interval=interval)
+        )
     except PrometheusError as error:
         errors.append(str(error))
     index = Index(prometheus_url=url, start=start, end=end, step=interval, metrics=saved,
                   errors=errors)  # fmt: skip
-    _write(folder / INDEX_FILE, index)
+    _write(folder / PROM_INDEX_FILE, index)
     return index
 
 

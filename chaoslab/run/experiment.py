@@ -35,12 +35,24 @@ from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.stackuse import StackUse, acquire
 from lab.proc import start_time
-from loadtests.config import STOP_FILE, write_config
+from loadtests.config import write_config
 from reports.stats import wilson
 from rundir import Event, Stack, append_events, write_stack
-from rundir.layout import LAB_DIR, RUNS_DIR, new_dir
-from scenarios.injector import (
+from rundir.layout import (
+    ERROR_FILE,
+    LAB_DIR,
+    LOAD_CONFIG_FILE,
+    LOAD_DIR,
+    LOAD_STATS_FILE,
+    RULES_DIR,
+    RUNS_DIR,
     RUNS_FILE,
+    SCENARIO_FILE,
+    SCRAPE_DIR,
+    STOP_FILE,
+    new_dir,
+)
+from scenarios.injector import (
     Injector,
     PlannedFault,
     revert_open_faults,
@@ -60,7 +72,7 @@ HARD_STOP_S = 120.0
 
 def _write_stop(run_dir: Path, at: float) -> None:
     """Tell the Locust shape when to stop (Unix time), in ``RUN/load/stop-at``."""
-    path = run_dir / "load" / STOP_FILE
+    path = run_dir / LOAD_DIR / STOP_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(f"{at:.3f}", encoding="utf-8")
     tmp.replace(path)
@@ -195,14 +207,14 @@ class _Run:
             stop_leftover_load([Path(p) for p in listed if not runner_alive(Path(p))])
         write_stack(self.run_dir, self.stack)
         self._scale_alerts()
-        shutil.copyfile(self.file.path, self.run_dir / "scenario.toml")
+        shutil.copyfile(self.file.path, self.run_dir / SCENARIO_FILE)
         with (self.use.stack_dir / RUNS_FILE).open("a", encoding="utf-8") as runs:
             runs.write(f"{self.run_dir}\n")
 
     def _scale_alerts(self) -> None:
         """Rewrite the local stack's run-scaled burn-rate rule for this run's length and
         have Prometheus reload it (``ChatSLOBurnRateRun``: windows run/12 and run/144)."""
-        rules_dir = self.use.stack_dir / "rules"
+        rules_dir = self.use.stack_dir / RULES_DIR
         url = self.stack.prometheus_url
         if self.stack.backend != "local" or url is None or not rules_dir.is_dir():
             return
@@ -226,9 +238,9 @@ class _Run:
             self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
             users=self.options.users, seed=self.options.seed,
             workers=max(1, self.options.workers),
-            scrape_dir=self.use.stack_dir / "scrape",
+            scrape_dir=self.use.stack_dir / SCRAPE_DIR,
         )  # fmt: skip
-        config_path = write_config(self.run_dir / "load" / "config.json", config)
+        config_path = write_config(self.run_dir / LOAD_DIR / LOAD_CONFIG_FILE, config)
         self.live.users = self.live.users or (None if config.arrival_rate else config.users)
         steady = self.scenario.steady_state
         overrides = {
@@ -237,7 +249,7 @@ class _Run:
             "ttft_p95_s": steady.ttft_p95_s,
         }
         target = steady.availability or self.stack.targets.availability
-        self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / "scrape"])
+        self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / SCRAPE_DIR])
         run_start = {
             "scenario": self.file.name, "title": self.scenario.title,
             "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
@@ -287,7 +299,7 @@ class _Run:
             import traceback
 
             with contextlib.suppress(OSError):
-                (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+                (self.run_dir / ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
             first = str(error).splitlines()[0] if str(error) else ""
             raise RunFailed(f"{type(error).__name__}: {first}", self.run_dir) from error
         except BaseException as error:
@@ -427,7 +439,7 @@ class _Run:
     def _write_load_stats(self) -> None:
         import json
 
-        path = self.run_dir / "load" / "stats.json"
+        path = self.run_dir / LOAD_DIR / LOAD_STATS_FILE
         stats = {"workers": max(1, self.options.workers), "cpu_max_percent": self.cpu.peak}
         path.write_text(json.dumps(stats), encoding="utf-8")
 

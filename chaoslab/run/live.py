@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from rundir import RequestRecord
+from rundir.layout import LOAD_DIR, REQUESTS_GLOB
 
 __all__ = ["LiveStats", "Window", "budget_used"]
 
@@ -69,7 +70,7 @@ class LiveStats:
     """Tails the request logs under ``run_dir/load`` (call ``poll()`` now and then)."""
 
     def __init__(self, run_dir: Path, *, keep_s: float = 120.0) -> None:
-        self.load_dir = run_dir / "load"
+        self.load_dir = run_dir / LOAD_DIR
         self.keep_s = keep_s
         self._offsets: dict[Path, int] = {}
         self._partial: dict[Path, bytes] = {}
@@ -83,7 +84,7 @@ class LiveStats:
     def poll(self) -> int:
         """Read what was appended since the last call; returns how many records."""
         count = 0
-        for path in sorted(self.load_dir.glob("requests*.jsonl")):
+        for path in sorted(self.load_dir.glob(REQUESTS_GLOB)):
             offset = self._offsets.get(path, 0)
             try:
                 with path.open("rb") as file:

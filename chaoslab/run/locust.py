@@ -20,11 +20,16 @@ from pathlib import Path
 
 from lab.net import LOOPBACK, free_port
 from lab.proc import is_ours, start_time
+from rundir.layout import (
+    LOAD_DIR,
+    LOCUST_LOG,
+    LOCUST_MASTER_LOG,
+    LOCUST_PIDS_FILE,
+    LOCUST_STATS_PREFIX,
+    locust_worker_log,
+)
 
-__all__ = ["LOCUSTFILE", "PIDS_FILE", "LocustRun", "stop_leftover_load"]
-
-PIDS_FILE = "locust-pids.json"
-"""``RUN/load/locust-pids.json``: the Locust process groups, for a later cleanup."""
+__all__ = ["LOCUSTFILE", "LocustRun", "stop_leftover_load"]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -43,7 +48,7 @@ class LocustRun:
         ui_port: int | None = None,
     ) -> None:
         self.run_dir = run_dir
-        self.load_dir = run_dir / "load"
+        self.load_dir = run_dir / LOAD_DIR
         self.config_path = config_path
         self.duration = duration
         self.workers = workers
@@ -75,9 +80,9 @@ class LocustRun:
         runtime = f"{int(self.duration + 30)}s"  # a safety net: the shape stops the run first
         options = [
             "--csv",
-            str(self.load_dir / "locust"),
+            str(self.load_dir / LOCUST_STATS_PREFIX),
             "--json-file",
-            str(self.load_dir / "locust"),
+            str(self.load_dir / LOCUST_STATS_PREFIX),
             "--run-time",
             runtime,
             "--exit-code-on-error",
@@ -115,7 +120,7 @@ class LocustRun:
     def start(self) -> LocustRun:
         self.started_at = time.time()
         if self.workers <= 0:
-            self._spawn(self._command(*self._main_options()), "locust.log")
+            self._spawn(self._command(*self._main_options()), LOCUST_LOG)
             self._write_pids()
             return self
         port = free_port()
@@ -132,12 +137,12 @@ class LocustRun:
                 "60",
                 *self._main_options(),
             ),
-            "locust-master.log",
+            LOCUST_MASTER_LOG,
         )
         for number in range(1, self.workers + 1):
             self._spawn(
                 self._command("--worker", "--master-host", LOOPBACK, "--master-port", str(port)),
-                f"locust-worker-{number}.log",
+                locust_worker_log(self.run_dir, number).name,
             )
         self._write_pids()
         return self
@@ -149,7 +154,7 @@ class LocustRun:
     def _write_pids(self) -> None:
         # pid and start time each: a later cleanup signals only these very processes
         pids = [[process.pid, start_time(process.pid)] for process in self.processes]
-        (self.load_dir / PIDS_FILE).write_text(json.dumps(pids), encoding="utf-8")
+        (self.load_dir / LOCUST_PIDS_FILE).write_text(json.dumps(pids), encoding="utf-8")
 
     def running(self) -> bool:
         return bool(self.processes) and self.processes[0].poll() is None
@@ -183,7 +188,7 @@ class LocustRun:
                 os.killpg(process.pid, signal.SIGKILL)
 
     def log_tail(self, lines: int = 15) -> str:
-        name = "locust.log" if self.workers <= 0 else "locust-master.log"
+        name = LOCUST_LOG if self.workers <= 0 else LOCUST_MASTER_LOG
         try:
             text = (self.load_dir / name).read_text(errors="replace")
         except OSError:
@@ -197,7 +202,7 @@ def stop_leftover_load(run_dirs: list[Path]) -> list[int]:
     stopped: list[int] = []
     for run_dir in run_dirs:
         try:
-            pids = json.loads((run_dir / "load" / PIDS_FILE).read_text(encoding="utf-8"))
+            pids = json.loads((run_dir / LOAD_DIR / LOCUST_PIDS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         for entry in pids:

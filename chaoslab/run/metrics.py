@@ -14,6 +14,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
+from rundir.layout import runner_scrape_file
+
 __all__ = ["RunnerMetrics"]
 
 
@@ -45,7 +47,7 @@ class RunnerMetrics:
         ]
         for directory in scrape_dirs:
             directory.mkdir(parents=True, exist_ok=True)
-            path = directory / f"{name}-runner.json"
+            path = runner_scrape_file(directory, name)
             path.write_text(json.dumps(entry), encoding="utf-8")
             self._written.append(path)
         return self.port

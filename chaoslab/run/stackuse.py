@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rundir import RunDirError, Stack, read_stack
+from rundir.layout import STACK_FILE
 
 __all__ = ["StackUse", "acquire"]
 
@@ -35,7 +36,7 @@ def _running(stack_dir: Path, *, named: bool = False) -> Stack | None:
     try:
         stack = read_stack(stack_dir)
     except RunDirError as error:
-        if named and (stack_dir / "stack.json").exists():  # named by the user, and broken
+        if named and (stack_dir / STACK_FILE).exists():  # named by the user, and broken
             raise StackUseError(f"{error}; pass another stack or `chaoslab down` it") from None
         return None
     if stack.backend == "external":

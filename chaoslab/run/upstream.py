@@ -15,7 +15,8 @@ from pathlib import Path
 
 import msgspec
 
-from rundir import UPSTREAM_DIR, Stack, UpstreamRecord
+from rundir import Stack, UpstreamRecord
+from rundir.layout import UPSTREAM_DIR, upstream_file
 
 __all__ = ["collect_upstream"]
 
@@ -36,7 +37,7 @@ def collect_upstream(
         if lines is None:
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / f"{part.name}.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+        upstream_file(run_dir, part.name).write_bytes(b"".join(line + b"\n" for line in lines))
         copied += len(lines)
     return copied
 

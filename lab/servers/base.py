@@ -23,6 +23,7 @@ from mirakuru import SimpleExecutor
 from mirakuru.exceptions import ExecutorError
 
 from lab.net import LOOPBACK, free_port, is_listening
+from rundir.layout import part_log_name
 
 __all__ = ["ManagedServer", "ServerStartError", "http_status"]
 
@@ -87,7 +88,7 @@ class ManagedServer(abc.ABC):
             workdir if workdir is not None else Path(tempfile.mkdtemp(prefix=f"lab-{self.name}-"))
         )
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = self.workdir / f"{self.name}.log"
+        self.log_path = self.workdir / part_log_name(self.name)
         self._log: IO[str] | None = None
         self._executor: _ProbedExecutor | None = None
 

@@ -29,13 +29,20 @@ from lab.proc import start_time
 from lab.stack.errors import StackError
 from lab.stack.processes import is_ours, signal_group, stop_group, supervisor_of, wait_gone
 from lab.stack.progress import Progress, read_steps
-from rundir import STACK_FILE, ProcessControl, RunDirError, Stack, read_stack
+from rundir import ProcessControl, RunDirError, Stack, read_stack
+from rundir.layout import (
+    ERROR_FILE,
+    PARTS_DIR,
+    PROGRESS_FILE,
+    STACK_FILE,
+    SUPERVISOR_LOG,
+    SUPERVISOR_PID_FILE,
+)
 
 __all__ = ["down", "serve", "up"]
 
 Backend = Literal["local", "compose", "external"]
 _ROOT = Path(__file__).resolve().parents[2]
-_PID_FILE = "supervisor.pid"
 _children: dict[Path, subprocess.Popen[bytes]] = {}
 _foreground: dict[Path, object] = {}
 
@@ -75,7 +82,7 @@ def up(
         check_binaries(get_phase(phase))  # PhaseError or a missing program: before any process
     _refuse_running(stack_dir)
     stack_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (STACK_FILE, "progress.jsonl", "error.txt"):
+    for stale in (STACK_FILE, PROGRESS_FILE, ERROR_FILE):
         (stack_dir / stale).unlink(missing_ok=True)
     if foreground and not extra:
         return _up_here(phase, seed=seed, stack_dir=stack_dir, progress=progress)
@@ -143,7 +150,7 @@ def _spawn(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "lab.stack.supervisor", "--stack", str(stack_dir),
                "--phase", phase, "--seed", str(seed), *(extra or [])]  # fmt: skip
-    with (stack_dir / "supervisor.log").open("ab") as log:
+    with (stack_dir / SUPERVISOR_LOG).open("ab") as log:
         child = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=env,
@@ -151,7 +158,7 @@ def _spawn(
     _children[stack_dir] = child
     # pid and start time: a later `down` signals it only while it is this very process
     identity = f"{child.pid} {start_time(child.pid) or ''}".strip()
-    (stack_dir / _PID_FILE).write_text(f"{identity}\n", encoding="ascii")
+    (stack_dir / SUPERVISOR_PID_FILE).write_text(f"{identity}\n", encoding="ascii")
     offset = 0
     deadline = time.monotonic() + timeout
     try:
@@ -166,7 +173,7 @@ def _spawn(
                 raise StackError(_failure(stack_dir, child.returncode))
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"the stack was not ready in {timeout:g}s; see {stack_dir / 'supervisor.log'}"
+                    f"the stack was not ready in {timeout:g}s; see {stack_dir / SUPERVISOR_LOG}"
                 )
             time.sleep(0.05)
     except BaseException:
@@ -176,10 +183,10 @@ def _spawn(
 
 def _failure(stack_dir: Path, code: int) -> str:
     with contextlib.suppress(OSError):
-        line = (stack_dir / "error.txt").read_text(encoding="utf-8").strip()
+        line = (stack_dir / ERROR_FILE).read_text(encoding="utf-8").strip()
         if line:
             return line
-    return f"the supervisor exited with code {code}; see {stack_dir / 'supervisor.log'}"
+    return f"the supervisor exited with code {code}; see {stack_dir / SUPERVISOR_LOG}"
 
 
 def down(stack_dir: Path, *, timeout: float = 40.0) -> None:
@@ -238,7 +245,7 @@ def _supervisor(stack_dir: Path, stack: Stack | None) -> tuple[int | None, int |
         if pid is not None:
             return pid, start
     with contextlib.suppress(OSError, ValueError):
-        fields = (stack_dir / _PID_FILE).read_text(encoding="ascii").split()
+        fields = (stack_dir / SUPERVISOR_PID_FILE).read_text(encoding="ascii").split()
         return int(fields[0]), (int(fields[1]) if len(fields) > 1 else None)
     return None, None
 
@@ -280,7 +287,7 @@ def _wait_ports_free(stack: Stack, timeout: float = 10.0) -> None:
 def _remove_data(stack_dir: Path) -> None:
     import shutil
 
-    for part_dir in (stack_dir / "parts").glob("*"):
+    for part_dir in (stack_dir / PARTS_DIR).glob("*"):
         for child in part_dir.glob("*"):
             if child.suffix == ".log":
                 continue

@@ -45,7 +45,6 @@ from lab.servers.service import ServiceReplica
 from lab.stack.config import Keys, make_keys, replica_env
 from lab.stack.errors import StackError
 from lab.stack.parts import (
-    SCRAPE_DIR,
     Part,
     StackPrometheus,
     check_binaries,
@@ -55,6 +54,7 @@ from lab.stack.parts import (
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 from rundir import Component, ProcessControl, ProxyRoute, Stack, write_stack
+from rundir.layout import FAKE_REQUEST_LOG, KEYS_FILE, RULES_DIR, SCRAPE_DIR, part_dir, scrape_file
 
 __all__ = ["MAX_PROVIDERS", "START_TIMEOUT_S", "LocalStack"]
 
@@ -91,7 +91,7 @@ class LocalStack:
 
     # -- planning ------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
-        return self.stack_dir / "parts" / name
+        return part_dir(self.stack_dir, name)
 
     def _add(self, part: Part) -> Part:
         # Everything starts at once on a machine that may be busy: a generous bound (a
@@ -130,7 +130,7 @@ class LocalStack:
                              "at most")  # fmt: skip
         for index, spec in enumerate(phase.providers, start=1):
             workdir = self._dir(f"fake-{spec.name}")
-            log = workdir / "requests.jsonl"
+            log = workdir / FAKE_REQUEST_LOG
             fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index, workdir=workdir,
                                  request_log=log, mark=index)  # fmt: skip
             self._add(Part(f"fake-{spec.name}", "provider", fake, url=fake.admin_url,
@@ -138,7 +138,7 @@ class LocalStack:
                            metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
                            provider=spec.name, extra={"base_url": fake.base_url, "mark": index,
                                                       "request_log": str(log)}))  # fmt: skip
-        keys_file = self.keys.write(self.stack_dir / "keys.txt")
+        keys_file = self.keys.write(self.stack_dir / KEYS_FILE)
         number = 0
         for region in phase.regions:
             for _ in range(phase.replicas):
@@ -158,10 +158,10 @@ class LocalStack:
 
     def _plan_prometheus(self) -> None:
         prometheus = StackPrometheus(components=self.components, workdir=self._dir("prometheus"))
-        rules = rule_files_for(self.phase, self.stack_dir / "rules")
+        rules = rule_files_for(self.phase, self.stack_dir / RULES_DIR)
         prometheus.rule_files = [str(p) for p in rules]
         (self.stack_dir / SCRAPE_DIR).mkdir(parents=True, exist_ok=True)
-        prometheus.file_sd = str(self.stack_dir / SCRAPE_DIR / "*.json")
+        prometheus.file_sd = str(scrape_file(self.stack_dir / SCRAPE_DIR, "*"))
         self._add(Part("prometheus", "prometheus", prometheus, url=prometheus.url,
                        metrics_url=f"{prometheus.url}/metrics"))  # fmt: skip
 

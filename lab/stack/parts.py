@@ -20,9 +20,9 @@ from lab.servers import ManagedServer, PrometheusServer
 from lab.stack.config import scrape_config
 from lab.stack.errors import StackError
 from rundir import Component, NoControl, ProcessControl
+from rundir.layout import part_dir
 
 __all__ = [
-    "SCRAPE_DIR",
     "Part",
     "StackPrometheus",
     "check_binaries",
@@ -30,10 +30,6 @@ __all__ = [
     "store_dir",
     "template_cache",
 ]
-
-SCRAPE_DIR = "scrape"
-"""``STACK/scrape/*.json``: Prometheus ``file_sd`` entries other processes drop in (the load
-generator's workers, the runner) are scraped by the stack's Prometheus within a second."""
 
 
 def template_cache() -> Path:
@@ -48,7 +44,7 @@ def template_cache() -> Path:
 def store_dir(stack_dir: Path, name: str) -> Path | None:
     """PostgreSQL's workdir: in the stack directory, or (as root) a temp dir the unprivileged
     server user can enter (``None``: the server makes and removes its own)."""
-    return None if os.geteuid() == 0 else stack_dir / "parts" / name
+    return None if os.geteuid() == 0 else part_dir(stack_dir, name)
 
 
 @dataclass

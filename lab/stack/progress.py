@@ -13,9 +13,9 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["PROGRESS_FILE", "Progress", "Step", "StepWriter", "read_steps"]
+from rundir.layout import PROGRESS_FILE
 
-PROGRESS_FILE = "progress.jsonl"
+__all__ = ["Progress", "Step", "StepWriter", "read_steps"]
 
 StepState = Literal["starting", "ready", "failed", "info", "done"]
 

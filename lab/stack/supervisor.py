@@ -43,10 +43,10 @@ from lab.stack.errors import StackError
 from lab.stack.local import LocalStack
 from lab.stack.progress import Step, StepWriter
 from rundir import Component, ProcessControl
+from rundir.layout import ERROR_FILE, SUPERVISOR_LOG
 
-__all__ = ["ERROR_FILE", "Supervisor", "main"]
+__all__ = ["Supervisor", "main"]
 
-ERROR_FILE = "error.txt"
 _POLL_S = 0.25
 _PRIMARY_MISSES = 3
 """Consecutive failed probes (one a second) of a live primary before the failover."""
@@ -67,7 +67,7 @@ class Supervisor:
             name="supervisor", kind="supervisor", url=self.url,
             control=ProcessControl(pid=pid, pgid=os.getpgid(pid), start=start_time(pid)),
             admin_url=self.url,
-            metrics_url=f"{self.url}/metrics", log=str(stack_dir / "supervisor.log"),
+            metrics_url=f"{self.url}/metrics", log=str(stack_dir / SUPERVISOR_LOG),
         )  # fmt: skip
         self.stack: LocalStack = stack_factory(self.component)
         self.restarts: dict[str, int] = {}

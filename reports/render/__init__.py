@@ -10,6 +10,7 @@ from reports.render.junit import render_junit
 from reports.render.markdown import render_markdown
 from reports.render.report_json import read_report, render_json
 from reports.render.text import render_text
+from rundir.layout import REPORT_FILES
 
 __all__ = [
     "FORMATS",
@@ -22,9 +23,9 @@ __all__ = [
 ]
 
 FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
-    "html": ("report.html", render_html),
-    "md": ("report.md", render_markdown),
-    "json": ("report.json", render_json),
-    "xml": ("report.xml", render_junit),
+    "html": (REPORT_FILES["html"], render_html),
+    "md": (REPORT_FILES["md"], render_markdown),
+    "json": (REPORT_FILES["json"], render_json),
+    "xml": (REPORT_FILES["xml"], render_junit),
 }
 """Format name -> (file name in the run directory, renderer)."""

@@ -21,7 +21,8 @@ from chaoslab.cli import main
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
 from rundir import NoControl, read_events, write_stack
-from scenarios.injector import RUNS_FILE, revert_open_faults
+from rundir.layout import RUNS_FILE
+from scenarios.injector import revert_open_faults
 from tests.integration.experiments.conftest import MiniStack
 
 ROOT = Path(__file__).resolve().parents[3]

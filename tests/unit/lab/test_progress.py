@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.stack.progress import PROGRESS_FILE, Step, StepWriter, read_steps
+from lab.stack.progress import Step, StepWriter, read_steps
+from rundir.layout import PROGRESS_FILE
 
 
 def test_steps_written_are_read_back_in_order_with_a_time(tmp_path: Path) -> None:

@@ -14,9 +14,6 @@ from typing import Any
 import msgspec
 
 from reports.promdata import (
-    INDEX_FILE,
-    PROM_DIR,
-    SCRAPES_FILE,
     Index,
     RangeResult,
     ScrapeSummary,
@@ -33,6 +30,7 @@ from rundir import (
     append_events,
     write_stack,
 )
+from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE
 
 __all__ = ["T0", "RunBuilder", "fault"]
 
@@ -209,10 +207,10 @@ class RunBuilder:
                                  end=T0 + self.duration, step=1.0, series=series)  # fmt: skip
             (folder / f"{metric}.json").write_bytes(encoder.encode(result))
         if self.scrapes is not None:
-            (folder / SCRAPES_FILE).write_bytes(encoder.encode(self.scrapes))
+            (folder / PROM_SCRAPES_FILE).write_bytes(encoder.encode(self.scrapes))
         index = Index(prometheus_url="http://127.0.0.1:9", start=T0, end=T0 + self.duration,
                       step=1.0, metrics=sorted(self.prom or {}))  # fmt: skip
-        (folder / INDEX_FILE).write_bytes(encoder.encode(index))
+        (folder / PROM_INDEX_FILE).write_bytes(encoder.encode(index))
 
     def scrape(
         self,

@@ -7,7 +7,8 @@ from pathlib import Path
 import msgspec
 
 from chaoslab.run.upstream import collect_upstream
-from rundir import UPSTREAM_DIR, Component, Stack, Targets, UpstreamRecord, read_upstream
+from rundir import Component, Stack, Targets, UpstreamRecord, read_upstream
+from rundir.layout import UPSTREAM_DIR
 
 START, END = 1000.0, 1100.0
 
