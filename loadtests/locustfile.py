@@ -6,7 +6,11 @@
 
 ``--lab-config`` (or ``CHAOSLAB_LOAD_CONFIG``) names the ``LoadConfig`` JSON the runner writes:
 front door, API keys, shape, mix, duration, seed. Every Locust process but a master writes
-``RUN/load/requests-<worker>.jsonl`` and serves client SLIs to Prometheus.
+``RUN/load/requests-<worker>.jsonl`` and serves client SLIs to Prometheus. A worker started
+elsewhere without ``--lab-config`` gets the config from the master and sends its records
+to it (``loadtests.remote``)::
+
+    locust -f loadtests/locustfile.py --worker --master-host HOST --master-port PORT
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import gevent  # type: ignore[import-untyped]  # gevent ships no type information
+import msgspec
 from locust import LoadTestShape, events
 
 from loadtests.client import LabClient
-from loadtests.config import CONFIG_ENV, read_config
+from loadtests.config import CONFIG_ENV, LoadConfig, read_config
 from loadtests.exporter import ClientMetrics, write_scrape_target
+from loadtests.remote import CONFIG_OPTION, MESSAGE, MasterRecords, StreamedLog, remote_worker_name
 from loadtests.requestlog import RequestLog
 from loadtests.shapes import users_at
 from loadtests.users import (
@@ -49,19 +55,31 @@ def _arguments(parser: Any) -> None:
     )
 
 
+_master_records: list[MasterRecords] = []
+
+
 def _init(environment: Any, **_kwargs: Any) -> None:
     from locust.runners import MasterRunner, WorkerRunner
 
     options = environment.parsed_options
+    runner = environment.runner
+    given = getattr(options, "lab_config", "") or os.environ.get(CONFIG_ENV)
+    if isinstance(runner, WorkerRunner) and not given:
+        return  # a worker from elsewhere: the master's spawn message brings the config
     try:
-        config = read_config(getattr(options, "lab_config", "") or None)
+        config = read_config(given or None)
     except ValueError as error:
         raise SystemExit(f"chaoslab load: {error}") from None
     lab.config = config
     for kind, cls in _CLASSES.items():
         cls.weight = max(0, config.mix.get(kind, 0))
-    runner = environment.runner
     if isinstance(runner, MasterRunner):
+        # for workers started elsewhere: the config travels with every spawn message, and
+        # their request records come back here
+        setattr(options, CONFIG_OPTION, msgspec.json.encode(config).decode())
+        records = MasterRecords(Path(config.run_dir))
+        _master_records.append(records)
+        runner.register_message(MESSAGE, lambda msg, **_kw: records.receive(msg.data))
         return
     lab.worker = f"worker-{os.getpid()}" if isinstance(runner, WorkerRunner) else "local"
     run_dir = Path(config.run_dir)
@@ -79,6 +97,25 @@ def _init(environment: Any, **_kwargs: Any) -> None:
                     address=f"127.0.0.1:{port}",
                 )
             )
+
+
+def _remote_start(environment: Any, **_kwargs: Any) -> None:
+    """On a worker started elsewhere, at its first spawn: the config from the master's
+    options; records go to the master; no exporter (the stack's Prometheus is on the
+    master's loopback)."""
+    from locust.runners import WorkerRunner
+
+    runner = environment.runner
+    data = getattr(environment.parsed_options, CONFIG_OPTION, None)
+    if lab.config is not None or not isinstance(runner, WorkerRunner) or not data:
+        return
+    config = msgspec.json.decode(str(data).encode(), type=LoadConfig)
+    lab.config = msgspec.structs.replace(config, exporter=False)
+    lab.worker = remote_worker_name(os.getpid())
+    worker = lab.worker
+    lab.log = StreamedLog(
+        lambda lines: runner.send_message(MESSAGE, {"worker": worker, "lines": lines})
+    )
 
 
 def _stopping(environment: Any, **_kwargs: Any) -> None:
@@ -106,6 +143,8 @@ def _flush(**_kwargs: Any) -> None:
 def _close(**_kwargs: Any) -> None:
     if lab.log is not None:
         lab.log.close()
+    for records in _master_records:
+        records.close()
     for path in lab.scrape_files[1:]:  # the stack's entries go; the run's own stays as a record
         path.unlink(missing_ok=True)
 
@@ -114,6 +153,7 @@ def _close(**_kwargs: Any) -> None:
 _HOOKS: tuple[tuple[Any, Any], ...] = (
     (events.init_command_line_parser, _arguments),
     (events.init, _init),
+    (events.test_start, _remote_start),
     (events.test_stopping, _stopping),
     (events.test_stop, _flush),
     (events.quitting, _close),

@@ -22,6 +22,7 @@ from locust import User, task
 from loadtests.client import PROMPTS, Exchange, LabClient, to_record
 from loadtests.config import LoadConfig
 from loadtests.exporter import ClientMetrics
+from loadtests.remote import StreamedLog
 from loadtests.requestlog import RequestLog
 
 __all__ = [
@@ -40,7 +41,7 @@ class LabState:
     """The Locust process's share of the lab: config, request log, metrics."""
 
     config: LoadConfig | None = None
-    log: RequestLog | None = None
+    log: RequestLog | StreamedLog | None = None
     metrics: ClientMetrics | None = None
     worker: str = "local"
     scrape_files: list[Path] = field(default_factory=list)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from chaoslab.cli.distributed import master_options
 from chaoslab.cli.options import phases_option, stack_option
 from rundir.layout import ERROR_FILE
 
@@ -77,6 +79,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     show_default=True,
     help="Locust worker processes (0: one standalone process).",
 )
+@master_options
 @click.option(
     "--gate", is_flag=True, help="Exit with the report's verdict: 1 breached, 3 inconclusive."
 )
@@ -96,6 +99,7 @@ def run(
     fresh: bool,
     ui: bool,
     workers: int,
+    master: dict[str, Any],
     gate: bool,
     no_report: bool,
 ) -> None:
@@ -111,6 +115,8 @@ def run(
       chaoslab run --phase v3 --scenario provider-outage
       chaoslab run --phase v1 --scenario provider-outage --duration 30s --seed 7
       chaoslab run --phase v2 --scenario traffic-spike --workers 2 --ui
+      chaoslab run --phase v1 --scenario baseline --expect-workers 2 \\
+        --master-bind-host 0.0.0.0 --master-port 5557 --allow-remote
     """
     from rich.console import Console
 
@@ -130,6 +136,7 @@ def run(
         fresh=fresh,
         ui=ui,
         workers=workers,
+        **master,
         gate=gate,
         stack_dir=stack_dir,
         report=not no_report,

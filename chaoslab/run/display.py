@@ -38,6 +38,7 @@ class LiveLine:
     def note(self, text: str) -> None:
         if self.console is not None:
             self.console.print(text)
+            self.console.file.flush()  # seen at once through a pipe too
 
     def update(
         self,

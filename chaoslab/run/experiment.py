@@ -30,7 +30,7 @@ from chaoslab.run.cpu import CpuWatch
 from chaoslab.run.display import LiveLine
 from chaoslab.run.live import LiveStats, budget_used
 from chaoslab.run.loadconfig import build_load_config
-from chaoslab.run.locust import LocustRun, stop_leftover_load
+from chaoslab.run.locust import LocustRun, check_master_bind, stop_leftover_load
 from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.stackuse import StackUse, acquire
@@ -99,6 +99,11 @@ class RunOptions:
     fresh: bool = False
     ui: bool = False
     workers: int = 0
+    expect_workers: int = 0
+    """Workers that join the master from elsewhere, besides ``workers`` started here."""
+    master_bind_host: str = "127.0.0.1"
+    master_port: int | None = None
+    allow_remote: bool = False
     gate: bool = False
     stack_dir: Path | None = None
     report: bool = True
@@ -158,6 +163,7 @@ def run_experiment(
         check_scenario(scenario_file.scenario, sketch(phase))
     if options.out is not None:
         _check_out(options.out)
+    check_master_bind(options.master_bind_host, allow_remote=options.allow_remote)
     with _signals_raise():
         use = acquire(
             options.phase,
@@ -237,7 +243,7 @@ class _Run:
         config = build_load_config(
             self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
             users=self.options.users, seed=self.options.seed,
-            workers=max(1, self.options.workers),
+            workers=self._load_processes(),
             scrape_dir=self.use.stack_dir / SCRAPE_DIR,
         )  # fmt: skip
         config_path = write_config(self.run_dir / LOAD_DIR / LOAD_CONFIG_FILE, config)
@@ -255,6 +261,7 @@ class _Run:
             "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
             "duration_s": self.duration, "users": config.users,
             "arrival_rate": config.arrival_rate, "workers": self.options.workers,
+            "expect_workers": self.options.expect_workers,
             "command": list(self.options.command), "overrides": overrides,
             "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
             "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
@@ -268,7 +275,9 @@ class _Run:
             ui_port = free_port()
         locust = LocustRun(run_dir=self.run_dir, config_path=config_path,
                            duration=self.duration + HARD_STOP_S, workers=self.options.workers,
-                           ui_port=ui_port)  # fmt: skip
+                           ui_port=ui_port, expect_workers=self.options.expect_workers,
+                           master_bind_host=self.options.master_bind_host,
+                           master_port=self.options.master_port)  # fmt: skip
         injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
                             seed=self.options.seed, duration=self.duration,
                             on_change=self._fault_changed)  # fmt: skip
@@ -279,13 +288,22 @@ class _Run:
             locust.start()
             if locust.ui_url:
                 self.live.note(f"Locust web UI: {locust.ui_url}")
+            if locust.master_address:
+                self.live.note(f"Locust master: {locust.master_address}")
+            if self.options.expect_workers:
+                self.live.note(
+                    f"waiting for {self.options.expect_workers} more worker(s): "
+                    f"{locust.join_command()}"
+                )
             self._first_request(locust, stats)
-            self._wait_scraped(max(1, self.options.workers))
+            local = self.options.workers or (0 if self.options.expect_workers else 1)
+            self._wait_scraped(local)
             zero = time.time()
             _write_stop(self.run_dir, zero + self.duration + TAIL_S)
             self._event("run_start", detail={**run_start, "timeline_zero": zero})
             started = True
-            self._event("load_start", detail={"users": config.users, "ui": locust.ui_url})
+            self._event("load_start", detail={"users": config.users, "ui": locust.ui_url,
+                                              "master": locust.master_address})  # fmt: skip
             self._loop(locust, injector, stats, target, zero)
         except KeyboardInterrupt as interrupt:
             how = "interrupt"
@@ -363,10 +381,15 @@ class _Run:
                 return
             time.sleep(0.25)
 
+    def _load_processes(self) -> int:
+        """Locust processes that send load (the open model's rate is split among them)."""
+        return max(1, self.options.workers + self.options.expect_workers)
+
     def _first_request(self, locust: LocustRun, stats: LiveStats) -> float:
         """The timeline's zero: when the load's first request ended (Locust takes a few
-        seconds to start); at most 60 s of waiting."""
-        deadline = time.time() + 60.0
+        seconds to start, remote workers a person to start them); at most 60 s of waiting
+        (200 s when workers are expected from elsewhere)."""
+        deadline = time.time() + (200.0 if self.options.expect_workers else 60.0)
         while time.time() < deadline and locust.running() and stats.poll() == 0:
             time.sleep(0.1)
         if stats.total == 0 and not locust.running():
@@ -440,7 +463,7 @@ class _Run:
         import json
 
         path = self.run_dir / LOAD_DIR / LOAD_STATS_FILE
-        stats = {"workers": max(1, self.options.workers), "cpu_max_percent": self.cpu.peak}
+        stats = {"workers": self._load_processes(), "cpu_max_percent": self.cpu.peak}
         path.write_text(json.dumps(stats), encoding="utf-8")
 
     def _report(self) -> None:

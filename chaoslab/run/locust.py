@@ -1,4 +1,5 @@
-"""Locust in its own processes: standalone, or a master and N workers on loopback.
+"""Locust in its own processes: standalone, or a master and N workers on loopback, and
+``expect_workers`` more that join the master from elsewhere (``--master-bind-host``).
 
 Locust's gevent patching does not mix with the lab's own code, so the runner never imports
 it: it writes ``RUN/load/config.json`` and starts ``python -m locust -f
@@ -13,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,10 +31,27 @@ from rundir.layout import (
     locust_worker_log,
 )
 
-__all__ = ["LOCUSTFILE", "LocustRun", "stop_leftover_load"]
+__all__ = ["LOCUSTFILE", "LocustRun", "check_master_bind", "stop_leftover_load"]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
+
+
+def check_master_bind(host: str, *, allow_remote: bool) -> None:
+    """``ValueError`` (one line) for a master bound beyond loopback without consent."""
+    import ipaddress
+
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not allow_remote:
+        raise ValueError(
+            f"--master-bind-host {host} lets other machines reach the load's master; "
+            "add --allow-remote to mean it"
+        )
 
 
 class LocustRun:
@@ -46,6 +65,9 @@ class LocustRun:
         duration: float,
         workers: int = 0,
         ui_port: int | None = None,
+        expect_workers: int = 0,
+        master_bind_host: str = LOOPBACK,
+        master_port: int | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.load_dir = run_dir / LOAD_DIR
@@ -53,8 +75,35 @@ class LocustRun:
         self.duration = duration
         self.workers = workers
         self.ui_port = ui_port
+        self.expect_workers = expect_workers
+        self.master_bind_host = master_bind_host
+        self.master_port = master_port
         self.processes: list[subprocess.Popen[bytes]] = []
         self.started_at: float | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return self.workers > 0 or self.expect_workers > 0
+
+    @property
+    def master_address(self) -> str | None:
+        """``host:port`` a worker joins (this machine's name when bound to every address)."""
+        if not self.distributed or self.master_port is None:
+            return None
+        host = self.master_bind_host
+        if host in ("0.0.0.0", "::", "*"):
+            host = socket.getfqdn()
+        return f"{host}:{self.master_port}"
+
+    def join_command(self) -> str | None:
+        """The command that starts one more worker against this master."""
+        if self.master_address is None:
+            return None
+        host, _, port = self.master_address.rpartition(":")
+        return (
+            "uv run locust -f loadtests/locustfile.py --worker "
+            f"--master-host {host} --master-port {port}"
+        )
 
     @property
     def ui_url(self) -> str | None:
@@ -119,22 +168,23 @@ class LocustRun:
 
     def start(self) -> LocustRun:
         self.started_at = time.time()
-        if self.workers <= 0:
+        if not self.distributed:
             self._spawn(self._command(*self._main_options()), LOCUST_LOG)
             self._write_pids()
             return self
-        port = free_port()
+        port = self.master_port = self.master_port or free_port()
+        wait = 60 if self.expect_workers == 0 else 180  # a person starts the remote ones
         self._spawn(
             self._command(
                 "--master",
                 "--master-bind-host",
-                LOOPBACK,
+                self.master_bind_host,
                 "--master-bind-port",
                 str(port),
                 "--expect-workers",
-                str(self.workers),
+                str(self.workers + self.expect_workers),
                 "--expect-workers-max-wait",
-                "60",
+                str(wait),
                 *self._main_options(),
             ),
             LOCUST_MASTER_LOG,
@@ -188,7 +238,7 @@ class LocustRun:
                 os.killpg(process.pid, signal.SIGKILL)
 
     def log_tail(self, lines: int = 15) -> str:
-        name = LOCUST_LOG if self.workers <= 0 else LOCUST_MASTER_LOG
+        name = LOCUST_MASTER_LOG if self.distributed else LOCUST_LOG
         try:
             text = (self.load_dir / name).read_text(errors="replace")
         except OSError:
