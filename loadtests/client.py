@@ -8,6 +8,7 @@ failures instead of a stuck user. The result is classified with the one outcome 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -15,6 +16,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]  # gevent ships no type information
@@ -107,10 +109,30 @@ class LabClient:
     ``LabClient.stopping`` (set when the load stops) makes every new request a no-op
     (``error="not_sent"``, never recorded) while ``LabClient.in_flight`` counts the ones
     still running, so the stop can wait for them: each request the service saw is in the log.
+    ``LabClient.stop_file`` (``RUN/load/stop-at``) is read before every request (at most
+    every 50 ms): from the time it names on, no request starts, whenever Locust's shape
+    notices (it ticks once a second).
     """
 
     stopping: ClassVar[bool] = False
     in_flight: ClassVar[int] = 0
+    stop_file: ClassVar[Path | None] = None
+    _stop_at: ClassVar[float | None] = None
+    _stop_read: ClassVar[float] = 0.0
+
+    @classmethod
+    def stop_due(cls, now: float | None = None) -> bool:
+        """Whether no request may start at ``now`` (Unix time): the load is stopping, or
+        the runner's ``stop-at`` time has come."""
+        if cls.stopping:
+            return True
+        now = time.time() if now is None else now
+        if cls.stop_file is not None and now - cls._stop_read >= 0.05:
+            cls._stop_read = now
+            # not written yet (or being replaced): keep the last value
+            with contextlib.suppress(OSError, ValueError):
+                cls._stop_at = float(cls.stop_file.read_text(encoding="utf-8"))
+        return cls._stop_at is not None and now >= cls._stop_at
 
     def __init__(
         self, *, base_url: str, key: str, timeout: float, model: str | None, pool: int = 4
@@ -135,20 +157,24 @@ class LabClient:
         stream: bool,
         raw: bytes | None = None,
         close: bool = False,
+        key: str | None = None,
     ) -> Exchange:
         seen = Exchange()
-        if LabClient.stopping:
+        if LabClient.stop_due():
             seen.error = "not_sent"
             return seen
         started = time.perf_counter()
         LabClient.in_flight += 1
+        headers = _CLOSE if close else _JSON
+        if key is not None:  # the open model rotates its arrivals over the load keys
+            headers = {**headers, "authorization": f"Bearer {key}"}
         try:
             with gevent.Timeout(self.timeout):
                 data = raw if raw is not None else json.dumps(body).encode()
                 response = self.session.post(
                     self.base_url + path,
                     data=data,
-                    headers=_CLOSE if close else _JSON,
+                    headers=headers,
                     stream=stream,
                     timeout=(min(5.0, self.timeout), self.timeout),
                 )
@@ -210,27 +236,43 @@ class LabClient:
                 seen.stream_error = True
 
     # -- the request kinds ------------------------------------------------------------------
-    def chat(self, message: str, *, conversation_id: str | None, temperature: float) -> Exchange:
+    def chat(
+        self,
+        message: str,
+        *,
+        conversation_id: str | None,
+        temperature: float,
+        key: str | None = None,
+    ) -> Exchange:
         body: dict[str, object] = {"message": message, "temperature": temperature}
         if conversation_id:
             body["conversation_id"] = conversation_id
         if self.model:
             body["model"] = self.model
-        return self._post("/v1/chat", body, stream=False)
+        return self._post("/v1/chat", body, stream=False, key=key)
 
-    def chat_stream(self, message: str, *, temperature: float) -> Exchange:
+    def chat_stream(self, message: str, *, temperature: float, key: str | None = None) -> Exchange:
         body: dict[str, object] = {"message": message, "stream": True, "temperature": temperature}
         if self.model:
             body["model"] = self.model
-        return self._post("/v1/chat", body, stream=True)
+        return self._post("/v1/chat", body, stream=True, key=key)
 
-    def completion(self, message: str, *, stream: bool) -> Exchange:
+    def completion(
+        self,
+        message: str,
+        *,
+        stream: bool,
+        temperature: float | None = None,
+        key: str | None = None,
+    ) -> Exchange:
         body: dict[str, object] = {
             "model": self.model or "chat-small",
             "messages": [{"role": "user", "content": message}],
             "stream": stream,
         }
-        return self._post("/v1/chat/completions", body, stream=stream)
+        if temperature is not None:
+            body["temperature"] = temperature
+        return self._post("/v1/chat/completions", body, stream=stream, key=key)
 
     def abusive(self, rng: random.Random) -> tuple[str, Exchange]:
         """One bad request: malformed JSON, an oversized body, no auth, or an empty message."""

@@ -71,6 +71,7 @@ def _init(environment: Any, **_kwargs: Any) -> None:
     except ValueError as error:
         raise SystemExit(f"chaoslab load: {error}") from None
     lab.config = config
+    LabClient.stop_file = Path(config.run_dir) / LOAD_DIR / STOP_FILE
     for kind, cls in _CLASSES.items():
         cls.weight = max(0, config.mix.get(kind, 0))
     if isinstance(runner, MasterRunner):
@@ -162,14 +163,6 @@ for _hook, _handler in _HOOKS:
     _hook.add_listener(_handler)
 
 
-def _stop_due(path: Path) -> bool:
-    """Whether the runner's stop time (``RUN/load/stop-at``) has come."""
-    try:
-        return time.time() >= float(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-
-
 class LabShape(LoadTestShape):
     """Plays the configured shape until the duration; the open model keeps one arrival
     loop per Locust process."""
@@ -181,7 +174,7 @@ class LabShape(LoadTestShape):
         elapsed = float(self.get_run_time())  # type: ignore[no-untyped-call]
         if elapsed >= (config.stop_after or config.duration):
             return None
-        if _stop_due(Path(config.run_dir) / LOAD_DIR / STOP_FILE):
+        if LabClient.stop_due():  # the runner's RUN/load/stop-at (each request checks it too)
             return None
         if config.arrival_rate:
             workers = max(1, config.workers)

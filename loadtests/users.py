@@ -183,10 +183,14 @@ class OpenAIUser(_LabUser):
 
     @task
     def completion(self) -> None:
-        message, _temperature = self._message()
+        message, temperature = self._message()
         stream = self.rng.random() < 0.5
         name = "/v1/chat/completions" + (" [stream]" if stream else "")
-        self._timed(name, stream, lambda: self.client.completion(message, stream=stream))
+        self._timed(
+            name,
+            stream,
+            lambda: self.client.completion(message, stream=stream, temperature=temperature),
+        )
 
 
 class AbusiveUser(_LabUser):
@@ -218,7 +222,11 @@ class OpenModelUser(_LabUser):
     coordinated omission). Arrivals due while ``max_in_flight`` requests are pending are
     recorded as ``dropped_at_cap`` failures; ones that start more than the client timeout
     after they were due as ``late``. One such user runs per Locust process and takes
-    ``arrival_rate / workers``."""
+    ``arrival_rate / workers``. The arrivals rotate over the load keys (arrival i uses key
+    i mod keys: each key sees ``rate / keys``, far under the service's per-key limit) and
+    keep the closed users' mix: the kinds by ``load.mix``, one in five a frequent question
+    at temperature 0 (the response cache answers those), half the ``openai`` ones streamed.
+    No arrival due at or after ``RUN/load/stop-at`` is sent."""
 
     kind = "open"
 
@@ -235,6 +243,7 @@ class OpenModelUser(_LabUser):
             model=self.config.model,
             pool=cap,
         )
+        self.keys = self.config.api_keys or (self.client.key,)
 
     def on_stop(self) -> None:
         self.pool.kill(block=False)
@@ -252,18 +261,21 @@ class OpenModelUser(_LabUser):
         kinds, weights = self._kinds()
         start = time.time()
         for index in range(int(rate * (config.duration + 60.0)) + 1):  # bounded
-            if LabClient.stopping:
-                break
             due = start + index / rate
+            if LabClient.stop_due(due):
+                break
             delay = due - time.time()
             if delay > 0:
                 gevent.sleep(delay)
+            if LabClient.stop_due():
+                break
             kind = self.rng.choices(kinds, weights)[0]
+            key = self.keys[index % len(self.keys)]
             if self.in_flight >= cap:
                 self._report_failure(kind, due, "dropped_at_cap")
                 continue
             self.in_flight += 1
-            self.pool.spawn(self._one, kind, due)
+            self.pool.spawn(self._one, kind, due, key)
         self.pool.join(timeout=config.timeout)
 
     def _report_failure(self, kind: str, due: float, reason: str) -> None:
@@ -277,26 +289,31 @@ class OpenModelUser(_LabUser):
             stream=kind == "stream",
         )
 
-    def _one(self, kind: str, due: float) -> None:
+    def _one(self, kind: str, due: float, key: str) -> None:
         try:
             if time.time() - due > self.config.timeout:
                 self._report_failure(kind, due, "late")
                 return
-            message = f"{self.rng.choice(PROMPTS)} (#{self.rng.randrange(10**9)})"
+            message, temperature = self._message()
+            stream = kind == "stream" or (kind == "openai" and self.rng.random() < 0.5)
             if kind == "stream":
-                seen = self.client.chat_stream(message, temperature=0.7)
+                seen = self.client.chat_stream(message, temperature=temperature, key=key)
             elif kind == "openai":
-                seen = self.client.completion(message, stream=False)
+                seen = self.client.completion(
+                    message, stream=stream, temperature=temperature, key=key
+                )
             else:
-                seen = self.client.chat(message, conversation_id=None, temperature=0.7)
+                seen = self.client.chat(
+                    message, conversation_id=None, temperature=temperature, key=key
+                )
             lab.report(
                 self.environment,
                 seen,
                 t=due,
                 latency_s=time.time() - due,
                 user=kind,
-                name=f"open:{kind}",
-                stream=kind == "stream",
+                name=f"open:{kind}" + (" [stream]" if stream and kind == "openai" else ""),
+                stream=stream,
             )
         finally:
             self.in_flight -= 1

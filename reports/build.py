@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reports.llm import llm_report
+from reports.load import load_rates
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -120,6 +121,7 @@ def build_report(
         timeline=timeline(records, t0=run.start, duration=run.duration),
         latency_histogram=latency_histogram(records),
         llm=llm,
+        load=load_rates(records, duration_s=run.duration, info=info, targets=targets),
     )
 
 

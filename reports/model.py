@@ -27,6 +27,7 @@ __all__ = [
     "Interval",
     "LlmCheck",
     "LlmReport",
+    "LoadRates",
     "Override",
     "ProviderView",
     "Report",
@@ -350,6 +351,32 @@ class LlmReport(msgspec.Struct, frozen=True, kw_only=True):
     """Of those, answers with text from two providers or more."""
 
 
+class LoadRates(msgspec.Struct, frozen=True, kw_only=True):
+    """The load offered, what was sent, and the goodput, per second of the run
+    (``reports.load``)."""
+
+    model: Literal["open", "closed"]
+    """open: requests started at a rate whatever the service did; closed: users waiting for
+    their answers."""
+    offered_rate: float | None
+    """Requests/s the open model offered; null for closed users."""
+    users: int | None
+    """Closed-model users; null for the open model."""
+    achieved_rate: float | None
+    """Requests/s sent in the run (arrivals dropped at the in-flight cap or late not sent)."""
+    goodput: float | None
+    """Requests/s that met every target: a good answer within the latency target (and, for a
+    stream, its first token within the TTFT target)."""
+    good_within_targets: int
+    """The requests goodput counts."""
+    goodput_share: float | None
+    """good_within_targets / valid requests."""
+    duration_auto: bool = False
+    """The run was sized by ``--duration auto``."""
+    requests_needed: int | None = None
+    """Valid requests the plan sized the run for (a conclusive pass when nothing fails)."""
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     schema: str = REPORT_SCHEMA
     version: int = REPORT_VERSION
@@ -383,3 +410,5 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     latency_histogram: Histogram
     llm: LlmReport | None = None
     """LLM stream SLIs and checks; null only in reports written before they existed."""
+    load: LoadRates | None = None
+    """Offered vs achieved rate and goodput; null only in reports written before them."""

@@ -56,18 +56,63 @@ class ActiveFault:
     started_at: float = field(default_factory=time.time)
 
 
-def plan(scenario: Scenario, *, seed: int, duration: float | None = None) -> list[PlannedFault]:
-    """The timeline in start order; with ``duration`` shorter than the scenario's, every time
-    scales by the same factor (a 90 s scenario run for 30 s keeps its shape)."""
+def plan(
+    scenario: Scenario,
+    *,
+    seed: int,
+    duration: float | None = None,
+    keep_fault_times: bool = False,
+) -> list[PlannedFault]:
+    """The timeline in start order. With ``duration`` different from the scenario's, every
+    time scales by the same factor (a 90 s scenario run for 30 s keeps its shape); with
+    ``keep_fault_times`` and a longer ``duration`` (``--duration auto``), only the steady
+    spans between the faults lengthen and every fault keeps its scenario length."""
     rng = random.Random(f"timeline:{seed}")
-    scale = 1.0 if duration is None else duration / scenario.load.duration
-    planned = []
+    length = scenario.load.duration
+    times: list[tuple[int, Fault, float]] = []
     for index, fault in enumerate(scenario.faults):
         jitter = rng.uniform(-fault.jitter, fault.jitter) if fault.jitter else 0.0
-        start = max(0.0, (fault.at + jitter) * scale)
+        times.append((index, fault, max(0.0, fault.at + jitter)))
+    if keep_fault_times and duration is not None and duration > length:
+        at = _stretch([(a, f.duration) for _i, f, a in times], length=length, duration=duration)
+        scale = 1.0
+    else:
+        scale = 1.0 if duration is None else duration / length
+
+        def at(t: float) -> float:
+            return t * scale
+
+    planned = []
+    for index, fault, start_s in times:
+        start = at(start_s)
         end = None if fault.duration is None else start + fault.duration * scale
         planned.append(PlannedFault(fault.name or f"fault-{index + 1}", fault, start, end))
     return sorted(planned, key=lambda p: p.start)
+
+
+def _stretch(
+    faults: list[tuple[float, float | None]], *, length: float, duration: float
+) -> Callable[[float], float]:
+    """A map of scenario time to run time that lengthens the spans no fault covers by one
+    factor, so the run lasts ``duration``, and keeps the covered spans as they are."""
+    spans = sorted((start, length if d is None else min(length, start + d)) for start, d in faults)
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    covered = sum(end - start for start, end in merged)
+    steady = length - covered
+    if steady <= 0:
+        return lambda t: t
+    factor = (duration - covered) / steady
+
+    def at(t: float) -> float:
+        covered_before = sum(max(0.0, min(t, end) - start) for start, end in merged)
+        return t + (factor - 1.0) * (t - covered_before)
+
+    return at
 
 
 class Injector:
@@ -81,12 +126,15 @@ class Injector:
         run_dir: Path,
         seed: int = 0,
         duration: float | None = None,
+        keep_fault_times: bool = False,
         on_change: Callable[[PlannedFault, bool], None] | None = None,
     ) -> None:
         self.stack = stack
         self.run_dir = run_dir
         self.rng = random.Random(f"targets:{seed}")
-        self.pending = plan(scenario, seed=seed, duration=duration)
+        self.pending = plan(
+            scenario, seed=seed, duration=duration, keep_fault_times=keep_fault_times
+        )
         self.active: dict[str, ActiveFault] = {}
         self.done: list[str] = []
         self.errors: list[str] = []

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from chaoslab.cli.options import lab_dir_option
+from chaoslab.cli.options import lab_dir_option, workers_option
 from rundir.layout import COMPARE_DIR, RUNS_DIR, new_dir
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from scenarios.model import Scenario
 
 __all__ = ["compare"]
 
@@ -35,15 +40,31 @@ def _fail(message: str) -> NoReturn:
     is_flag=True,
     help="With --scenario: run it now on each phase (a fresh stack each, same load and seed).",
 )
-@click.option("--duration", help="With --run: run length (e.g. 40s); default the scenario's.")
+@click.option(
+    "--duration",
+    default="auto",
+    show_default=True,
+    help="With --run: run length (e.g. 40s), or auto: one duration for every phase, the "
+    "longest any phase needs for a conclusive pass (steady spans lengthen, faults keep their "
+    "times).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --run: requests/s offered to every phase (open model; default the "
+    "scenario's, else 40).",
+)
 @click.option(
     "--users",
     type=click.IntRange(min=1),
-    help="With --run: users on every phase (default the scenario's, else 10).",
+    help="With --run: closed-model users on every phase instead of an arrival rate.",
 )
 @click.option(
-    "--nominal-load", is_flag=True, help="With --run: each phase's own nominal load instead."
+    "--nominal-load",
+    is_flag=True,
+    help="With --run: each phase's own nominal users (closed model) instead.",
 )
+@workers_option()
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
@@ -63,9 +84,11 @@ def compare(
     phases: str,
     lab_dir: Path,
     run_now: bool,
-    duration: str | None,
+    duration: str,
+    rate: float | None,
     users: int | None,
     nominal_load: bool,
+    workers: int | None,
     seed: int,
     out: Path | None,
 ) -> None:
@@ -75,7 +98,9 @@ def compare(
     regression check; exit 1 when RUN_B is worse than RUN_A beyond both runs' 95 %
     intervals. With --scenario and no directories: the latest run of that scenario on each
     of --phases from `chaoslab runs`; with --run, the scenario runs now on each phase, each
-    on a fresh stack with the same load and seed (or each phase's own with --nominal-load).
+    on a fresh stack with the same load and seed (or each phase's own with --nominal-load):
+    the same offered rate (open model) and, with --duration auto (the default), one
+    duration, the longest any phase needs; each phase's plan is printed first.
 
     \b
     Example:
@@ -100,8 +125,9 @@ def compare(
     if run_now:
         if not scenario or chosen:
             _fail("--run needs --scenario and no run directories")
-        chosen = _run_each(scenario, wanted, lab_dir=lab_dir, duration=duration, users=users,
-                           nominal_load=nominal_load, seed=seed)  # fmt: skip
+        chosen = _run_each(scenario, wanted, lab_dir=lab_dir, duration=duration, rate=rate,
+                           users=users, nominal_load=nominal_load, workers=workers,
+                           seed=seed)  # fmt: skip
     if scenario and not chosen:
         latest: dict[str, Path] = {}
         for entry in find_runs(lab_dir):  # newest first
@@ -161,9 +187,11 @@ def _run_each(
     phases: list[str],
     *,
     lab_dir: Path,
-    duration: str | None,
+    duration: str,
+    rate: float | None,
     users: int | None,
     nominal_load: bool,
+    workers: int | None,
     seed: int,
 ) -> list[Path]:
     """Run ``scenario`` on each phase on a fresh stack; the run directories in order."""
@@ -171,21 +199,40 @@ def _run_each(
 
     from chaoslab.run.display import LiveLine
     from chaoslab.run.experiment import RunOptions, run_experiment
+    from chaoslab.run.plan import DEFAULT_RATE
+    from lab.phases import PhaseError, get_phase
     from scenarios.loader import load_scenario
     from scenarios.model import parse_seconds
 
+    auto = duration.strip().lower() == "auto"
     try:
-        seconds = float(parse_seconds(duration)) if duration else None
-        load = load_scenario(scenario).scenario.load
-    except ValueError as error:
+        seconds = None if auto else float(parse_seconds(duration))
+        scenario_model = load_scenario(scenario).scenario
+        targets = {p: get_phase(p).sla().availability for p in phases}
+    except (ValueError, PhaseError) as error:
         _fail(str(error).splitlines()[0])
-    same_users = None if nominal_load else (users or load.users or 10)
+    load = scenario_model.load
+    closed = (
+        users is not None
+        or nominal_load
+        or (
+            rate is None
+            and load.arrival_rate is None
+            and (load.users is not None or load.shape != "steady")
+        )
+    )
+    same_users = None if nominal_load else (users or load.users or 10) if closed else None
+    same_rate = None if closed else rate or load.arrival_rate or DEFAULT_RATE
     console = Console(highlight=False, emoji=False, soft_wrap=True)
+    if auto:
+        seconds = _shared_duration(scenario_model, targets, same_rate, same_users, workers,
+                                   console)  # fmt: skip
     done: list[Path] = []
     for phase in phases:
         out = new_dir(lab_dir / RUNS_DIR, f"{phase}-{Path(scenario).stem}", mkdir=False)
         console.print(f"{scenario} on {phase.upper()}: running ({out})", markup=False)
         options = RunOptions(phase=phase, scenario=scenario, duration=seconds, users=same_users,
+                             rate=same_rate, keep_fault_times=auto, workers=workers,
                              seed=seed, out=out, fresh=True,
                              command=("chaoslab", "compare", "--run", scenario))  # fmt: skip
         try:
@@ -197,3 +244,42 @@ def _run_each(
             _fail(f"interrupted while running {phase}")
         done.append(result.run_dir)
     return done
+
+
+def _shared_duration(
+    scenario: Scenario,
+    targets: dict[str, float],
+    rate: float | None,
+    users: int | None,
+    workers: int | None,
+    console: Console,
+) -> float:
+    """One duration for every phase: the longest any phase's auto plan needs."""
+    from chaoslab.run.plan import make_plan
+
+    plans = [
+        make_plan(
+            phase=phase,
+            target=scenario.steady_state.availability or target,
+            scenario_duration=float(scenario.load.duration),
+            duration=None,
+            auto=True,
+            rate=rate,
+            users=users or 10,
+            think_time=float(scenario.load.think_time),
+            workers=workers,
+            brings_up=True,
+        )
+        for phase, target in targets.items()
+    ]
+    longest = max(plan.duration_s for plan in plans)
+    for plan in plans:
+        for line in plan.lines():
+            console.print(line, markup=False)
+    total = sum(plan.wall_s - plan.duration_s + longest for plan in plans)
+    console.print(
+        f"compare: every phase runs {longest:.0f} s (the longest plan) · wall time about "
+        f"{total / 60:.0f} min for {len(plans)} phases",
+        markup=False,
+    )
+    return longest

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["lab_dir_option", "phases_option", "stack_option"]
+__all__ = ["lab_dir_option", "phases_option", "stack_option", "workers_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,4 +75,28 @@ def phases_option() -> Callable[[F], F]:
         is_eager=True,
         callback=_use_phases,
         help="Phase file to use instead of lab/phases.toml (same format; $CHAOSLAB_PHASES).",
+    )
+
+
+def _workers(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number of workers or auto") from None
+    if not 0 <= number <= 64:
+        raise click.BadParameter(f"{number} is not between 0 and 64")
+    return number
+
+
+def workers_option() -> Callable[[F], F]:
+    """``--workers N|auto``: Locust worker processes (None: as many as the rate needs)."""
+    return click.option(
+        "--workers",
+        callback=_workers,
+        default="auto",
+        show_default=True,
+        help="Locust worker processes (0: one standalone process; auto: as many as the "
+        "offered rate needs).",
     )

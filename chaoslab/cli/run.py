@@ -9,15 +9,17 @@ from typing import Any
 import click
 
 from chaoslab.cli.distributed import master_options
-from chaoslab.cli.options import phases_option, stack_option
+from chaoslab.cli.options import phases_option, stack_option, workers_option
 from rundir.layout import ERROR_FILE
 
 __all__ = ["run"]
 
 
-def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | str | None:
     if value is None:
         return None
+    if value.strip().lower() == "auto":
+        return "auto"
     from scenarios.model import parse_seconds
 
     try:
@@ -41,13 +43,22 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     "--duration",
     callback=_seconds,
     default=None,
-    help="Run length (e.g. 60s, 2m); the timeline scales with it.",
+    help="Run length (e.g. 60s, 2m; the timeline scales with it), or auto: long enough for a "
+    "conclusive pass of the phase's availability target (steady spans lengthen, faults keep "
+    "their times).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Open model: requests started per second whatever the service does (default: the "
+    "scenario's, else 40).",
 )
 @click.option(
     "--users",
     type=click.IntRange(min=1),
     default=None,
-    help="Simulated users (default: the scenario's, else the phase's).",
+    help="Closed model instead: this many users, each waiting for its answer.",
 )
 @click.option(
     "--seed",
@@ -72,13 +83,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @stack_option(help="The stack directory to use (default: .chaoslab/current).")
 @click.option("--fresh", is_flag=True, help="Bring up a new stack for this run (taken down after).")
 @click.option("--ui", is_flag=True, help="Serve Locust's web UI on loopback during the run.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0, max=64),
-    default=0,
-    show_default=True,
-    help="Locust worker processes (0: one standalone process).",
-)
+@workers_option()
 @master_options
 @click.option(
     "--gate", is_flag=True, help="Exit with the report's verdict: 1 breached, 3 inconclusive."
@@ -90,7 +95,8 @@ def run(
     *,
     phase: str,
     scenario: str,
-    duration: float | None,
+    duration: float | str | None,
+    rate: float | None,
     users: int | None,
     seed: int,
     backend: str,
@@ -98,7 +104,7 @@ def run(
     stack_dir: Path | None,
     fresh: bool,
     ui: bool,
-    workers: int,
+    workers: int | None,
     master: dict[str, Any],
     gate: bool,
     no_report: bool,
@@ -110,9 +116,14 @@ def run(
     Ctrl-C stops the run and rolls every fault back (exit 130). A bad scenario, a phase
     without the roles the scenario needs, or a control it lacks: one line, exit 2.
 
+    The load is an open model by default (requests start at --rate whatever the service
+    does); --users asks for closed-model users. The plan (rate, duration, requests a
+    conclusive verdict needs, wall time) is printed before the load starts.
+
     \b
     Example:
       chaoslab run --phase v3 --scenario provider-outage
+      chaoslab run --phase v3 --scenario baseline --duration auto --gate
       chaoslab run --phase v1 --scenario provider-outage --duration 30s --seed 7
       chaoslab run --phase v2 --scenario traffic-spike --workers 2 --ui
       chaoslab run --phase v1 --scenario baseline --expect-workers 2 \\
@@ -128,7 +139,9 @@ def run(
     options = RunOptions(
         phase=phase,
         scenario=scenario,
-        duration=duration,
+        duration=None if duration == "auto" else float(duration) if duration else None,
+        auto_duration=duration == "auto",
+        rate=rate,
         users=users,
         seed=seed,
         backend=backend,

@@ -29,9 +29,10 @@ from typing import Any
 from chaoslab.run.cpu import CpuWatch
 from chaoslab.run.display import LiveLine
 from chaoslab.run.live import LiveStats, budget_used
-from chaoslab.run.loadconfig import build_load_config
+from chaoslab.run.loadconfig import build_load_config, load_model
 from chaoslab.run.locust import LocustRun, check_master_bind, stop_leftover_load
 from chaoslab.run.metrics import RunnerMetrics
+from chaoslab.run.plan import DEFAULT_RATE, KEY_SHARE, LoadPlan, key_rate_limit, make_plan
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.stackuse import StackUse, acquire
 from lab.proc import start_time
@@ -92,13 +93,22 @@ class RunOptions:
     phase: str
     scenario: str
     duration: float | None = None
+    auto_duration: bool = False
+    """``--duration auto``: sized from the phase's availability target (``plan.py``)."""
+    keep_fault_times: bool = False
+    """A longer duration lengthens the steady spans only (set by auto and by ``compare``)."""
     users: int | None = None
+    """Closed-model users (``--users``); None: the open model unless the scenario says."""
+    rate: float | None = None
+    """The open model's offered requests/s (``--rate``); None: the scenario's, else
+    ``DEFAULT_RATE``."""
     seed: int = 0
     backend: str = "local"
     out: Path | None = None
     fresh: bool = False
     ui: bool = False
-    workers: int = 0
+    workers: int | None = 0
+    """Locust workers (0: one standalone process; None: ``--workers auto``)."""
     expect_workers: int = 0
     """Workers that join the master from elsewhere, besides ``workers`` started here."""
     master_bind_host: str = "127.0.0.1"
@@ -121,6 +131,7 @@ class RunResult:
     faults: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     report_text: str = ""
+    plan: LoadPlan | None = None
 
 
 def _check_out(out: Path) -> None:
@@ -195,10 +206,46 @@ class _Run:
             options.out
             or new_dir(LAB_DIR / RUNS_DIR, f"{options.phase}-{scenario.name}", mkdir=False)
         ).resolve()
-        self.duration = float(options.duration or self.scenario.load.duration)
         self.result = RunResult(run_dir=self.run_dir)
+        self.rate, self.users = load_model(
+            self.scenario, self.stack, users=options.users, rate=options.rate,
+            default_rate=DEFAULT_RATE,
+        )  # fmt: skip
+        self._check_key_limit()
+        self.plan = make_plan(
+            phase=self.stack.phase,
+            target=self.scenario.steady_state.availability or self.stack.targets.availability,
+            scenario_duration=float(self.scenario.load.duration),
+            duration=options.duration,
+            auto=options.auto_duration,
+            rate=self.rate,
+            users=self.users,
+            think_time=float(self.scenario.load.think_time),
+            workers=options.workers,
+            brings_up=False,
+            keep_fault_times=options.keep_fault_times,
+        )
+        self.result.plan = self.plan
+        self.duration = self.plan.duration_s
+        self.workers = self.plan.workers
         self.metrics = RunnerMetrics()
         self.cpu = CpuWatch()
+
+    def _check_key_limit(self) -> None:
+        """The open model rotates over the load keys; refuse a rate that would trip the
+        service's per-key limiter (the lab's ``default`` tier) on them."""
+        if self.rate is None or self.stack.backend != "local":
+            return
+        from lab.stack.config import DEFAULT_RATE_TIERS
+
+        per_key = key_rate_limit(DEFAULT_RATE_TIERS)
+        keys = len(self.stack.load_api_keys or (self.stack.api_key,))
+        if per_key is not None and self.rate > keys * per_key * KEY_SHARE:
+            most = keys * per_key * KEY_SHARE
+            raise ValueError(
+                f"--rate {self.rate:g} would trip the service's per-key limit "
+                f"({DEFAULT_RATE_TIERS} on {keys} load keys): offer at most {most:g} requests/s"
+            )
 
     def _event(self, kind: str, **fields: Any) -> None:
         append_events(self.run_dir, [Event(t=time.time(), kind=kind, **fields)])  # type: ignore[arg-type]
@@ -240,9 +287,11 @@ class _Run:
 
     def play(self) -> RunResult:
         self._prepare()
+        for line in self.plan.lines():
+            self.live.note(line)
         config = build_load_config(
             self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
-            users=self.options.users, seed=self.options.seed,
+            users=self.users, arrival_rate=self.rate, seed=self.options.seed,
             workers=self._load_processes(),
             scrape_dir=self.use.stack_dir / SCRAPE_DIR,
         )  # fmt: skip
@@ -260,8 +309,18 @@ class _Run:
             "scenario": self.file.name, "title": self.scenario.title,
             "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
             "duration_s": self.duration, "users": config.users,
-            "arrival_rate": config.arrival_rate, "workers": self.options.workers,
+            "arrival_rate": config.arrival_rate, "workers": self.workers,
             "expect_workers": self.options.expect_workers,
+            "plan": {
+                "load_model": "open" if self.plan.open_model else "closed",
+                "offered_rate": self.plan.rate if self.plan.open_model else None,
+                "duration_s": self.plan.duration_s,
+                "scenario_duration_s": self.plan.scenario_duration_s,
+                "auto": self.plan.auto, "stretched": self.plan.stretched,
+                "requests_needed": self.plan.requests_needed,
+                "wall_s": self.plan.wall_s, "decidable": self.plan.decidable,
+                "advice": self.plan.advice,
+            },
             "command": list(self.options.command), "overrides": overrides,
             "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
             "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
@@ -274,12 +333,13 @@ class _Run:
 
             ui_port = free_port()
         locust = LocustRun(run_dir=self.run_dir, config_path=config_path,
-                           duration=self.duration + HARD_STOP_S, workers=self.options.workers,
+                           duration=self.duration + HARD_STOP_S, workers=self.workers,
                            ui_port=ui_port, expect_workers=self.options.expect_workers,
                            master_bind_host=self.options.master_bind_host,
                            master_port=self.options.master_port)  # fmt: skip
         injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
                             seed=self.options.seed, duration=self.duration,
+                            keep_fault_times=self.plan.stretched,
                             on_change=self._fault_changed)  # fmt: skip
         stats = LiveStats(self.run_dir)
         how = "run_end"
@@ -296,7 +356,7 @@ class _Run:
                     f"{locust.join_command()}"
                 )
             self._first_request(locust, stats)
-            local = self.options.workers or (0 if self.options.expect_workers else 1)
+            local = self.workers or (0 if self.options.expect_workers else 1)
             self._wait_scraped(local)
             zero = time.time()
             _write_stop(self.run_dir, zero + self.duration + TAIL_S)
@@ -383,7 +443,7 @@ class _Run:
 
     def _load_processes(self) -> int:
         """Locust processes that send load (the open model's rate is split among them)."""
-        return max(1, self.options.workers + self.options.expect_workers)
+        return max(1, self.workers + self.options.expect_workers)
 
     def _first_request(self, locust: LocustRun, stats: LiveStats) -> float:
         """The timeline's zero: when the load's first request ended (Locust takes a few

@@ -10,7 +10,7 @@ from loadtests.config import LoadConfig
 from rundir import Stack
 from scenarios.model import Scenario
 
-__all__ = ["build_load_config", "nominal_users"]
+__all__ = ["build_load_config", "load_model", "nominal_users"]
 
 
 def nominal_users(stack: Stack, default: int = 10) -> int:
@@ -20,6 +20,27 @@ def nominal_users(stack: Stack, default: int = 10) -> int:
         return max(1, math.ceil(float(load["seed_users"]) * float(load["factor"])))
     except (KeyError, TypeError, ValueError):
         return default
+
+
+def load_model(
+    scenario: Scenario, stack: Stack, *, users: int | None, rate: float | None, default_rate: float
+) -> tuple[float | None, int]:
+    """``(arrival_rate, users)``: the open model's rate (None: closed users) and the users.
+
+    ``--users`` asks for closed users, ``--rate`` for the open model; else the scenario's
+    ``arrival_rate``, or closed users when it sets ``users`` or a shape other than steady
+    (a spike is a number of users); else the open model at ``default_rate``."""
+    load = scenario.load
+    closed_users = users or load.users or nominal_users(stack)
+    if users is not None:
+        return None, users
+    if rate is not None:
+        return rate, closed_users
+    if load.arrival_rate is not None:
+        return float(load.arrival_rate), closed_users
+    if load.users is not None or load.shape != "steady":
+        return None, closed_users
+    return default_rate, closed_users
 
 
 def _all_targets() -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -48,7 +69,8 @@ def build_load_config(
     *,
     run_dir: Path,
     duration: float,
-    users: int | None,
+    users: int,
+    arrival_rate: float | None,
     seed: int,
     workers: int,
     scrape_dir: Path | None = None,
@@ -63,12 +85,12 @@ def build_load_config(
         api_keys=tuple(keys),
         run_dir=str(run_dir),
         duration=duration,
-        users=users or load.users or nominal_users(stack),
+        users=users,
         spawn_rate=load.spawn_rate,
         shape=load.shape,
         peak_users=load.peak_users,
         steps=load.steps,
-        arrival_rate=load.arrival_rate,
+        arrival_rate=arrival_rate,
         max_in_flight=load.max_in_flight,
         mix={str(kind): weight for kind, weight in load.mix.items()},
         think_time=float(load.think_time),

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from reports.model import Interval, TargetVerdict
+from reports.model import Interval, LoadRates, TargetVerdict
 
-__all__ = ["VERDICT_MARK", "duration", "interval", "measured", "percent", "seconds", "target"]
+__all__ = [
+    "VERDICT_MARK",
+    "duration",
+    "interval",
+    "load_line",
+    "measured",
+    "percent",
+    "seconds",
+    "target",
+]
 
 VERDICT_MARK = {
     "pass": "pass",
@@ -70,3 +79,25 @@ def interval(verdict: TargetVerdict) -> str:
     low = "?" if bounds.low is None else seconds(bounds.low)
     high = "?" if bounds.high is None else seconds(bounds.high)
     return f"[{low}, {high}]"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}/s"
+
+
+def load_line(load: LoadRates | None) -> str:
+    """One line: the load offered, achieved, and the goodput ("" for old reports)."""
+    if load is None:
+        return ""
+    offered = (
+        f"offered {_rate(load.offered_rate)} (open model)"
+        if load.model == "open"
+        else f"closed model, {load.users if load.users is not None else '?'} users"
+    )
+    line = (
+        f"load: {offered} · achieved {_rate(load.achieved_rate)} · goodput "
+        f"{_rate(load.goodput)} ({percent(load.goodput_share, 1)} of requests met every target)"
+    )
+    if load.duration_auto and load.requests_needed is not None:
+        line += f" · duration auto, sized for {load.requests_needed:,} requests"
+    return line

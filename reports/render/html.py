@@ -37,7 +37,7 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters.update(
     percent=fmt.percent, seconds=fmt.seconds, duration=fmt.duration,
-    measured=fmt.measured, interval=fmt.interval, target=fmt.target,
+    measured=fmt.measured, interval=fmt.interval, target=fmt.target, load_line=fmt.load_line,
 )  # fmt: skip
 _ENV.globals["mark"] = fmt.VERDICT_MARK
 

@@ -85,6 +85,14 @@ def render_junit(report: Report) -> str:
         ("exit_code", str(report.exit_code)),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
+    if report.load is not None:
+        for name, number in (
+            ("load.offered_rate", report.load.offered_rate),
+            ("load.achieved_rate", report.load.achieved_rate),
+            ("load.goodput", report.load.goodput),
+        ):
+            value = "" if number is None else f"{number:.3f}"
+            ET.SubElement(properties, "property", name=name, value=value)
     for o in report.overrides:
         shown = f"{o.phase_value:g} -> {o.scenario_value:g}" + (" (loosens)" if o.loosens else "")
         ET.SubElement(properties, "property", name=f"override.{o.name}", value=shown)

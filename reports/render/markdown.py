@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from reports.model import Report
-from reports.render.format import VERDICT_MARK, duration, interval, measured, percent, seconds
+from reports.render.format import (
+    VERDICT_MARK,
+    duration,
+    interval,
+    load_line,
+    measured,
+    percent,
+    seconds,
+)
 from reports.render.llm import (
     CHECK_MARK,
     HEADER,
@@ -64,6 +72,8 @@ def render_markdown(report: Report) -> str:
         f"{percent(report.error_budget_consumed, 0)}"
     )
     out.append("")
+    if report.load is not None:
+        out += [_cell(load_line(report.load)), ""]
     if report.windows:
         out += [
             "| fault window | target | availability | failed | impact | mitigation | recovery |",

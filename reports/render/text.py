@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.model import Report
-from reports.render.format import VERDICT_MARK, duration, interval, measured, percent
+from reports.render.format import VERDICT_MARK, duration, interval, load_line, measured, percent
 from reports.render.llm import CHECK_MARK, check_value, reaction_lines, stream_rows, upstream_rows
 
 __all__ = ["render_text"]
@@ -50,6 +50,8 @@ def render_text(report: Report) -> str:
     if report.server is not None and report.server.availability is not None:
         facts.append(f"service's own count: {percent(report.server.availability)}")
     lines.append("  " + "   ".join(facts))
+    if report.load is not None:
+        lines.append(f"  {load_line(report.load)}")
     for line in stream_rows(report)[:1]:
         lines.append(
             f"  streams {line[1]}: TTFT {line[2]}, ITL {line[3]}, tokens/s {line[5]}, "

@@ -19,6 +19,7 @@ from lab.faults.toxiproxy import ToxiproxyClient
 from lab.proc import start_time
 from lab.servers import FakeLLMServer, RedisServer, ToxiproxyServer
 from lab.servers.service import ServiceReplica
+from lab.stack.config import MODEL
 from loadtests.config import LoadConfig, write_config
 from rundir import Component, ProcessControl, ProxyRoute, Stack, Targets, write_stack
 from tests.fixtures.prometheus import known_prometheus
@@ -78,9 +79,10 @@ def mini_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniStack]:
             "kind": name,
             "api_key": "sk-fake",
             "base_url": f"http://{routes[name].listen}" + ("/v1" if name == "openai" else ""),
-            "model_map": {
-                "chat-small": "gpt-4o-mini" if name == "openai" else "claude-3-5-haiku-latest"
-            },
+            "model_map": dict.fromkeys(  # the lab's public model too: `chaoslab run` sends it
+                ("chat-small", MODEL),
+                "gpt-4o-mini" if name == "openai" else "claude-3-5-haiku-latest",
+            ),
             "timeouts": {"connect": 1.0, "first_token": 2.0, "total": 5.0},
         }
         for name in ("openai", "anthropic")

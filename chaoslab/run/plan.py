@@ -1,0 +1,269 @@
+"""The load plan of a run: open or closed model, rate, duration, Locust processes, wall time.
+
+``make_plan`` is printed before a run starts. With ``--duration auto`` it sizes the run so
+that a phase that fails nothing gets a conclusive pass: the requests needed come from
+``reports.stats.requests_needed_proportion``, the same function the report's availability
+verdict uses to say how many requests an inconclusive verdict would need; the duration is
+that many requests at the offered rate (a little more, for the start), never shorter than
+the scenario's own. ``--workers auto`` adds Locust processes when one cannot drive the rate.
+
+When the plan is longer than ``MAX_AUTO_S`` or this machine's loader cannot reach the rate,
+``advice`` is the one line saying the phase cannot be decided at this rate here and what
+would decide it (an auto duration is then capped at ``MAX_AUTO_S``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+from reports.stats import requests_needed_proportion
+
+__all__ = [
+    "DEFAULT_RATE",
+    "LOADER_RATE_PER_PROCESS",
+    "MAX_AUTO_S",
+    "LoadPlan",
+    "key_rate_limit",
+    "make_plan",
+    "requests_needed",
+]
+
+DEFAULT_RATE = 40.0
+"""Requests per second the open model offers when neither ``--rate`` nor the scenario says:
+the same for every phase, within what one Locust process and the stack drive on 2 cores."""
+LOADER_RATE_PER_PROCESS = 60.0
+"""Arrivals per second one Locust process sends without passing ~60 % of a core (measured:
+docs/load.md, "Sizing a run"); ``--workers auto`` adds processes above it."""
+MAX_AUTO_S = 20 * 60.0
+"""An auto duration longer than this is not run: the plan says what would decide it."""
+START_MARGIN = 1.05
+"""Auto plans 5 % more requests than needed (plus ``START_S``): the live window starts after
+Locust's first answer, and a share of arrivals may end after the run's end."""
+START_S = 5.0
+OVERHEAD_S = 35.0
+"""Wall time beyond the load: Locust's start, the first answer and scrape, the tail, saving
+Prometheus's data and the report (measured on a 2-core machine; docs/load.md)."""
+UP_S = 30.0
+"""Wall time to bring a stack up when none runs (``chaoslab up``)."""
+KEY_SHARE = 0.8
+"""The open model offers each load key at most this share of the service's per-key limit."""
+
+
+def requests_needed(target: float, *, expected: float = 1.0) -> int | None:
+    """Valid requests for the availability verdict to pass conclusively when the phase
+    delivers ``expected`` (1.0: fails nothing); the report's own function."""
+    return requests_needed_proportion(expected, target)
+
+
+def key_rate_limit(tiers: str) -> float | None:
+    """Requests per second one key may send under ``CHAT_RATE_TIERS``'s default tier
+    (``default=600/60`` -> 10.0); None when it names no default tier."""
+    for tier in tiers.split(","):
+        name, _, value = tier.partition("=")
+        if name.strip() != "default":
+            continue
+        requests, _, period = value.partition("/")
+        try:
+            return float(requests) / float(period)
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
+def _duration_text(seconds: float) -> str:
+    seconds = math.ceil(seconds)
+    minutes, rest = divmod(seconds, 60)
+    if minutes == 0:
+        return f"{rest} s"
+    return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
+
+
+def _cli_duration(seconds: float) -> str:
+    minutes = math.ceil(seconds / 60.0)
+    return f"{minutes}m"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadPlan:
+    """What a run will do, decided before it starts."""
+
+    phase: str
+    target: float
+    open_model: bool
+    rate: float
+    """Offered arrivals/s (open model), or the closed users' estimated requests/s."""
+    users: int | None
+    duration_s: float
+    scenario_duration_s: float
+    auto: bool
+    stretched: bool
+    """Steady spans lengthened, fault windows at the scenario's times (auto)."""
+    requests_needed: int | None
+    workers: int
+    """Locust worker processes (0: one standalone process)."""
+    wall_s: float
+    advice: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def processes(self) -> int:
+        return max(1, self.workers)
+
+    @property
+    def requests_expected(self) -> int:
+        return int(self.rate * self.duration_s)
+
+    @property
+    def decidable(self) -> bool:
+        return not self.advice
+
+    def lines(self) -> list[str]:
+        """The plan as printed before the run."""
+        load = (
+            f"open model, {self.rate:g} requests/s offered"
+            if self.open_model
+            else f"closed model, {self.users} users (about {self.rate:.0f} requests/s)"
+        )
+        if self.stretched:
+            length = (
+                f"{_duration_text(self.duration_s)} ({'auto: ' if self.auto else ''}the "
+                f"scenario's {_duration_text(self.scenario_duration_s)} with its steady spans "
+                "lengthened, faults at their times)"
+            )
+        elif self.auto:
+            length = f"{_duration_text(self.duration_s)} (auto: the scenario's own suffices)"
+        else:
+            length = _duration_text(self.duration_s)
+        needed = (
+            f"{self.requests_needed:,} needed for a conclusive {self.target * 100:g} % "
+            "when nothing fails"
+            if self.requests_needed is not None
+            else "no request count makes this target conclusive"
+        )
+        loader = (
+            "1 Locust process" if self.workers <= 0 else f"Locust master + {self.workers} workers"
+        )
+        lines = [
+            f"plan {self.phase.upper()}: {load} · {length} · about "
+            f"{self.requests_expected:,} requests ({needed}) · {loader} · wall time about "
+            f"{_duration_text(self.wall_s)}"
+        ]
+        lines += self.notes
+        if self.advice:
+            lines.append(self.advice)
+        return lines
+
+
+def _loader_processes(rate: float) -> int:
+    return max(1, math.ceil(rate / LOADER_RATE_PER_PROCESS))
+
+
+def make_plan(
+    *,
+    phase: str,
+    target: float,
+    scenario_duration: float,
+    duration: float | None,
+    auto: bool,
+    rate: float | None,
+    users: int | None,
+    think_time: float = 1.0,
+    workers: int | None = None,
+    brings_up: bool = False,
+    keep_fault_times: bool = False,
+    cpus: int | None = None,
+) -> LoadPlan:
+    """The plan of one run. ``rate`` set: the open model at that rate; else closed ``users``
+    (its rate estimated as users / think time). ``duration`` None and not ``auto``: the
+    scenario's. ``workers`` None: as many as the rate needs (``--workers auto``)."""
+    cpus = cpus or os.cpu_count() or 1
+    open_model = rate is not None
+    offered = float(rate) if rate is not None else max(1, users or 1) / max(think_time, 0.1)
+    needed = requests_needed(target)
+    processes = _loader_processes(offered) if open_model else 1
+    auto_workers = min(processes, cpus)
+    chosen = workers if workers is not None else (0 if auto_workers <= 1 else auto_workers)
+    notes: list[str] = []
+    advice = ""
+    reachable = (
+        not open_model or max(1, chosen) * LOADER_RATE_PER_PROCESS >= offered
+    ) and processes <= cpus
+    if auto:
+        wanted = scenario_duration
+        if needed is not None:
+            wanted = max(scenario_duration, needed * START_MARGIN / offered + START_S)
+        length = min(wanted, MAX_AUTO_S)
+        if needed is None:
+            advice = (
+                f"{phase.upper()} cannot be decided by load alone: its target "
+                f"{target * 100:g} % is 100 %"
+            )
+        elif wanted > MAX_AUTO_S or not reachable:
+            advice = _advice(phase, target, needed, offered, wanted, reachable, cpus)
+    else:
+        length = duration if duration is not None else scenario_duration
+        if needed is not None and offered * length < needed:
+            notes.append(
+                f"note: {offered * length:,.0f} requests cannot make {target * 100:g} % "
+                f"conclusive (needs {needed:,}); --duration auto sizes the run"
+            )
+        if not reachable:
+            advice = _advice(phase, target, needed or 0, offered, length, reachable, cpus)
+    wall = length + OVERHEAD_S + (UP_S if brings_up else 0.0)
+    return LoadPlan(
+        phase=phase,
+        target=target,
+        open_model=open_model,
+        rate=offered,
+        users=None if open_model else users,
+        duration_s=length,
+        scenario_duration_s=scenario_duration,
+        auto=auto,
+        stretched=(auto or keep_fault_times) and length > scenario_duration,
+        requests_needed=needed,
+        workers=chosen,
+        wall_s=wall,
+        advice=advice,
+        notes=notes,
+    )
+
+
+def _advice(
+    phase: str,
+    target: float,
+    needed: int,
+    rate: float,
+    wanted: float,
+    reachable: bool,
+    cpus: int,
+) -> str:
+    """One line: this phase cannot be decided at this rate here, and what would decide it."""
+    most = cpus * LOADER_RATE_PER_PROCESS
+    fit_rate = math.ceil(needed * START_MARGIN / (MAX_AUTO_S - START_S))
+    why = (
+        f"this machine's loader cannot offer {rate:g} requests/s "
+        f"({_loader_processes(rate)} Locust processes needed, {cpus} cores)"
+        if not reachable
+        else f"a conclusive {target * 100:g} % needs {needed:,} requests, "
+        f"{_duration_text(wanted)} at {rate:g} requests/s (limit {_duration_text(MAX_AUTO_S)})"
+    )
+    if fit_rate <= most:
+        processes = _loader_processes(fit_rate)
+        fix = f"--rate {fit_rate}" + (f" --workers {processes}" if processes > 1 else "")
+    else:
+        slow = needed * START_MARGIN / most + START_S
+        fix = (
+            f"--rate {fit_rate} from {_loader_processes(fit_rate)} Locust workers on more "
+            f"cores (docs/load.md), or --rate {most:g} --workers {cpus} --duration "
+            f"{_cli_duration(slow)} here"
+        )
+    if reachable and fit_rate > most:
+        fix += f", or --duration {_cli_duration(wanted)} at this rate"
+    elif reachable:
+        fix += f" or --duration {_cli_duration(wanted)}"
+    return (
+        f"{phase.upper()} cannot be decided at {rate:g} requests/s here: {why}; "
+        f"{fix} would decide it"
+    )

@@ -1,0 +1,131 @@
+"""The load plan: --duration auto sized by the report's own statistic, --workers auto, the
+one line when a phase cannot be decided here, and the open model by default."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from chaoslab.run.loadconfig import load_model
+from chaoslab.run.plan import (
+    LOADER_RATE_PER_PROCESS,
+    MAX_AUTO_S,
+    key_rate_limit,
+    make_plan,
+    requests_needed,
+)
+from reports.model import Interval, Sli
+from reports.stats import wilson
+from reports.verdict import availability_verdict
+from scenarios.injector import plan as timeline
+from scenarios.loader import load_scenario
+
+V3, V4 = 0.999, 0.9999
+
+
+def _perfect(requests: int) -> Sli:
+    low, high = wilson(requests, requests)
+    return Sli(
+        requests=requests,
+        good=requests,
+        failure=0,
+        excluded=0,
+        availability=1.0,
+        availability_interval=Interval(low=low, high=high, method="wilson"),
+        latency={},
+        ttft={},
+    )
+
+
+@pytest.mark.parametrize("target", [0.95, 0.99, V3, V4])
+def test_auto_sizes_for_a_conclusive_pass_under_the_reports_verdict(target: float) -> None:
+    """The planned requests at the offered rate make the report's availability verdict a pass
+    when nothing fails, and one request fewer than needed does not."""
+    plan = make_plan(phase="vx", target=target, scenario_duration=60.0, duration=None,
+                     auto=True, rate=40.0, users=None)  # fmt: skip
+    needed = plan.requests_needed
+    assert needed is not None
+    assert availability_verdict(_perfect(needed), target).verdict == "pass"
+    assert availability_verdict(_perfect(needed - 1), target).verdict == "inconclusive"
+    assert plan.requests_expected >= needed
+    assert plan.duration_s >= 60.0
+
+
+def test_auto_duration_for_v3_and_v4_at_the_default_rate() -> None:
+    """99.9 %: 3,838 requests; 99.99 %: 38,411; at 40/s with 5 % and 5 s for the start."""
+    assert (requests_needed(V3), requests_needed(V4)) == (3838, 38411)
+    v3 = make_plan(phase="v3", target=V3, scenario_duration=60.0, duration=None, auto=True,
+                   rate=40.0, users=None)  # fmt: skip
+    v4 = make_plan(phase="v4", target=V4, scenario_duration=60.0, duration=None, auto=True,
+                   rate=40.0, users=None)  # fmt: skip
+    assert math.isclose(v3.duration_s, 3838 * 1.05 / 40 + 5)
+    assert math.isclose(v4.duration_s, 38411 * 1.05 / 40 + 5)
+    assert v3.decidable
+    assert v4.decidable
+    assert v4.stretched
+    assert "38,411 needed for a conclusive 99.99 %" in v4.lines()[0]
+
+
+def test_auto_never_shortens_the_scenario() -> None:
+    """V1 needs 73 requests: the scenario's 60 s stays."""
+    plan = make_plan(phase="v1", target=0.95, scenario_duration=60.0, duration=None,
+                     auto=True, rate=40.0, users=None)  # fmt: skip
+    assert plan.duration_s == 60.0
+    assert not plan.stretched
+
+
+def test_a_plan_past_twenty_minutes_says_what_would_decide_it() -> None:
+    """V4 at 20/s needs 34 min: capped at 20 min, and one line names a rate that fits."""
+    plan = make_plan(phase="v4", target=V4, scenario_duration=60.0, duration=None, auto=True,
+                     rate=20.0, users=None)  # fmt: skip
+    assert plan.duration_s == MAX_AUTO_S
+    assert not plan.decidable
+    assert plan.lines()[-1].startswith("V4 cannot be decided at 20 requests/s here:")
+    assert "--rate 34" in plan.advice
+
+
+def test_a_rate_the_loader_cannot_reach_is_said_and_workers_are_added() -> None:
+    """--workers auto adds processes up to the cores; past them, the plan says so."""
+    two = make_plan(phase="v3", target=V3, scenario_duration=60.0, duration=None, auto=True,
+                    rate=LOADER_RATE_PER_PROCESS * 1.5, users=None, cpus=2)  # fmt: skip
+    assert two.workers == 2
+    assert two.decidable
+    far = make_plan(phase="v3", target=V3, scenario_duration=60.0, duration=None, auto=True,
+                    rate=LOADER_RATE_PER_PROCESS * 5, users=None, cpus=2)  # fmt: skip
+    assert far.workers == 2
+    assert "loader cannot offer" in far.advice
+
+
+def test_auto_lengthens_only_the_steady_spans() -> None:
+    """provider-outage (90 s, outage 30-60 s) run for 200 s: the outage keeps its 30 s and
+    the steady spans before and after grow by one factor (30 -> 85 s each)."""
+    scenario = load_scenario("provider-outage").scenario
+    (outage,) = timeline(scenario, seed=0, duration=200.0, keep_fault_times=True)
+    assert outage.end is not None
+    assert math.isclose(outage.end - outage.start, 30.0)
+    assert math.isclose(outage.start, 85.0)
+    assert math.isclose(200.0 - outage.end, 85.0)
+    (scaled,) = timeline(scenario, seed=0, duration=200.0)
+    assert scaled.end is not None
+    assert math.isclose(scaled.end - scaled.start, 200.0 / 3)
+
+
+def test_key_limit_of_the_labs_tier() -> None:
+    """default=600/60 is 10 requests/s per key."""
+    assert key_rate_limit("default=600/60") == 10.0
+    assert key_rate_limit("pro=5/1") is None
+
+
+def test_open_model_is_the_default_and_users_ask_for_closed() -> None:
+    """baseline: the open model at the default rate; --users: closed; a spike stays closed."""
+    from rundir import Stack, Targets
+
+    stack = Stack(phase="v3", backend="local", front_door="http://x", api_key="k",
+                  targets=Targets(availability=V3, latency_p95_s=2.5, ttft_p95_s=1.0))  # fmt: skip
+    baseline = load_scenario("baseline").scenario
+    assert load_model(baseline, stack, users=None, rate=None, default_rate=40.0) == (40.0, 10)
+    assert load_model(baseline, stack, users=7, rate=None, default_rate=40.0) == (None, 7)
+    assert load_model(baseline, stack, users=None, rate=12.0, default_rate=40.0)[0] == 12.0
+    spike = load_scenario("traffic-spike").scenario
+    assert load_model(spike, stack, users=None, rate=None, default_rate=40.0)[0] is None
