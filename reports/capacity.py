@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 PLAN_FILE = "capacity-plan.json"
+_LABELS = {"availability": "availability", "latency_p95": "p95 latency", "ttft_p95": "TTFT p95"}
 SEED_USERS = {"v1": "< 100", "v2": "100-1K", "v3": "1K-10K", "v4": "10K+"}
 """The seed's concurrent users per phase card."""
 WHY = (
@@ -114,10 +115,13 @@ def _step(phase_dir: Path, planned: PlannedStep) -> Step:
             note=planned.error,
         )
     report = build_report(load_run(phase_dir / planned.run_dir))
+    reasons = sorted(report.sli.failure_reasons.items(), key=lambda item: -item[1])[:3]
+    causes = ", ".join(f"{name} {count}" for name, count in reasons)
     failing = [
-        f"{v.title} {measured(v)} (target {target_text(v)})"
+        f"{_LABELS.get(v.name, v.title)} {measured(v)} (target {target_text(v)})"
+        + (f", failures: {causes}" if v.name == "availability" and causes else "")
         for v in report.verdicts
-        if v.verdict == "fail"
+        if v.verdict == "fail" and v.name in _LABELS
     ]
     duration = report.run.duration_s or 0.0
     return Step(
