@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from fakes.llm.profiles import PROFILES
 from rundir import Targets
 
 __all__ = [
@@ -93,6 +94,14 @@ class ProviderSpec(_Spec, frozen=True, kw_only=True):
 
     name: str
     vendor: Literal["openai", "anthropic"]
+    profile: str = "small-hosted"
+    """The fake's provider profile (``fakes.llm.profiles``): its normal speed and answer
+    lengths; realistic by default, ``instant`` for benchmarks."""
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}: choose one of "
+                             f"{', '.join(sorted(PROFILES))}")  # fmt: skip
 
 
 class RedisSpec(_Spec, frozen=True, kw_only=True):

@@ -320,6 +320,14 @@ class UpstreamRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     """Completion tokens actually sent (a cut stream counts what went out)."""
     latency_s: float = 0.0
     """Until the answer (or the failure) was sent."""
+    drawn_ttft_s: float | None = None
+    """Time to first token the fake drew (its provider profile, a latency fault or a tail)."""
+    drawn_tokens_per_s: float | None = None
+    """Decode rate the provider profile drew (None: no profile rate)."""
+    drawn_tokens: int | None = None
+    """The answer's length in tokens (the profile's or the natural one, cut by max_tokens)."""
+    drawn_stall_s: float | None = None
+    """A mid-stream pause the profile drew (None: none)."""
 
 
 def read_upstream(run_dir: Path) -> dict[str, list[UpstreamRecord]]:

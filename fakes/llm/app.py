@@ -36,6 +36,7 @@ from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
 from fakes.llm.faults import FaultConfig, Latency, decode_config, decode_latency
 from fakes.llm.mark import check_mark
 from fakes.llm.metrics import FakeMetrics
+from fakes.llm.profiles import DEFAULT_PROFILE, Profile, profile_named
 from fakes.llm.requestlog import ENV_REQUEST_LOG, Attempt, RequestLog, decision_outcome
 from fakes.llm.stream import reset_connection, send_stream
 from fakes.llm.text import answer
@@ -48,6 +49,7 @@ __all__ = [
     "ENV_FAULTS",
     "ENV_MARK",
     "ENV_MODELS",
+    "ENV_PROFILE",
     "ENV_REQUEST_LOG",
     "ENV_SEED",
     "ENV_VENDOR",
@@ -64,6 +66,7 @@ ENV_FAULTS = "FAKE_LLM_FAULTS"
 ENV_MODELS = "FAKE_LLM_MODELS"  # comma-separated; unset: the vendor's default list
 ENV_MARK = "FAKE_LLM_MARK"  # 0..15; unset: answers carry no mark
 ENV_BASELINE = "FAKE_LLM_BASELINE_LATENCY"  # JSON latency section; unset: answers at once
+ENV_PROFILE = "FAKE_LLM_PROFILE"  # a provider profile's name (profiles.PROFILES); unset: instant
 ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
@@ -82,7 +85,8 @@ class FakeApp:
     naming another gets the vendor's 404. ``ANY_MODEL`` among them serves any name.
     ``request_log`` is a file each chat request appends its line to (``requestlog``);
     ``mark`` (0..15) marks every answer piece (``mark``). ``baseline`` is the latency the
-    fake answers with when its fault configuration sets none (its normal speed).
+    fake answers with when its fault configuration sets none (its normal speed);
+    ``profile`` (``profiles``) draws that speed and the answers' lengths per request instead.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class FakeApp:
         request_log: Path | None = None,
         mark: int | None = None,
         baseline: Latency | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.mark = None if mark is None else check_mark(mark)
         listed = default_models(vendor) if models is None else [m for m in models if m != ANY_MODEL]
@@ -102,7 +107,10 @@ class FakeApp:
         self.wire = make_wire(vendor, listed)
         self.vendor = vendor
         self.seed = seed
-        self.engine = engine = FaultEngine(faults, seed=seed, models=served, baseline=baseline)
+        self.engine = engine = FaultEngine(
+            faults, seed=seed, models=served, baseline=baseline, profile=profile
+        )
+        self.profile = engine.profile
         self.metrics = FakeMetrics(vendor, in_flight=lambda: engine.in_flight)
         self._ids = itertools.count(1)
         self._id_prefix = self.wire.id_prefix
@@ -255,7 +263,9 @@ class FakeApp:
         attempt.model, attempt.stream = parsed.model, parsed.stream
         attempt.prompt_tokens = parsed.prompt_tokens
         key = wire.api_key(headers_in.get("authorization"), headers_in.get("x-api-key"))
-        text = answer(self.seed, parsed.model, parsed.prompt, parsed.max_tokens, self.mark)
+        text = answer(
+            self.seed, parsed.model, parsed.prompt, parsed.max_tokens, self.mark, self.profile
+        )
         call = Call(
             model=parsed.model,
             api_key=key,
@@ -273,6 +283,13 @@ class FakeApp:
                 attempt.outcome = decision_outcome(decision)
                 attempt.status = await self._fail(scope, proto, decision, parsed, key, request_id)
                 return
+            metrics.drawn(decision, text.tokens)
+            attempt.drawn_ttft_s = round(decision.ttft_s, 6)
+            attempt.drawn_tokens = text.tokens
+            if decision.tokens_per_s > 0:
+                attempt.drawn_tokens_per_s = round(decision.tokens_per_s, 3)
+            if decision.stall_after is not None:
+                attempt.drawn_stall_s = decision.stall_s
             headers: Headers = [(wire.request_id_header, request_id)]
             if decision.quota is not None:
                 headers += wire.quota_headers(decision.quota)
@@ -303,6 +320,8 @@ class FakeApp:
                 metrics.completion_tokens.inc(progress[0])
                 return
             delay = decision.ttft_s + decision.per_token_s * max(0, text.tokens - 1)
+            if decision.stall_after is not None and decision.stall_after < text.tokens:
+                delay += decision.stall_s
             if delay > 0:
                 await asyncio.sleep(delay)
             headers.append(_JSON)
@@ -360,7 +379,8 @@ class FakeApp:
 def from_env() -> FakeApp:
     """Build the app from ``FAKE_LLM_VENDOR``, ``FAKE_LLM_SEED``, ``FAKE_LLM_FAULTS`` (JSON),
     ``FAKE_LLM_MODELS`` (comma-separated), ``FAKE_LLM_REQUEST_LOG`` (a path),
-    ``FAKE_LLM_MARK`` (0..15), ``FAKE_LLM_BASELINE_LATENCY`` (JSON of a latency section).
+    ``FAKE_LLM_MARK`` (0..15), ``FAKE_LLM_BASELINE_LATENCY`` (JSON of a latency section),
+    ``FAKE_LLM_PROFILE`` (a provider profile's name).
 
     This is the factory granian calls in each worker process (it also turns off the
     ``*_created`` series for the whole process, which a fake has no use for).
@@ -376,6 +396,7 @@ def from_env() -> FakeApp:
     models = None if names is None else [m.strip() for m in names.split(",") if m.strip()]
     log = os.environ.get(ENV_REQUEST_LOG)
     baseline = os.environ.get(ENV_BASELINE)
+    profile = profile_named(os.environ.get(ENV_PROFILE) or DEFAULT_PROFILE)
     return FakeApp(
         vendor,  # type: ignore[arg-type]
         seed=seed,
@@ -384,6 +405,7 @@ def from_env() -> FakeApp:
         request_log=Path(log) if log else None,
         mark=_mark_from_env(),
         baseline=decode_latency(baseline) if baseline else None,
+        profile=profile,
     )
 
 

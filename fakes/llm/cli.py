@@ -81,6 +81,15 @@ __all__ = ["fake"]
     "fault configuration sets no latency, kept across resets; env FAKE_LLM_BASELINE_LATENCY.",
 )
 @click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    metavar="NAME",
+    help="Provider profile: the fake's normal speed and answer lengths drawn per request "
+    "(instant, small-hosted, small-hosted-b, large-hosted; default instant); "
+    "env FAKE_LLM_PROFILE.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -99,6 +108,7 @@ def fake(
     request_log: Path | None,
     mark: int | None,
     baseline_latency: str | None,
+    profile_name: str | None,
     log_level: str,
 ) -> None:
     """Serve a fake OpenAI- or Anthropic-compatible LLM API with a runtime fault API.
@@ -115,13 +125,15 @@ def fake(
       chaoslab fake openai --port 9004 --models gpt-4o-mini,gpt-4o
       chaoslab fake openai --port 9005 --request-log requests.jsonl --mark 1
       chaoslab fake openai --port 9006 --baseline-latency '{"ttft": 150, "per_token": 12}'
+      chaoslab fake openai --port 9007 --profile small-hosted
       curl -X PUT localhost:9001/_fake/faults -d '{"errors": {"rate": 0.1}}'
     """
     import msgspec  # imported here to keep `--help` fast
 
-    from fakes.llm.app import ENV_BASELINE, ENV_MARK, ENV_REQUEST_LOG
+    from fakes.llm.app import ENV_BASELINE, ENV_MARK, ENV_PROFILE, ENV_REQUEST_LOG
     from fakes.llm.faults import decode_config, decode_latency
     from fakes.llm.listen import host_problem, listen_problem, url
+    from fakes.llm.profiles import profile_named
     from fakes.llm.serve import read_faults, serve
 
     bad_host = host_problem(host)
@@ -172,6 +184,12 @@ def fake(
             message = " ".join(str(exc).split())
             raise click.BadParameter(message, param_hint="--baseline-latency") from exc
         os.environ[ENV_BASELINE] = baseline_latency
+    if profile_name is not None:
+        try:
+            profile_named(profile_name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--profile") from exc
+        os.environ[ENV_PROFILE] = profile_name
     click.echo(f"fake {vendor} listening on {url(host, port)} (seed {seed})")
     serve(
         vendor,  # type: ignore[arg-type]

@@ -13,7 +13,10 @@ sequence of calls give the same decisions:
 7. stream fault, streams only (one draw, plus one for the mix)
 8. latency: time to first token, then per-token delay (one draw each unless fixed),
    times the saturation multiplier. Without a ``latency`` section the engine's
-   ``baseline`` latency applies (the provider's normal speed, which faults do not clear).
+   ``baseline`` latency applies (the provider's normal speed, which faults do not clear),
+   and without one either, the engine's ``profile`` (``profiles``: TTFT, rate and a rare
+   stall drawn per request; ``instant`` draws nothing)
+9. tail (one draw): with ``tail.rate`` the first token comes after a ``tail.ttft`` draw.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import msgspec
 
 from fakes.llm.faults import FaultConfig, Latency, ModelFaults, Outage, Sections
 from fakes.llm.latency import draw_ms, saturation_factor
+from fakes.llm.profiles import Profile
 from fakes.llm.quota import QuotaBook, QuotaStatus
 
 __all__ = ["Call", "Decision", "FaultEngine", "Hang", "Reject", "Reset", "Serve"]
@@ -83,6 +87,13 @@ class Serve:
     stream_fault: str | None = None
     after_tokens: int = 0
     quota: QuotaStatus | None = None
+    tokens_per_s: float = 0.0
+    """The decode rate drawn by the profile (0: none drawn)."""
+    stall_after: int | None = None
+    """A pause of ``stall_s`` after this many tokens (the profile's rare stall)."""
+    stall_s: float = 0.0
+    tail: bool = False
+    """The first token was drawn from the ``tail`` fault."""
 
 
 Decision = Reject | Reset | Hang | Serve
@@ -114,9 +125,11 @@ class FaultEngine:
         clock: Callable[[], float] = time.monotonic,
         models: Collection[str] | None = None,
         baseline: Latency | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self._clock = clock
         self.baseline = baseline
+        self.profile = profile if profile is not None and not profile.instant else None
         self.models = None if models is None else frozenset(models)
         self._default_seed = seed
         self.in_flight = 0
@@ -227,20 +240,31 @@ class FaultEngine:
         if call.stream and stream is not None and _chance(stream.rate, rng):
             stream_fault = _weighted(stream.mix, rng)
             after = stream.after_tokens
-        ttft_ms = per_token_ms = 0.0
+        ttft_ms = per_token_ms = rate = stall_s = 0.0
+        stall_after: int | None = None
         latency = faults.latency if faults.latency is not None else self.baseline
         if latency is not None:
             ttft_ms = draw_ms(latency.ttft, rng)
             per_token_ms = draw_ms(latency.per_token, rng)
-            factor = saturation_factor(faults.saturation, self.in_flight)
-            ttft_ms *= factor
-            per_token_ms *= factor
+        elif self.profile is not None:
+            drawn = self.profile.draw(rng, call.completion_tokens)
+            ttft_ms, rate = drawn.ttft_s * 1000.0, drawn.tokens_per_s
+            per_token_ms = 1000.0 / rate if rate > 0 else 0.0
+            stall_after, stall_s = drawn.stall_after, drawn.stall_s
+        tail = faults.tail is not None and _chance(faults.tail.rate, rng)
+        if tail and faults.tail is not None:
+            ttft_ms = draw_ms(faults.tail.ttft, rng)
+        factor = saturation_factor(faults.saturation, self.in_flight)
         return Serve(
-            ttft_ms / 1000.0,
-            per_token_ms / 1000.0,
+            ttft_ms * factor / 1000.0,
+            per_token_ms * factor / 1000.0,
             stream_fault=stream_fault,
             after_tokens=after,
             quota=quota_status,
+            tokens_per_s=rate,
+            stall_after=stall_after,
+            stall_s=stall_s,
+            tail=tail,
         )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "Saturation",
     "Sections",
     "StreamFaults",
+    "Tail",
     "Uniform",
     "decode_config",
     "decode_latency",
@@ -119,6 +120,14 @@ class Latency(_Strict, frozen=True):
     per_token: Delay = 0.0
 
 
+class Tail(_Strict, frozen=True):
+    """With probability ``rate`` the time to first token is drawn from ``ttft`` instead
+    (a slow tail: queueing, a cold replica, a long prompt cache miss)."""
+
+    rate: Probability = 0.0
+    ttft: Delay = 0.0
+
+
 class StreamFaults(_Strict, frozen=True):
     """With probability ``rate`` a stream breaks after ``after_tokens`` tokens."""
 
@@ -177,6 +186,7 @@ class Sections(_Strict, frozen=True):
 
     errors: Errors | None = None
     latency: Latency | None = None
+    tail: Tail | None = None
     stream: StreamFaults | None = None
     hang: Hang | None = None
     outage: Outage | None = None

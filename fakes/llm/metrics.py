@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from fakes.llm.engine import Decision, Hang, Reject, Reset, Serve
 
@@ -31,6 +31,12 @@ REQUESTS_HELP = "Requests to the fake LLM API by outcome (ok, stream_fault, erro
 FAULTS_HELP = "Faults injected by the fake, by kind (error_503, outage, quota_requests, ...)."
 TOKENS_HELP = "Tokens the fake accounted for, by kind (prompt, completion)."
 IN_FLIGHT_HELP = "Requests the fake is handling right now."
+DRAWN_TTFT_HELP = "Time to first token drawn for each served request (profile, latency or tail)."
+DRAWN_RATE_HELP = "Decode rate drawn by the provider profile for each served request."
+DRAWN_TOKENS_HELP = "Answer length (completion tokens) of each served request."
+_TTFT_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0)
+_RATE_BUCKETS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 75.0, 100.0, 150.0)
+_TOKEN_BUCKETS = (8.0, 16.0, 32.0, 48.0, 64.0, 96.0, 128.0, 256.0, 512.0)
 
 
 class FakeMetrics:
@@ -70,6 +76,36 @@ class FakeMetrics:
         self._outcome = {o: self._requests.labels(vendor, o) for o in OUTCOMES}
         self.prompt_tokens = tokens.labels(vendor, "prompt")
         self.completion_tokens = tokens.labels(vendor, "completion")
+        self._ttft = Histogram(
+            "fake_llm_drawn_ttft_seconds",
+            DRAWN_TTFT_HELP,
+            ["vendor"],
+            buckets=_TTFT_BUCKETS,
+            registry=self.registry,
+        ).labels(vendor)
+        self._rate = Histogram(
+            "fake_llm_drawn_tokens_per_second",
+            DRAWN_RATE_HELP,
+            ["vendor"],
+            buckets=_RATE_BUCKETS,
+            registry=self.registry,
+        ).labels(vendor)
+        self._length = Histogram(
+            "fake_llm_drawn_answer_tokens",
+            DRAWN_TOKENS_HELP,
+            ["vendor"],
+            buckets=_TOKEN_BUCKETS,
+            registry=self.registry,
+        ).labels(vendor)
+
+    def drawn(self, serve: Serve, tokens: int) -> None:
+        """Observe what was drawn for one served request (and count a tail as a fault)."""
+        self._ttft.observe(serve.ttft_s)
+        if serve.tokens_per_s > 0:
+            self._rate.observe(serve.tokens_per_s)
+        self._length.observe(tokens)
+        if serve.tail:
+            self.fault("tail")
 
     def outcome(self, name: str) -> None:
         """Count one request with outcome ``name`` (one of ``OUTCOMES``)."""

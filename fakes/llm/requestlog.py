@@ -54,6 +54,14 @@ class Attempt(msgspec.Struct, kw_only=True):
     """Completion tokens actually sent (a cut stream counts what went out)."""
     latency_s: float = 0.0
     """From arrival until the answer (or the failure) was sent."""
+    drawn_ttft_s: float | None = None
+    """Time to first token drawn for a served request (profile, latency fault or tail)."""
+    drawn_tokens_per_s: float | None = None
+    """Decode rate the provider profile drew (None: no profile rate)."""
+    drawn_tokens: int | None = None
+    """The answer's length in tokens (the profile's or the natural one, cut by max_tokens)."""
+    drawn_stall_s: float | None = None
+    """A mid-stream pause the profile drew (None: none)."""
 
 
 def decision_outcome(decision: Decision) -> str:

@@ -2,7 +2,9 @@
 connection reset.
 
 A stream sends its head frames at once, the first token after the time to first token and
-each later token after the per-token delay; with zero delays a whole stream is one write.
+each later token one per-token delay after the one before (on a fixed schedule, so the
+event loop's wake-up lag does not lower the rate); with zero delays a whole stream is one
+write.
 """
 
 from __future__ import annotations
@@ -62,13 +64,20 @@ async def send_stream(
     tokens = frames.tokens
     count = len(tokens) if fault is None else min(decision.after_tokens, len(tokens))
     ttft, per_token = decision.ttft_s, decision.per_token_s
-    if ttft > 0 or per_token > 0:
+    if ttft > 0 or per_token > 0 or decision.stall_after is not None:
         await transport.send_bytes(b"".join(frames.head))
-        if ttft > 0:
-            await asyncio.sleep(ttft)
+        loop = asyncio.get_running_loop()
+        due = loop.time() + ttft
         for i in range(count):
-            if i and per_token > 0:
-                await asyncio.sleep(per_token)
+            # Each token is due at a fixed time after the first (not a sleep after the
+            # previous one), so the loop's wake-up lag does not slow the drawn rate down.
+            if i:
+                due += per_token
+            if i and i == decision.stall_after:
+                due += decision.stall_s
+            ahead = due - loop.time()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
             await transport.send_bytes(tokens[i])
             progress[0] = i + 1
         pending: list[bytes] = []

@@ -10,7 +10,9 @@ counting ignores them.
 Answers are words from a fixed vocabulary of words of at most four letters, so every answer
 word is exactly one token. The words and the answer's natural length are drawn from a
 BLAKE2b hash of ``(seed, model, prompt)``: the same prompt gives the same answer for a seed,
-different prompts give different answers, and ``max_tokens`` truncates it. A marked fake
+different prompts give different answers, and ``max_tokens`` truncates it. A provider
+profile with a length model (``profiles``) maps the same hash through its length
+distribution instead of the natural 8..64 words. A marked fake
 appends its mark's two invisible characters to every piece (still one token each).
 """
 
@@ -21,6 +23,7 @@ import re
 from functools import lru_cache
 
 from fakes.llm.mark import strip_marks, suffix
+from fakes.llm.profiles import Profile
 
 __all__ = ["VOCABULARY", "Answer", "answer", "count_tokens"]
 
@@ -75,9 +78,11 @@ class Answer:
 
 
 @lru_cache(maxsize=8192)
-def _words(seed: int, model: str, prompt: str) -> tuple[str, ...]:
+def _words(seed: int, model: str, prompt: str, profile: Profile | None) -> tuple[str, ...]:
     digest = hashlib.blake2b(f"{seed}\x00{model}\x00{prompt}".encode(), digest_size=64).digest()
-    length = _MIN_WORDS + int.from_bytes(digest[:2], "big") % _SPAN_WORDS
+    head = int.from_bytes(digest[:2], "big")
+    drawn = None if profile is None else profile.length_at((head + 0.5) / 65_536)
+    length = _MIN_WORDS + head % _SPAN_WORDS if drawn is None else drawn
     stream = bytearray(digest[2:])
     block = digest
     while len(stream) < 2 * length:
@@ -92,11 +97,17 @@ def _words(seed: int, model: str, prompt: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8192)
 def answer(
-    seed: int, model: str, prompt: str, max_tokens: int | None, mark: int | None = None
+    seed: int,
+    model: str,
+    prompt: str,
+    max_tokens: int | None,
+    mark: int | None = None,
+    profile: Profile | None = None,
 ) -> Answer:
     """The deterministic answer for ``(seed, model, prompt)``, at most ``max_tokens`` long;
-    with ``mark``, every piece ends with that mark's two characters."""
-    pieces = _words(seed, model, prompt)
+    with ``mark``, every piece ends with that mark's two characters. A ``profile`` with a
+    length model draws the natural length from it (same prompt, same length)."""
+    pieces = _words(seed, model, prompt, profile)
     if mark is not None:
         end = suffix(mark)
         pieces = tuple(piece + end for piece in pieces)

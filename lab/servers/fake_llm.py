@@ -29,7 +29,8 @@ class FakeLLMServer(ManagedServer):
     ``request_log`` is a file the fake appends one JSON line to per chat request
     (``rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
     (``fakes.llm.mark``); ``baseline_latency`` (a latency section of the fault API) is its
-    normal speed, kept when faults are cleared.
+    normal speed, kept when faults are cleared; ``profile`` names a provider profile
+    (``fakes.llm.profiles``: its speed and answer lengths drawn per request).
     """
 
     name = "fake-llm"
@@ -47,6 +48,7 @@ class FakeLLMServer(ManagedServer):
         request_log: Path | None = None,
         mark: int | None = None,
         baseline_latency: Mapping[str, Any] | None = None,
+        profile: str | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -72,6 +74,7 @@ class FakeLLMServer(ManagedServer):
         self.request_log = None if request_log is None else Path(request_log).absolute()
         self.mark = mark
         self.baseline_latency = None if baseline_latency is None else dict(baseline_latency)
+        self.profile = profile
         self._admin: FakeAdmin | None = None
 
     @property
@@ -103,6 +106,8 @@ class FakeLLMServer(ManagedServer):
             command += ["--mark", str(self.mark)]
         if self.baseline_latency is not None:
             command += ["--baseline-latency", msgspec.json.encode(self.baseline_latency).decode()]
+        if self.profile is not None:
+            command += ["--profile", self.profile]
         if self.header_timeout_s is not None:
             command += ["--header-timeout", str(self.header_timeout_s)]
         if isinstance(self.faults, Path):

@@ -99,7 +99,8 @@ def phase_files(phase: Phase) -> dict[str, str]:
         fake = _rebase_service(template)
         port = _FAKE_PORT + index
         fake["command"] = ["chaoslab", "fake", spec.vendor, "--host", "0.0.0.0",
-                           "--port", str(port), "--seed", str(index + 1)]  # fmt: skip
+                           "--port", str(port), "--seed", str(index + 1),
+                           "--profile", spec.profile]  # fmt: skip
         fake["ports"] = [f"127.0.0.1:{port}:{port}"]
         probe = f"urllib.request.urlopen('http://127.0.0.1:{port}/_fake/health', timeout=2)"
         fake["healthcheck"]["test"] = ["CMD", "python", "-c", f"import urllib.request; {probe}"]

@@ -132,12 +132,13 @@ class LocalStack:
             workdir = self._dir(f"fake-{spec.name}")
             log = workdir / FAKE_REQUEST_LOG
             fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index, workdir=workdir,
-                                 request_log=log, mark=index)  # fmt: skip
+                                 request_log=log, mark=index, profile=spec.profile)  # fmt: skip
             self._add(Part(f"fake-{spec.name}", "provider", fake, url=fake.admin_url,
                            index=index, admin_url=f"{fake.admin_url}/_fake",
                            metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
                            provider=spec.name, extra={"base_url": fake.base_url, "mark": index,
-                                                      "request_log": str(log)}))  # fmt: skip
+                                                      "request_log": str(log),
+                                                      "profile": spec.profile}))  # fmt: skip
         keys_file = self.keys.write(self.stack_dir / KEYS_FILE)
         number = 0
         for region in phase.regions:
