@@ -56,7 +56,7 @@ def phases(old: str, new: str) -> str:
 SIXTY = 'duration = "60s"'
 V1_LOAD = "load = { seed_users = 100, factor = 0.1, spawn_rate = 5 }"
 V1_TARGETS = "targets = { availability = 0.95, latency_p95_s = 5.0, ttft_p95_s = 2.0 }"
-V1_PROVIDERS = 'providers = [{ name = "openai", vendor = "openai" }]'
+V1_PROVIDERS = 'providers = [{ name = "openai", vendor = "openai", profile = "small-hosted" }]'
 
 # (case id, scenario text or None, phase file text or None, extra CLI args, expected words)
 CASES: list[tuple[str, str | None, str | None, tuple[str, ...], str]] = [
