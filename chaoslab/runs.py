@@ -1,13 +1,19 @@
 """Run directories on disk: list them (phase, scenario, verdict, date) and prune old ones.
 
-A run directory is any folder under ``.chaoslab/runs/`` holding a ``stack.json``. Its
-verdict is the ``status`` of its ``report.json`` when one was rendered, else ``-``.
-Pruning never removes the directory ``.chaoslab/current`` points at, nor a stack's own
-directory (no run in it) whose supervisor is still alive (``chaoslab down`` it first).
+A run directory is a folder holding a ``stack.json`` and an ``events.jsonl`` that starts
+with ``run_start``: the folders of that kind under ``.chaoslab/runs/``, and the ones a run
+wrote elsewhere (``chaoslab run --out DIR``), which the runner records in
+``.chaoslab/runs.jsonl``. Stack directories are not runs (``chaoslab status`` shows the
+stack). Its verdict is the ``status`` of its ``report.json`` when one was rendered, else ``-``.
+
+Pruning deletes only run directories that are folders directly inside ``.chaoslab/runs``
+(never a link, never a directory recorded from ``--out``, never a run whose runner still
+runs); the registry forgets entries whose directory is gone.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Sequence
@@ -16,11 +22,11 @@ from pathlib import Path
 
 import msgspec
 
-from lab.stack.processes import is_ours, supervisor_of
+from lab.proc import is_ours
 from rundir import RunDirError, read_stack
-from rundir.layout import CURRENT_LINK, EVENTS_FILE, REPORT_FILES, RUNS_DIR, STACK_FILE
+from rundir.layout import EVENTS_FILE, REPORT_FILES, RUN_REGISTRY, RUNS_DIR, STACK_FILE
 
-__all__ = ["RunEntry", "find_runs", "prune_runs", "runs_root"]
+__all__ = ["RunEntry", "find_runs", "prune_runs", "record_run", "runs_root"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,10 +36,11 @@ class RunEntry:
     scenario: str
     verdict: str
     created: float
-    """When the run started (its ``run_start``), else when its stack was made."""
-    alive: bool
-    """A stack's own directory (no run in it) whose supervisor still runs."""
-    current: bool
+    """When the run started (its ``run_start``)."""
+    running: bool = False
+    """Its runner still runs."""
+    registered: bool = False
+    """Written outside ``.chaoslab/runs`` (``--out``), found through the registry."""
 
 
 class _Status(msgspec.Struct):
@@ -50,16 +57,50 @@ def runs_root(lab_dir: Path) -> Path:
     return lab_dir / RUNS_DIR
 
 
-def _start(run_dir: Path) -> tuple[float | None, str]:
-    """The run's start time and scenario from its ``run_start`` event (first line)."""
+def record_run(lab_dir: Path, run_dir: Path) -> None:
+    """Remember a run written outside ``lab_dir/runs`` in the registry (one JSON line)."""
+    if _inside(run_dir, runs_root(lab_dir)):
+        return
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"path": str(run_dir.resolve()), "recorded": time.time()})
+    with (lab_dir / RUN_REGISTRY).open("a", encoding="utf-8") as registry:
+        registry.write(line + "\n")
+
+
+def _registered(lab_dir: Path) -> list[Path]:
+    try:
+        lines = (lab_dir / RUN_REGISTRY).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    paths = []
+    for line in lines:
+        try:
+            paths.append(Path(json.loads(line)["path"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return paths
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """``path`` is a real folder directly inside ``root`` (not a link pointing elsewhere)."""
+    try:
+        return (
+            not path.is_symlink()
+            and path.resolve().parent == root.resolve()
+            and path.resolve() != root.resolve()
+        )
+    except OSError:
+        return False
+
+
+def _start(run_dir: Path) -> _Start | None:
+    """The run's ``run_start`` event (the first line of its events), if it has one."""
     try:
         first = (run_dir / EVENTS_FILE).read_bytes().split(b"\n", 1)[0]
         start = msgspec.json.decode(first, type=_Start)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None, "-"
-    if start.kind != "run_start":
-        return None, "-"
-    return start.t, str(start.detail.get("scenario") or "-")
+        return None
+    return start if start.kind == "run_start" else None
 
 
 def _verdict(run_dir: Path) -> str:
@@ -71,55 +112,97 @@ def _verdict(run_dir: Path) -> str:
         return "-"
 
 
+def _entry(path: Path, *, registered: bool) -> RunEntry | None:
+    start = _start(path)
+    if start is None or not (path / STACK_FILE).is_file():
+        return None
+    try:
+        stack = read_stack(path)
+    except RunDirError:
+        return None
+    pid, began = start.detail.get("runner_pid"), start.detail.get("runner_start")
+    return RunEntry(
+        path=path,
+        phase=stack.phase,
+        scenario=str(start.detail.get("scenario") or "-"),
+        verdict=_verdict(path),
+        created=start.t,
+        running=isinstance(pid, int)
+        and isinstance(began, int)
+        and is_ours(pid, began)
+        and not _ended(path),
+        registered=registered,
+    )
+
+
+def _ended(run_dir: Path) -> bool:
+    """Whether the run's events end with ``run_end`` (read from the file's tail only)."""
+    try:
+        with (run_dir / EVENTS_FILE).open("rb") as events:
+            events.seek(0, 2)
+            events.seek(max(0, events.tell() - 65536))
+            return b'"kind":"run_end"' in events.read()
+    except OSError:
+        return False
+
+
 def find_runs(lab_dir: Path) -> list[RunEntry]:
-    """Every run directory under ``lab_dir/runs``, newest first."""
+    """Every run under ``lab_dir/runs`` and in the registry, newest first."""
     root = runs_root(lab_dir)
-    if not root.is_dir():
-        return []
-    link = lab_dir / CURRENT_LINK
-    current = link.resolve() if link.exists() else None
-    entries: list[RunEntry] = []
-    for path in root.iterdir():
-        if not (path / STACK_FILE).is_file():
+    found: dict[Path, RunEntry] = {}
+    candidates = [(p, False) for p in sorted(root.iterdir())] if root.is_dir() else []
+    candidates += [(p, True) for p in _registered(lab_dir)]
+    for path, registered in candidates:
+        key = path.resolve()
+        if key in found or not path.is_dir():
             continue
-        try:
-            stack = read_stack(path)
-        except RunDirError:
-            continue
-        started, scenario = _start(path)
-        entries.append(
-            RunEntry(
-                path=path,
-                phase=stack.phase,
-                scenario=scenario,
-                verdict=_verdict(path),
-                created=started or stack.created_at or path.stat().st_mtime,
-                alive=started is None and is_ours(*supervisor_of(stack)),
-                current=current is not None and path.resolve() == current,
-            )
-        )
-    return sorted(entries, key=lambda e: e.created, reverse=True)
+        entry = _entry(path, registered=registered and not _inside(path, root))
+        if entry is not None:
+            found[key] = entry
+    return sorted(found.values(), key=lambda e: e.created, reverse=True)
 
 
 def prune_runs(
     entries: Sequence[RunEntry],
     *,
+    lab_dir: Path,
     keep: int,
     older_than_s: float | None = None,
     now: float | None = None,
     dry_run: bool = False,
 ) -> list[RunEntry]:
-    """Remove all but the newest ``keep`` runs (and, with ``older_than_s``, only those
-    older than that); returns what was (or, with ``dry_run``, would be) removed."""
+    """Remove all but the newest ``keep`` runs inside ``lab_dir/runs`` (and, with
+    ``older_than_s``, only those older than that); returns what was (or, with ``dry_run``,
+    would be) removed. Runs elsewhere and running ones are kept whatever their age."""
     clock = time.time() if now is None else now
+    root = runs_root(lab_dir)
     doomed: list[RunEntry] = []
-    for index, entry in enumerate(sorted(entries, key=lambda e: e.created, reverse=True)):
-        if index < keep or entry.current or entry.alive:
+    ours = [e for e in entries if _inside(e.path, root)]
+    for index, entry in enumerate(sorted(ours, key=lambda e: e.created, reverse=True)):
+        if index < keep or entry.running:
             continue
         if older_than_s is not None and clock - entry.created < older_than_s:
             continue
         doomed.append(entry)
     if not dry_run:
         for entry in doomed:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if _inside(entry.path, root):  # checked again right before: never outside
+                shutil.rmtree(entry.path, ignore_errors=True)
+        _forget_missing(lab_dir)
     return doomed
+
+
+def _forget_missing(lab_dir: Path) -> None:
+    registry = lab_dir / RUN_REGISTRY
+    try:
+        lines = registry.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    kept = []
+    for line in lines:
+        try:
+            if Path(json.loads(line)["path"]).is_dir():
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    registry.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")

@@ -44,6 +44,7 @@ __all__ = [
     "RUNS_DIR",
     "RUNS_FILE",
     "RUN_LAYOUT",
+    "RUN_REGISTRY",
     "SCENARIO_FILE",
     "SCRAPE_DIR",
     "SPOF_DIR",
@@ -80,6 +81,9 @@ RUNS_DIR = "runs"
 """``.chaoslab/runs/<UTC time>-<phase>-<scenario>``: one run directory per ``chaoslab run``."""
 CURRENT_LINK = "current"
 """``.chaoslab/current``: a link to the last stack directory ``chaoslab up`` made."""
+RUN_REGISTRY = "runs.jsonl"
+"""``.chaoslab/runs.jsonl``: one line per run written outside ``runs/`` (``--out``), so
+``chaoslab runs`` lists it too."""
 COMPARE_DIR = "compare"
 """``.chaoslab/compare/<UTC time>``: what ``chaoslab compare`` writes."""
 SPOF_DIR = "spof"

@@ -35,10 +35,25 @@ def down(*, stack_dir: Path | None) -> None:
             return
         click.echo(f"chaoslab down: {error}", err=True)
         sys.exit(2)
+    already = _stopped(where)
     for line in _revert_leftovers(where):
         click.echo(line)
-    stack_down(where)
-    click.echo(f"stopped: {where}")
+    stack_down(where)  # idempotent: also clears what a stopped stack may have left
+    click.echo(f"already stopped: {where}" if already else f"stopped: {where}")
+
+
+def _stopped(stack_dir: Path) -> bool:
+    """Every component of a stack the lab started is down already (a second ``down``)."""
+    from lab.stack import status as stack_status
+    from rundir import RunDirError, read_stack
+
+    try:
+        if read_stack(stack_dir).backend == "external":
+            return False  # not ours to stop: its parts answer or not whatever `down` does
+        rows = stack_status(stack_dir)
+    except (RunDirError, OSError):
+        return False  # still starting (no stack.json yet): stop it
+    return bool(rows) and all(row.state == "down" for row in rows)
 
 
 def _revert_leftovers(stack_dir: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""``chaoslab runs``: list run directories (phase, scenario, verdict, date); prune old ones."""
+"""``chaoslab runs``: list run directories (phase, scenario, verdict, date), including the ones
+written with ``--out``; prune old ones (only inside ``.chaoslab/runs``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from chaoslab.cli.options import lab_dir_option
 from rundir.layout import RUNS_DIR
+
+if TYPE_CHECKING:
+    from chaoslab.runs import RunEntry
 
 __all__ = ["runs"]
 
@@ -34,7 +39,7 @@ def _age(value: str | None) -> float | None:
 @click.option(
     "--prune",
     is_flag=True,
-    help="Delete old run directories (never the current one or a running stack's).",
+    help="Delete old run directories inside <lab-dir>/runs (never elsewhere, never a running one).",
 )
 @click.option(
     "--keep",
@@ -45,8 +50,19 @@ def _age(value: str | None) -> float | None:
 )
 @click.option("--older-than", help="With --prune: delete only runs older than this (30m, 12h, 7d).")
 @click.option("--dry-run", is_flag=True, help="With --prune: say what would go, delete nothing.")
-def runs(*, lab_dir: Path, prune: bool, keep: int, older_than: str | None, dry_run: bool) -> None:
-    """List run directories, newest first, with their verdicts.
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def runs(
+    *,
+    lab_dir: Path,
+    prune: bool,
+    keep: int,
+    older_than: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """List run directories, newest first, with their verdicts: those under
+    <lab-dir>/runs and those written elsewhere with `chaoslab run --out` (recorded in
+    <lab-dir>/runs.jsonl). Stacks are not runs: `chaoslab status` shows the stack.
 
     The verdict is the status of the run's report.json (render it with `chaoslab report`).
 
@@ -61,23 +77,39 @@ def runs(*, lab_dir: Path, prune: bool, keep: int, older_than: str | None, dry_r
     max_age = _age(older_than)
     entries = find_runs(lab_dir)
     if prune:
-        gone = prune_runs(entries, keep=keep, older_than_s=max_age, dry_run=dry_run)
+        gone = prune_runs(
+            entries, lab_dir=lab_dir, keep=keep, older_than_s=max_age, dry_run=dry_run
+        )
         verb = "would delete" if dry_run else "deleted"
         for entry in gone:
             click.echo(f"{verb} {entry.path}")
         click.echo(f"{verb} {len(gone)} of {len(entries)} run directories")
         return
+    if as_json:
+        import json
+
+        click.echo(json.dumps([_json(e) for e in entries], indent=2))
+        return
     if not entries:
-        click.echo(
-            f"no run directories under {lab_dir / RUNS_DIR}; "
-            "make one with `chaoslab up` or `chaoslab run`"
-        )
+        click.echo(f"no run directories under {lab_dir / RUNS_DIR}; make one with `chaoslab run`")
         return
     rows = [("date (UTC)", "phase", "scenario", "verdict", "run directory")]
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(e.created))
-        mark = " (current)" if e.current else (" (running)" if e.alive else "")
+        mark = " (running)" if e.running else (" (--out)" if e.registered else "")
         rows.append((when, e.phase, e.scenario, e.verdict, f"{e.path}{mark}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         click.echo("  ".join([*(r[i].ljust(widths[i]) for i in range(4)), r[4]]))
+
+
+def _json(entry: RunEntry) -> dict[str, object]:
+    return {
+        "path": str(entry.path),
+        "phase": entry.phase,
+        "scenario": entry.scenario,
+        "verdict": entry.verdict,
+        "started": entry.created,
+        "running": entry.running,
+        "outside_runs_dir": entry.registered,
+    }

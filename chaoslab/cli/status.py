@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chaoslab.cli.options import stack_option
+from chaoslab.cli.tables import print_table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,7 +41,7 @@ def print_stack(console: Console, stack: Stack) -> None:
             notes.append(f"region {part.region}")
         cells = (part.name, part.kind, part.url or "-", " ".join(notes))
         table.add_row(*(Text(cell) for cell in cells))  # from stack.json: no markup
-    console.print(table)
+    print_table(console, table)
     console.print(f"front door   {stack.front_door}", markup=False)
     if stack.prometheus_url:
         console.print(f"prometheus   {stack.prometheus_url}", markup=False)
@@ -53,19 +54,59 @@ def print_stack(console: Console, stack: Stack) -> None:
         )
 
 
+def _all_stacks(as_json: bool) -> None:
+    """Every stack directory under .chaoslab/stacks: running or stopped (stacks are not
+    runs: `chaoslab runs` lists runs)."""
+    import json
+
+    from lab.stack import status as stack_status
+    from rundir import RunDirError, read_stack
+    from rundir.layout import CURRENT_LINK, LAB_DIR, STACKS_DIR
+
+    root = LAB_DIR / STACKS_DIR
+    link = LAB_DIR / CURRENT_LINK
+    current = link.resolve() if link.exists() else None
+    rows = []
+    for path in sorted(root.iterdir(), reverse=True) if root.is_dir() else []:
+        try:
+            stack = read_stack(path)
+            states = {row.state for row in stack_status(path)}
+        except (RunDirError, OSError):
+            continue
+        state = "stopped" if states <= {"down"} else "running"
+        rows.append({"stack": str(path), "phase": stack.phase, "backend": stack.backend,
+                     "state": state, "current": path.resolve() == current})  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no stack under {root}; start one with `chaoslab up`")
+    for row in rows:
+        mark = " (current)" if row["current"] else ""
+        click.echo(f"{row['state']:<8} {row['phase']:<4} {row['backend']:<8} {row['stack']}{mark}")
+
+
 @click.command()
 @stack_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-def status(*, stack_dir: Path | None, as_json: bool) -> None:
+@click.option(
+    "--all", "every", is_flag=True, help="List every stack directory, running or stopped."
+)
+def status(*, stack_dir: Path | None, as_json: bool, every: bool) -> None:
     """Show every component of the stack: state (up, down, frozen), pid, URL.
 
-    Exit 0 when every component is up, 1 otherwise.
+    Exit 0 when every component is up, or when the stack is stopped (every component
+    down: one line says so); 1 when some are up and some are not.
 
     \b
     Example:
       chaoslab status
       chaoslab status --stack .chaoslab/stacks/2026-12-01T10-02-11-v3 --json
+      chaoslab status --all
     """
+    if every:
+        _all_stacks(as_json)
+        return
     import msgspec
     from rich.console import Console
     from rich.table import Table
@@ -74,7 +115,7 @@ def status(*, stack_dir: Path | None, as_json: bool) -> None:
     from lab.stack import StackError
     from lab.stack import status as stack_status
     from lab.stack.stackdirs import current_stack_dir
-    from rundir import RunDirError
+    from rundir import RunDirError, read_stack
 
     try:
         where = current_stack_dir(stack_dir)
@@ -82,8 +123,13 @@ def status(*, stack_dir: Path | None, as_json: bool) -> None:
     except (StackError, RunDirError) as error:
         click.echo(f"chaoslab status: {error}", err=True)
         sys.exit(2)
+    # a stack the lab started and `down` stopped (an external one is only unreachable)
+    ours = read_stack(where).backend != "external"
+    stopped = ours and bool(rows) and all(row.state == "down" for row in rows)
     if as_json:
         click.echo(msgspec.json.encode(rows).decode())
+    elif stopped:
+        click.echo(f"stack in {where} is stopped; start one with `chaoslab up`")
     else:
         table = Table(title=f"stack in {where}", title_justify="left", box=None)
         for column in ("component", "kind", "state", "pid", "restarts", "url"):
@@ -94,5 +140,5 @@ def status(*, stack_dir: Path | None, as_json: bool) -> None:
             restarts = str(row.restarts) if row.restarts else "-"
             plain = (Text(cell) for cell in (row.name, row.kind))
             table.add_row(*plain, state, str(row.pid or "-"), restarts, Text(row.url or "-"))
-        Console(emoji=False, soft_wrap=True).print(table)
-    sys.exit(0 if all(row.state == "up" for row in rows) else 1)
+        print_table(Console(emoji=False, soft_wrap=True), table)
+    sys.exit(0 if stopped or all(row.state == "up" for row in rows) else 1)

@@ -18,6 +18,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +78,10 @@ def _write_stop(run_dir: Path, at: float) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(f"{at:.3f}", encoding="utf-8")
     tmp.replace(path)
+
+
+UI_KEEP_S = 30.0
+"""``--ui`` on a terminal: Locust's page stays up this long after the load ends."""
 
 
 class RunFailed(Exception):
@@ -336,7 +341,8 @@ class _Run:
                            duration=self.duration + HARD_STOP_S, workers=self.workers,
                            ui_port=ui_port, expect_workers=self.options.expect_workers,
                            master_bind_host=self.options.master_bind_host,
-                           master_port=self.options.master_port)  # fmt: skip
+                           master_port=self.options.master_port,
+                           ui_keep_s=self._ui_keep_s())  # fmt: skip
         injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
                             seed=self.options.seed, duration=self.duration,
                             keep_fault_times=self.plan.stretched,
@@ -344,10 +350,14 @@ class _Run:
         stats = LiveStats(self.run_dir)
         how = "run_end"
         started = False
+        from chaoslab.runs import record_run
+
+        record_run(LAB_DIR, self.run_dir)  # `chaoslab runs` lists an --out run too
         try:
             locust.start()
             if locust.ui_url:
-                self.live.note(f"Locust web UI: {locust.ui_url}")
+                kept = f" (stays up {UI_KEEP_S:.0f} s after the load)" if self._ui_keep_s() else ""
+                self.live.note(f"Locust web UI: {locust.ui_url}{kept}")
             if locust.master_address:
                 self.live.note(f"Locust master: {locust.master_address}")
             if self.options.expect_workers:
@@ -396,7 +406,8 @@ class _Run:
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
             _write_stop(self.run_dir, time.time() + TAIL_S)
-            if locust.wait(TAIL_S + float(self.scenario.load.timeout) + 15.0) is None:
+            budget = TAIL_S + float(self.scenario.load.timeout) + 15.0 + self._ui_keep_s()
+            if locust.wait(budget) is None:
                 self.result.errors.append("Locust did not stop on time: stopped")
             locust.stop()
             self.metrics.close()
@@ -440,6 +451,11 @@ class _Run:
                 self.result.errors.append(f"Locust ended early: {locust.log_tail(3)}")
                 return
             time.sleep(0.25)
+
+    def _ui_keep_s(self) -> float:
+        """With --ui on a terminal, the page stays up UI_KEEP_S after the load (someone may
+        be reading it); without a terminal nobody is, so it closes at once."""
+        return UI_KEEP_S if self.options.ui and sys.stdout.isatty() else 0.0
 
     def _load_processes(self) -> int:
         """Locust processes that send load (the open model's rate is split among them)."""

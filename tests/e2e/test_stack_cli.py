@@ -54,11 +54,17 @@ def test_up_status_down_from_separate_processes(workdir: Path) -> None:
     finally:
         stopped = _chaoslab(workdir, "down", timeout=120)
     assert stopped.returncode == 0, stopped.stderr
+    assert "already" not in stopped.stdout
     processes, ports = leftovers(read_stack(current.resolve()))
     assert processes == []
     assert ports == []
     again = _chaoslab(workdir, "status", timeout=60)
-    assert again.returncode == 1
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().count("\n") == 0
+    assert "is stopped" in again.stdout
+    twice = _chaoslab(workdir, "down", timeout=120)
+    assert twice.returncode == 0, twice.stderr
+    assert twice.stdout.startswith("already stopped: ")
 
 
 def _processes_under(run_dir: Path) -> list[int]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from chaoslab.cli import main
+from chaoslab.runs import record_run
 from rundir import Targets
 from tests.unit.reports.builder import RunBuilder
 
@@ -95,41 +98,65 @@ def test_report_appends_to_the_github_step_summary(
 
 
 def _lab(tmp_path: Path) -> Path:
+    """Three runs under runs/, a stack under stacks/ (the current one), a run written with
+    --out elsewhere and recorded in runs.jsonl, and a link in runs/ to a run elsewhere."""
     lab = tmp_path / ".chaoslab"
     for name, phase, fails in (("a-v1", "v1", True), ("b-v3", "v3", False), ("c-v3", "v3", False)):
         builder = RunBuilder(lab / "runs" / name, phase=phase, duration=300)
         builder.requests(rate=20, fails=(lambda t: 100 <= t < 130) if fails else (lambda t: False))
         builder.fault(100, 130)
         _run("report", str(builder.write()), "--format", "json")
-    (lab / "current").symlink_to(Path("runs") / "c-v3")
+    stack = lab / "stacks" / "s-v3"
+    stack.mkdir(parents=True)
+    shutil.copy(lab / "runs" / "c-v3" / "stack.json", stack / "stack.json")
+    (lab / "current").symlink_to(Path("stacks") / "s-v3")
+    elsewhere = _good(tmp_path / "ci" / "sla-run")
+    record_run(lab, elsewhere)
+    linked = _good(tmp_path / "kept" / "linked-run")
+    (lab / "runs" / "z-link").symlink_to(linked)
     return lab
 
 
-def test_runs_lists_phase_scenario_and_verdict(tmp_path: Path) -> None:
-    """Each run directory is a line with its phase, scenario and verdict."""
+def test_runs_lists_runs_only_with_phase_scenario_and_verdict(tmp_path: Path) -> None:
+    """Each run is a line with its phase, scenario and verdict; the --out run recorded in
+    the registry is listed, the stack directory is not."""
     code, out, _ = _run("runs", "--lab-dir", str(_lab(tmp_path)))
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 1 + 5  # the header, 3 runs, the --out run, the linked run
     assert any("v1" in line and "provider-outage" in line and "breached" in line for line in lines)
-    assert any("(current)" in line for line in lines)
+    assert any("sla-run (--out)" in line for line in lines)
+    assert not any("s-v3" in line for line in lines)
 
 
-def test_runs_prune_keeps_the_newest_and_the_current(tmp_path: Path) -> None:
-    """--prune --keep 0 deletes every run but the current one."""
+def test_runs_json_lists_the_same_runs(tmp_path: Path) -> None:
+    """--json: one object per run, with where it lives."""
+    code, out, _ = _run("runs", "--lab-dir", str(_lab(tmp_path)), "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert len(listed) == 5
+    assert sum(entry["outside_runs_dir"] for entry in listed) == 1
+
+
+def test_runs_prune_deletes_only_inside_the_runs_folder(tmp_path: Path) -> None:
+    """--prune --keep 0 deletes the runs directly inside runs/, never the --out run, the
+    run behind a link, or the stack."""
     lab = _lab(tmp_path)
     code, out, _ = _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0")
     assert code == 0
-    assert sorted(p.name for p in (lab / "runs").iterdir()) == ["c-v3"]
-    assert "deleted 2 of 3" in out
+    assert sorted(p.name for p in (lab / "runs").iterdir()) == ["z-link"]
+    assert "deleted 3 of 5" in out
+    assert (tmp_path / "ci" / "sla-run" / "events.jsonl").is_file()
+    assert (tmp_path / "kept" / "linked-run" / "events.jsonl").is_file()
+    assert (lab / "stacks" / "s-v3" / "stack.json").is_file()
 
 
 def test_runs_prune_dry_run_deletes_nothing(tmp_path: Path) -> None:
     """--dry-run only says what would go."""
     lab = _lab(tmp_path)
     _, out, _ = _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0", "--dry-run")
-    assert "would delete 2 of 3" in out
-    assert len(list((lab / "runs").iterdir())) == 3
+    assert "would delete 3 of 5" in out
+    assert len(list((lab / "runs").iterdir())) == 4
 
 
 def test_runs_bad_age_is_exit_2(tmp_path: Path) -> None:
