@@ -6,6 +6,8 @@ reused virtualenv, so a run here is the run CI does.
 
 from __future__ import annotations
 
+import sys
+
 import nox
 
 nox.options.default_venv_backend = "uv"
@@ -16,8 +18,10 @@ PACKAGES = ["service", "fakes", "rundir", "lab", "scenarios", "loadtests", "repo
 
 
 def _sync(session: nox.Session, *groups: str) -> None:
-    """Install the locked project and the given dependency groups into the session's venv."""
-    args = ["uv", "sync", "--frozen", "--no-default-groups"]
+    """Install the locked project and the given dependency groups into the session's venv,
+    quietly (uv lists every package it installs otherwise; ``nox -v`` shows them)."""
+    verbose = any(arg in ("-v", "--verbose") for arg in sys.argv[1:])
+    args = ["uv", "sync", "--frozen", "--no-default-groups", *([] if verbose else ["-q"])]
     for group in groups:
         args += ["--group", group]
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location})

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from chaoslab.cli.tables import print_table
+
 if TYPE_CHECKING:
     from rich.text import Text
 
@@ -128,7 +130,7 @@ def doctor(*, as_json: bool) -> None:
             need = f.binary.purpose + ("" if f.binary.default_backend else " (optional)")
             table.add_row(f.binary.name, status, f.version or "-", str(f.path or "-"), need)
         console = Console(emoji=False, soft_wrap=True)
-        console.print(table)
+        print_table(console, table)
         for f in found:
             if not f.ok:
                 hint = f"Debian/Ubuntu `{f.binary.apt}`; macOS `{f.binary.brew}`"

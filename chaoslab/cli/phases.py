@@ -7,6 +7,7 @@ import sys
 import click
 
 from chaoslab.cli.options import phases_option
+from chaoslab.cli.tables import print_table
 
 __all__ = ["phases"]
 
@@ -58,7 +59,7 @@ def phases(*, as_json: bool) -> None:
         providers = "\n".join(s.name for s in p.providers)
         cells = (f"{p.id}\n{p.title}", replicas, providers, redis, store, targets, load)
         table.add_row(*(Text(cell) for cell in cells))  # text from the file: no markup
-    console.print(table)
+    print_table(console, table)
     for p in found.values():
         flags = " ".join(
             f"{k.removeprefix('CHAT_').lower()}={v}" for k, v in p.service_env().items()

@@ -68,6 +68,7 @@ class LocustRun:
         expect_workers: int = 0,
         master_bind_host: str = LOOPBACK,
         master_port: int | None = None,
+        ui_keep_s: float = 0.0,
     ) -> None:
         self.run_dir = run_dir
         self.load_dir = run_dir / LOAD_DIR
@@ -78,6 +79,8 @@ class LocustRun:
         self.expect_workers = expect_workers
         self.master_bind_host = master_bind_host
         self.master_port = master_port
+        self.ui_keep_s = ui_keep_s
+        """With the web UI: how long its page stays up after the load ends."""
         self.processes: list[subprocess.Popen[bytes]] = []
         self.started_at: float | None = None
 
@@ -145,7 +148,7 @@ class LocustRun:
                 str(self.ui_port),
                 "--autostart",
                 "--autoquit",
-                "2",
+                str(max(1, round(self.ui_keep_s))),
             ]
         else:
             options += ["--headless", "--only-summary"]

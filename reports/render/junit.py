@@ -5,6 +5,10 @@ or ``<failure>`` under ``--gate``; not exercised: ``<skipped>``; an invalid run:
 case is an ``<error>`` naming why. Each LLM check (``check:<name>``) is a case too: fail
 is ``<failure>``, not applicable / not exercised ``<skipped>``; the LLM stream SLIs are
 the suite's ``<system-out>``.
+
+Each case's ``time`` is the span of the run it judged: the whole run for a run-wide target
+or check, a fault window's length for a check of that window, the time before the first
+fault / inside faults / after the last one for a steady-state check of that stage.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ def render_junit(report: Report) -> str:
     suite_name = ".".join(p for p in ("chaoslab", run.scenario or "run", run.phase) if p)
     suite = ET.Element("testsuite", name=suite_name, timestamp=_iso(run.t0))
     failures = errors = skipped = 0
+    spans = _spans(report)
     for v in report.verdicts:
+        stage = v.name.split(":")[1] if v.name.startswith("check:") else ""
+        seconds = spans.get(stage, run.duration_s)
         case = ET.SubElement(
-            suite, "testcase", classname=suite_name, name=v.name, time=f"{run.duration_s:.3f}"
+            suite, "testcase", classname=suite_name, name=v.name, time=f"{seconds:.3f}"
         )
         text = f"{v.title}: measured {measured(v)} {interval(v)} target {target(v)}".strip()
         if report.invalid_reasons:
@@ -58,8 +65,9 @@ def render_junit(report: Report) -> str:
     checks = report.llm.checks if report.llm is not None else []
     for c in checks:
         name = f"check:{c.name}" + (f":{c.window}" if c.window else "")
+        seconds = spans.get(f"window:{c.window}", run.duration_s)
         case = ET.SubElement(suite, "testcase", classname=suite_name, name=name,
-                             time=f"{run.duration_s:.3f}")  # fmt: skip
+                             time=f"{seconds:.3f}")  # fmt: skip
         text = f"{c.title}: {CHECK_MARK[c.state]}, {check_value(c)}"
         if c.state == "fail":
             failures += 1
@@ -101,6 +109,28 @@ def render_junit(report: Report) -> str:
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _spans(report: Report) -> dict[str, float]:
+    """Seconds of the run each kind of case judges: ``window:<id>`` per fault window;
+    ``before`` / ``during`` / ``after`` for the steady-state stages."""
+    total = report.run.duration_s
+    windows = [(w.start, min(w.end, total)) for w in report.windows]
+    spans = {f"window:{w.id}": max(0.0, min(w.end, total) - w.start) for w in report.windows}
+    if not windows:
+        return {**spans, "before": total, "during": 0.0, "after": 0.0}
+    covered, last_end = 0.0, None
+    for start, end in sorted(windows):  # union of the windows (they may overlap)
+        begin = start if last_end is None else max(start, last_end)
+        covered += max(0.0, end - begin)
+        last_end = end if last_end is None else max(last_end, end)
+    first, last = min(s for s, _ in windows), max(e for _, e in windows)
+    return {
+        **spans,
+        "before": max(0.0, first),
+        "during": covered,
+        "after": max(0.0, total - last),
+    }
 
 
 def _stream_properties(report: Report) -> ET.Element:
