@@ -129,3 +129,25 @@ def test_open_model_is_the_default_and_users_ask_for_closed() -> None:
     assert load_model(baseline, stack, users=None, rate=12.0, default_rate=40.0)[0] == 12.0
     spike = load_scenario("traffic-spike").scenario
     assert load_model(spike, stack, users=None, rate=None, default_rate=40.0)[0] is None
+
+
+def test_compare_runs_every_phase_for_the_longest_plan() -> None:
+    """compare --run with --duration auto: one duration for all phases, V3's (the longest of
+    V1 and V3), each phase's plan printed first."""
+    import io
+
+    from rich.console import Console
+
+    from chaoslab.cli.compare import _shared_duration
+
+    out = io.StringIO()
+    scenario = load_scenario("provider-outage").scenario
+    seconds = _shared_duration(scenario, {"v1": 0.95, "v3": V3}, 40.0, None, None,
+                               Console(file=out, width=400))  # fmt: skip
+    v3 = make_plan(phase="v3", target=V3, scenario_duration=90.0, duration=None, auto=True,
+                   rate=40.0, users=None)  # fmt: skip
+    assert seconds == v3.duration_s
+    printed = out.getvalue().splitlines()
+    assert printed[0].startswith("plan V1: open model, 40 requests/s offered")
+    assert printed[1].startswith("plan V3: open model, 40 requests/s offered")
+    assert printed[2].startswith(f"compare: every phase runs {seconds:.0f} s")
