@@ -27,7 +27,7 @@ from loadtests.marks import mark_chars, marks_in
 from loadtests.outcomes import classify
 from rundir import RequestRecord
 
-__all__ = ["PROMPTS", "Exchange", "LabClient"]
+__all__ = ["PROMPTS", "Exchange", "LabClient", "source_of", "to_record"]
 
 PROMPTS = (
     "What is a circuit breaker?",
@@ -51,6 +51,12 @@ class Exchange:
     provider: str | None = None
     conversation_id: str | None = None
     request_id: str | None = None
+    replica: str | None = None
+    """The ``x-chat-replica`` header: which replica answered."""
+    cached: bool | None = None
+    """For answers: the service's ``cached`` flag (body, ``done`` event or header)."""
+    problem: str | None = None
+    """For error answers: ``provider`` or ``dependency`` when the service's problem names one."""
     size: int = 0
     token_times: list[float] = field(default_factory=list)
     """perf_counter() at each content event of a stream."""
@@ -182,6 +188,9 @@ class LabClient:
                     seen.status = response.status_code
                     seen.request_id = response.headers.get("x-request-id")
                     seen.provider = response.headers.get("x-chat-provider")
+                    seen.replica = response.headers.get("x-chat-replica")
+                    if "x-chat-cached" in response.headers:
+                        seen.cached = response.headers["x-chat-cached"] == "true"
                     if stream and response.status_code == 200:
                         self._read_stream(response, seen, started)
                     else:
@@ -189,6 +198,8 @@ class LabClient:
                         seen.size = len(content)
                         if response.status_code == 200 and content:
                             self._read_json(content, seen)
+                        elif response.status_code >= 400 and content[:1] == b"{":
+                            self._read_problem(content, seen)
         except gevent.Timeout:
             seen.error = "timeout"
         except (requests.Timeout, TimeoutError):
@@ -202,12 +213,23 @@ class LabClient:
         return seen
 
     @staticmethod
+    def _read_problem(content: bytes, seen: Exchange) -> None:
+        try:
+            problem = json.loads(content)
+        except ValueError:
+            return
+        if isinstance(problem, dict):
+            seen.problem = next((k for k in ("provider", "dependency") if problem.get(k)), None)
+
+    @staticmethod
     def _read_json(content: bytes, seen: Exchange) -> None:
         try:
             answer = json.loads(content)
         except ValueError:
             return
         if isinstance(answer, dict):
+            if isinstance(answer.get("cached"), bool):
+                seen.cached = answer["cached"]
             seen.provider = answer.get("provider", seen.provider)
             seen.conversation_id = answer.get("conversation_id")
             chars = mark_chars(_answer_text(answer))
@@ -231,7 +253,10 @@ class LabClient:
             elif event == "done" or data == "[DONE]":
                 seen.done = True
                 if event == "done":
-                    seen.provider = json.loads(data).get("provider")
+                    done = json.loads(data)
+                    seen.provider = done.get("provider")
+                    if isinstance(done.get("cached"), bool):
+                        seen.cached = done["cached"]
             elif event == "error" or (event == "" and data.startswith('{"error"')):
                 seen.stream_error = True
 
@@ -324,8 +349,27 @@ def to_record(
         request_id=seen.request_id,
         worker=worker,
         marks=_marks(seen),
+        source=source_of(seen),
+        replica=seen.replica,
+        cached=seen.cached if 200 <= seen.status < 300 else None,
         **_stream_fields(seen) if stream and 200 <= seen.status < 300 else {},
     )
+
+
+def source_of(seen: Exchange) -> str:
+    """Who answered (``rundir.SOURCES``): the client itself (timeout, no response, an
+    open-model arrival it dropped), the load balancer (an answer the service never stamped:
+    no ``x-request-id``, no ``x-chat-replica``), or the service (its own answer, a
+    provider's error it passed through, a dependency it named)."""
+    if seen.error == "timeout":
+        return "client_timeout"
+    if seen.error in {"dropped_at_cap", "late", "not_sent"}:
+        return "load_generator"
+    if seen.status == 0:
+        return "no_response"
+    if seen.request_id is None and seen.replica is None:
+        return "load_balancer"
+    return seen.problem or "replica"
 
 
 def _marks(seen: Exchange) -> tuple[int, ...] | None:

@@ -25,6 +25,7 @@ __all__ = [
     "FAKE_REQUEST_LOG",
     "KEYS_FILE",
     "LAB_DIR",
+    "LB_LOG_FILE",
     "LOAD_CONFIG_FILE",
     "LOAD_DIR",
     "LOAD_SCRAPE_DIR",
@@ -129,6 +130,9 @@ PROM_DIR = "prom"
 PROM_INDEX_FILE = "index.json"
 PROM_SCRAPES_FILE = "scrapes.json"
 UPSTREAM_DIR = "upstream"
+LB_LOG_FILE = "lb/haproxy.log"
+"""The load balancer's log lines of the run (ISO-timestamped HAProxy lines: server up/down
+with the reason, "no server available"), copied by the runner from the stack's log."""
 REPORT_FILES = {
     "html": "report.html",
     "md": "report.md",
@@ -231,6 +235,7 @@ RUN_LAYOUT: tuple[Entry, ...] = (
     Entry(f"{PROM_DIR}/{PROM_SCRAPES_FILE}", "`run`", "per target: scrapes, gaps, failures"),
     Entry(f"{PROM_DIR}/*.json", "`run`", "one metric's raw samples (`RangeResult`)"),
     Entry(f"{UPSTREAM_DIR}/*.jsonl", "`run`", "one `rundir.UpstreamRecord` per fake's request"),
+    Entry(LB_LOG_FILE, "`run`", "HAProxy's log lines of the run: server down/up with the reason"),
     *(
         Entry(name, "`run`, `report`", f"the report ({_FORMATS[fmt]})")
         for fmt, name in REPORT_FILES.items()

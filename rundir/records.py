@@ -21,6 +21,7 @@ from rundir.layout import EVENTS_FILE, LOAD_DIR, REQUESTS_GLOB, STACK_FILE, UPST
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SOURCES",
     "Component",
     "Control",
     "DockerControl",
@@ -243,6 +244,16 @@ def read_events(run_dir: Path) -> list[Event]:
 # -- load/requests.jsonl ---------------------------------------------------------------
 
 Outcome = Literal["good", "failure", "excluded"]
+SOURCES = (
+    "replica",
+    "provider",
+    "dependency",
+    "load_balancer",
+    "client_timeout",
+    "no_response",
+    "load_generator",
+)
+"""Who answered a request (``RequestRecord.source``)."""
 
 
 class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -287,6 +298,17 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     first appearance (each lab fake marks every token it serves with its own mark, see
     ``Component.extra["mark"]``); two or more: text from two providers in one answer.
     Null: not an answer, or an answer without marks (unmarked providers)."""
+    source: str | None = None
+    """Who gave the answer (``SOURCES``): ``replica`` (the service answered, success or its
+    own error), ``provider`` (a provider's error the service passed through), ``dependency``
+    (the service's 503 naming a dependency), ``load_balancer`` (an answer with neither the
+    service's ``x-request-id`` nor ``x-chat-replica``: HAProxy's own 503), ``client_timeout``,
+    ``no_response`` (connection refused or reset), ``load_generator`` (an open-model arrival
+    dropped or late). Null in logs written before it existed."""
+    replica: str | None = None
+    """The replica that answered (its ``x-chat-replica`` header), when one did."""
+    cached: bool | None = None
+    """For 2xx answers: whether the service answered from its response cache."""
 
 
 # -- upstream/*.jsonl -------------------------------------------------------------------

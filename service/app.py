@@ -126,7 +126,10 @@ def create_app(settings: Settings, *, overrides: Overrides | None = None) -> Lit
         dependencies=DEPENDENCIES,
         middleware=[
             DefineMiddleware(
-                TelemetryMiddleware, metrics=metrics, access_log=settings.log.access_log
+                TelemetryMiddleware,
+                metrics=metrics,
+                access_log=settings.log.access_log,
+                instance=settings.server.instance_name,
             ),
             DefineMiddleware(AuthMiddleware, authenticator=authenticator, admission=admission),
         ],

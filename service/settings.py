@@ -76,6 +76,13 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Probe non-required dependencies (providers) in the background and let
     ``/v1/ready`` report their last known state instead of waiting for them; off, a
     frozen provider's probe makes ``/v1/ready`` wait for its whole timeout."""
+    instance: str = ""
+    """This replica's name, sent in every response's ``x-chat-replica`` header so a client
+    (and the lab's report) knows which replica answered; empty: ``host:port``."""
+
+    @property
+    def instance_name(self) -> str:
+        return self.instance or f"{self.host}:{self.port}"
 
     @classmethod
     def from_env(cls, env: EnvReader) -> ServerSettings:
@@ -87,6 +94,7 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
             shutdown_grace_seconds=env.float("CHAT_SHUTDOWN_GRACE_SECONDS", 0.0),
             max_body_bytes=env.int("CHAT_MAX_BODY_BYTES", 262_144, minimum=1_024),
             readiness_background_probes=env.bool("CHAT_READINESS_BACKGROUND_PROBES", True),
+            instance=env.text("CHAT_INSTANCE", ""),
         )
 
 

@@ -43,6 +43,7 @@ class SettingsError(ValueError):
 ENV_VARS: dict[str, str] = {
     "CHAT_HOST": "bind address (127.0.0.1)",
     "CHAT_PORT": "TCP port, 1..65535 (8000)",
+    "CHAT_INSTANCE": "this replica's name, sent in every response's x-chat-replica (host:port)",
     "CHAT_WORKERS": "granian workers (1; >1 needs PROMETHEUS_MULTIPROC_DIR)",
     "CHAT_DRAIN_SECONDS": "deadline for in-flight work after SIGTERM, s (20)",
     "CHAT_SHUTDOWN_GRACE_SECONDS": "readiness 503 before the listener closes, s (0)",

@@ -31,15 +31,22 @@ def haproxy_config(
     health_path: str = "/v1/ready",
     check_interval_ms: int = 500,
 ) -> str:
-    """The configuration (also what the compose backend mounts into its HAProxy)."""
+    """The configuration (also what the compose backend mounts into its HAProxy).
+
+    Its log goes to stderr at ``notice`` with ISO timestamps: server state changes ("Server
+    replicas/replica-1 is DOWN, reason: ...", "... is UP") and "backend replicas has no
+    server available!", one timestamped line each (no line per request), which the runner
+    copies into the run directory (``RUN/lb/haproxy.log``) for the report's timeline."""
     check = f"check inter {check_interval_ms}ms fall 2 rise 2"
     servers = "\n".join(
         f"    server {b.name} {b.address} {check}{' backup' if b.backup else ''}" for b in backends
     )
     return f"""global
     maxconn 4000
+    log stderr format iso local0 notice
 defaults
     mode http
+    log global
     timeout connect 1s
     timeout client 120s
     timeout server 120s

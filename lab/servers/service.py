@@ -47,6 +47,7 @@ class ServiceReplica(ManagedServer):
             "CHAT_HOST": self.host,
             "CHAT_PORT": str(self.port),
             "CHAT_WORKERS": "1",
+            "CHAT_INSTANCE": self.service_env.get("CHAT_INSTANCE", self.name),
         }
 
     def probe(self) -> bool:

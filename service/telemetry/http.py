@@ -3,8 +3,10 @@
 ``TelemetryMiddleware`` (outermost of the app's middleware) gives each request an id (the
 caller's ``X-Request-ID`` when it is sane, else a new one), echoes it in the response,
 binds it to every log line of the request, and when the response (or stream) has ended
-counts it by route template, method and status, observes its latency and writes one JSON
-line: request id, user id, route, method, status, latency, provider, attempts, cache.
+names the replica in ``x-chat-replica`` (``instance``: ``CHAT_INSTANCE``, else
+``host:port``), counts it by route template, method and status, observes its latency and
+writes one JSON line: request id, user id, route, method, status, latency, provider,
+attempts, cache.
 ``metrics_handler`` serves ``GET /metrics``. It runs inside Litestar's routing, so a
 path matching no route (404/405 from the router) is neither counted nor logged here.
 """
@@ -34,8 +36,18 @@ _SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 class TelemetryMiddleware:
     """ASGI middleware; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics, access_log: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServiceMetrics,
+        access_log: bool = True,
+        instance: str = "",
+    ) -> None:
         self.app = app
+        self._ids: list[tuple[bytes, bytes]] = (
+            [(b"x-chat-replica", instance.encode("latin-1", "replace"))] if instance else []
+        )
         self.metrics = metrics
         self.access_log = access_log
         self._log = get_logger(_ACCESS_LOGGER)
@@ -55,7 +67,11 @@ class TelemetryMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw_id)]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", raw_id),
+                    *self._ids,
+                ]
             await send(message)
 
         m = self.metrics

@@ -177,3 +177,20 @@ async def test_requests_are_counted_by_route_template(
     templates = {route.path_format for route in client.app.routes}
     routes = set(re.findall(r'^chat_http_requests_total\{[^}]*route="([^"]*)"', text, re.M))
     assert routes <= templates, routes - templates
+
+
+async def test_every_response_names_the_replica_that_answered(
+    chat_client: MakeClient, full_settings: Settings, alice: dict[str, str]
+) -> None:
+    """``x-chat-replica`` carries ``CHAT_INSTANCE`` on answers, errors and streams alike."""
+    import msgspec
+
+    settings = msgspec.structs.replace(
+        full_settings, server=msgspec.structs.replace(full_settings.server, instance="replica-2")
+    )
+    client = await chat_client(settings)
+    answer = await client.post("/v1/chat", json={"message": "who?"}, headers=alice)
+    refused = await client.post("/v1/chat", json={"message": ""}, headers=alice)
+    stream = await client.post("/v1/chat", json={"message": "s", "stream": True}, headers=alice)
+    assert (answer.status_code, refused.status_code, stream.status_code) == (200, 422, 200)
+    assert {r.headers["x-chat-replica"] for r in (answer, refused, stream)} == {"replica-2"}
