@@ -7,7 +7,9 @@ This is what ``chaoslab report`` and ``chaoslab run --gate`` both call::
     print(result.text)          # the terminal summary
     sys.exit(result.exit_code)  # 0 met, 1 breached, 2 bad input, 3 inconclusive, 4 invalid
 
-It reads only files (never a socket) and writes ``report.{html,md,json,xml}`` into the
+``gate`` and ``allow_overrides`` unset: what the run was started with (its ``run_start``),
+so ``chaoslab report`` returns what ``chaoslab run`` returned. It reads only files (never a
+socket) and writes ``report.{html,md,json,xml}`` into the
 run directory (or ``out_dir``); with ``GITHUB_STEP_SUMMARY`` set, the Markdown is appended
 to it (so ``chaoslab run --gate`` in a GitHub job shows its verdict). Bad input (no such
 directory, a malformed file) is not an exception: the result has exit code 2, no report,
@@ -51,8 +53,8 @@ class ReportResult:
 def render_all(
     run_dir: Path,
     *,
-    gate: bool = False,
-    allow_overrides: bool = False,
+    gate: bool | None = None,
+    allow_overrides: bool | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     recovery_window_s: float = RECOVERY_WINDOW_S,
     formats: Iterable[str] = tuple(FORMATS),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reports.divergence import divergence_warnings
+from reports.eventlog import run_events
 from reports.llm import llm_report
 from reports.load import load_rates
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
@@ -20,8 +22,8 @@ from reports.verdict import (
     quantile_verdict,
     status_of,
 )
-from reports.windows import RECOVERY_WINDOW_S, window_slis
-from rundir import Event
+from reports.windows import RECOVERY_WINDOW_S, answered_around, scale_times, window_slis
+from rundir import Event, Stack
 
 __all__ = ["DEFAULT_QUANTILES", "build_report"]
 
@@ -31,19 +33,25 @@ DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 def build_report(
     run: RunData,
     *,
-    gate: bool = False,
-    allow_overrides: bool = False,
+    gate: bool | None = None,
+    allow_overrides: bool | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     recovery_window_s: float = RECOVERY_WINDOW_S,
     generated_at: float = 0.0,
 ) -> Report:
     info = run.info
+    # unset: what the run was started with (run_start), so `report` returns what `run` did
+    if gate is None:
+        gate = info.get("gate") is True
+    if allow_overrides is None:
+        allow_overrides = info.get("allow_overrides") is True
     targets, overrides = effective_targets(run.stack.targets, _mapping(info.get("overrides")))
     changed = {o.name for o in overrides}
     # the run is what was sent between run_start and run_end (the runner keeps the load a
     # little past the end so the last counts are scraped; those requests are not the run's)
     records = [r for r in run.requests if run.start <= r.t < run.end]
     sli = sli_of(records, quantiles)
+    tl = timeline(records, t0=run.start, duration=run.duration)
     windows = window_slis(
         records,
         run.faults,
@@ -54,6 +62,7 @@ def build_report(
         quantiles=quantiles,
         window_s=recovery_window_s,
         mitigation_applicable=_has_mitigation(run.stack.phase_config),
+        timeline=tl,
     )
     checks = [_check(e, run.start) for e in run.events if e.kind == "check"]
     good = [r for r in records if r.outcome == "good"]
@@ -81,13 +90,17 @@ def build_report(
     ]
     invalid = invalid_reasons(run, windows, sli, checks)
     llm = llm_report(run, records, availability_target=targets["availability"], quantiles=quantiles)
+    windows = answered_around(windows, llm.failovers)
     failed_checks = [c for c in llm.checks if c.state == "fail"]
     status = status_of(verdicts, invalid)
     if status in ("met", "inconclusive") and failed_checks:
         status = "breached"
     loosening = [o for o in overrides if o.loosens]
     refused = gate and bool(loosening) and not allow_overrides
+    server = server_view(run.prom, records=run.requests, quantiles=quantiles, t0=run.start)
+    events = run_events(run)
     warnings = _warnings(run, verdicts, status, gate=gate)
+    warnings += divergence_warnings(server, records, events)
     if refused:
         names = ", ".join(o.name for o in loosening)
         warnings.insert(
@@ -95,7 +108,6 @@ def build_report(
             f"--gate refuses this run: the scenario loosens the phase's targets ({names}); "
             "pass --allow-overrides to accept them",
         )
-    server = server_view(run.prom, records=run.requests, quantiles=quantiles)
     attempts = attempts_per_request(run.prom)
     return Report(
         generated_at=generated_at,
@@ -118,10 +130,12 @@ def build_report(
         server=server,
         providers=provider_views(run.prom, run.stack),
         attempts_per_request=attempts,
-        timeline=timeline(records, t0=run.start, duration=run.duration),
+        timeline=tl,
         latency_histogram=latency_histogram(records),
         llm=llm,
         load=load_rates(records, duration_s=run.duration, info=info, targets=targets),
+        events=events,
+        warmup_requests=sum(1 for r in run.requests if r.t < run.start),
     )
 
 
@@ -189,14 +203,19 @@ def _facts(run: RunData) -> RunFacts:
     info = run.info
     command = info.get("command", "")
     seed = info.get("seed", run.stack.seed)
+    scale = info.get("scale")
     return RunFacts(
         run_dir=run.run_dir,
         phase=run.stack.phase,
         phase_title=run.stack.phase_title,
         backend=run.stack.backend,
         scenario=str(info.get("scenario", "")),
-        hypothesis=str(info.get("hypothesis", "")),
+        hypothesis=scale_times(
+            str(info.get("hypothesis", "")), scale if isinstance(scale, int | float) else 1.0
+        ),
         seed=seed if isinstance(seed, int) else None,
+        stack_seed=run.stack.seed,
+        up_command=up_command(run.stack),
         command=" ".join(map(str, command)) if isinstance(command, list) else str(command),
         git_commit=str(info.get("git_commit", "")),
         versions={str(k): str(v) for k, v in _mapping(info.get("versions")).items()},
@@ -206,6 +225,14 @@ def _facts(run: RunData) -> RunFacts:
         end_status=run.end_status,
         end_reason=run.end_reason,
     )
+
+
+def up_command(stack: Stack) -> str:
+    """The ``chaoslab up`` that makes a stack like this one (phase, seed, backend)."""
+    parts = ["chaoslab", "up", "--phase", stack.phase, "--seed", str(stack.seed)]
+    if stack.backend != "local":
+        parts += ["--backend", stack.backend]
+    return " ".join(parts)
 
 
 def _warnings(

@@ -30,6 +30,7 @@ __all__ = [
     "LoadRates",
     "Override",
     "ProviderView",
+    "ReplicaCount",
     "Report",
     "RunFacts",
     "ServerView",
@@ -39,6 +40,7 @@ __all__ = [
     "StreamWindow",
     "TargetVerdict",
     "Timeline",
+    "TimelineEvent",
     "UpstreamSpan",
     "Verdict",
     "WindowSli",
@@ -104,6 +106,12 @@ class Sli(msgspec.Struct, frozen=True, kw_only=True):
     """The same over good streams' time to first token."""
     streams: int = 0
     failure_reasons: dict[str, int] = msgspec.field(default_factory=dict)
+    failure_sources: dict[str, int] = msgspec.field(default_factory=dict)
+    """Failures by who answered (``reports.sources``): ``load_balancer``, ``client_timeout``,
+    ``no_response``, ``load_generator``, or ``replica``/``provider``/``dependency`` with
+    ``:<replica>`` when the replica is known."""
+    cache_hits: int | None = None
+    """Good answers served from the service's response cache; null: the log does not say."""
 
 
 class WindowSli(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,6 +154,19 @@ class ServerView(msgspec.Struct, frozen=True, kw_only=True):
     Prometheus's histogram_quantile estimates it: good within one bucket's width."""
     ttft: dict[str, float | None] = msgspec.field(default_factory=dict)
     """The same from the providers' time-to-first-token histogram."""
+    replicas: list[ReplicaCount] = msgspec.field(default_factory=list)
+    """Per replica, over each one's own scrape span (empty: the client's log does not name
+    replicas; then ``requests``/``client_requests`` use one span for all)."""
+    load_balancer_answers: int = 0
+    """Client requests the load balancer answered itself (they never reached a replica, so
+    no replica counted them): shown apart, not in ``client_requests``."""
+    stream_interruptions: float = 0.0
+    """Streams the service counted as interrupted after their 200 (counted as failures in
+    ``failure`` and ``availability``, as the client counts them)."""
+    tolerance: float = 2.0
+    """The reconciliation's allowance: max(0.1 % of the client's requests, 2 requests)."""
+    reconciled: bool | None = None
+    """|requests - client_requests| <= tolerance; null without client requests."""
 
 
 class ProviderView(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,6 +207,38 @@ class Timeline(msgspec.Struct, frozen=True, kw_only=True):
     p95: list[float | None]
 
 
+class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing that happened during the run, from the run directory's files: what the
+    report's timeline lists (``reports.eventlog``)."""
+
+    t: float
+    """Seconds from t0 (scrape resolution for events read from Prometheus series)."""
+    kind: str
+    """``fault_start``, ``fault_end``, ``breaker``, ``lb_server``, ``lb_backend``,
+    ``readiness``, ``restart``, ``promotion``, ``worker``, ``abort``."""
+    subject: str
+    """What it happened to: a fault id, ``replica-1 → openai``, an HAProxy server name..."""
+    state: str
+    """``on``/``off``, ``open``/``half-open``/``closed``, ``down``/``up``, ``joined``/``left``..."""
+    detail: str = ""
+    """The reason, where the source gives one (HAProxy's check result, the fault's action)."""
+    source: str = ""
+    """The file it came from: ``events``, ``prom``, ``lb``."""
+
+
+class ReplicaCount(msgspec.Struct, frozen=True, kw_only=True):
+    """One replica's own count against the client's requests it answered, both over the
+    span the replica's counter covers (its own first to last scrape)."""
+
+    replica: str
+    server: float
+    """The replica's ``chat_http_requests_total`` increase over the API routes."""
+    client: int
+    """Client requests this replica answered (``x-chat-replica``) that ended in its span."""
+    span: tuple[float, float]
+    """Seconds from t0: the counter's baseline sample to its last one."""
+
+
 class Histogram(msgspec.Struct, frozen=True, kw_only=True):
     """Latency distribution of good requests: counts between log-spaced edges (seconds)."""
 
@@ -201,6 +254,10 @@ class RunFacts(msgspec.Struct, frozen=True, kw_only=True):
     scenario: str
     hypothesis: str
     seed: int | None
+    stack_seed: int | None = None
+    """The seed the stack was brought up with (``chaoslab up --seed``)."""
+    up_command: str = ""
+    """The ``chaoslab up`` that makes a stack like the run's (phase, seed, backend)."""
     command: str
     git_commit: str
     versions: dict[str, str]
@@ -412,3 +469,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     """LLM stream SLIs and checks; null only in reports written before they existed."""
     load: LoadRates | None = None
     """Offered vs achieved rate and goodput; null only in reports written before them."""
+    events: list[TimelineEvent] = msgspec.field(default_factory=list)
+    """What happened, in time order: faults, breakers, the load balancer's servers,
+    readiness, restarts, promotions, load workers (``reports.eventlog``)."""
+    warmup_requests: int = 0
+    """Requests the load sent before the run's start (not counted in any figure)."""

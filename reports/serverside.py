@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reports.model import ProviderView, ServerView
+from reports.model import ProviderView, ReplicaCount, ServerView
 from reports.promdata import PromData
 from reports.sli import quantile_label
+from reports.sources import source_of
 from rundir import RequestRecord, Stack
 
 __all__ = ["API_ROUTE_PREFIXES", "attempts_per_request", "provider_views", "server_view"]
@@ -30,23 +31,34 @@ def server_view(
     *,
     records: Sequence[RequestRecord],
     quantiles: Sequence[float] = (0.5, 0.95, 0.99),
+    t0: float = 0.0,
 ) -> ServerView | None:
-    """The service's count: 2xx/3xx good, 5xx and 429 failures, other 4xx excluded; and
-    its histograms' quantile estimates beside the client's exact ones."""
+    """The service's count: 2xx/3xx good (less the streams it counted as interrupted after
+    their 200, which are failures as the client counts them), 5xx and 429 failures, other
+    4xx excluded; reconciled with the client's requests per replica over each replica's own
+    scrape span; and its histograms' quantile estimates beside the client's exact ones."""
     if prom is None or not prom.has("chat_http_requests_total"):
         return None
     by_status = prom.increase_by("chat_http_requests_total", "status", _api_route)
-    # the client's requests that ended inside the span the service's counter covers
-    span = prom.counted_span("chat_http_requests_total", _api_route)
-    if span is None:
-        client_requests = 0
-    else:
-        low, high = span
-        client_requests = sum(1 for r in records if low < r.t + r.latency_s <= high)
+    replicas = _replica_counts(prom, records, t0=t0)
+    lb_answers = sum(1 for r in records if source_of(r) == "load_balancer")
     total = sum(by_status.values())
-    good = sum(v for s, v in by_status.items() if s[:1] in {"2", "3"})
-    failure = sum(v for s, v in by_status.items() if s[:1] == "5" or s == "429")
+    if replicas:
+        client_requests = sum(c.client for c in replicas)
+        total = sum(c.server for c in replicas)
+    else:  # a log that does not name replicas: one span for all of them
+        span = prom.counted_span("chat_http_requests_total", _api_route)
+        low, high = span if span is not None else (0.0, -1.0)
+        client_requests = sum(
+            1
+            for r in records
+            if low < r.t + r.latency_s <= high and source_of(r) != "load_balancer"
+        )
+    interrupted = prom.increase("chat_stream_interruptions_total")
+    good = sum(v for s, v in by_status.items() if s[:1] in {"2", "3"}) - interrupted
+    failure = sum(v for s, v in by_status.items() if s[:1] == "5" or s == "429") + interrupted
     valid = good + failure
+    tolerance = max(0.001 * client_requests, 2.0)
     return ServerView(
         requests=total,
         good=good,
@@ -66,7 +78,46 @@ def server_view(
             )
             for q in quantiles
         },
+        replicas=replicas,
+        load_balancer_answers=lb_answers,
+        stream_interruptions=interrupted,
+        tolerance=tolerance,
+        reconciled=abs(total - client_requests) <= tolerance if client_requests else None,
     )
+
+
+def _replica_counts(
+    prom: PromData, records: Sequence[RequestRecord], *, t0: float
+) -> list[ReplicaCount]:
+    """Per replica the client's log names: its counter over its own span, and the client's
+    requests it answered that ended inside that span."""
+    named = [r for r in records if r.replica]
+    if not named:
+        return []
+    instances = {
+        s.labels.get("instance", "") for s in prom.series("chat_http_requests_total", _api_route)
+    }
+    out: list[ReplicaCount] = []
+    for name in sorted(instances - {""}):
+
+        def mine(labels: Mapping[str, str], name: str = name) -> bool:
+            return _api_route(labels) and labels.get("instance") == name
+
+        span = prom.counted_span("chat_http_requests_total", mine)
+        if span is None:
+            continue
+        low, high = span
+        out.append(
+            ReplicaCount(
+                replica=name,
+                server=prom.increase("chat_http_requests_total", mine),
+                client=sum(
+                    1 for r in named if r.replica == name and low < r.t + r.latency_s <= high
+                ),
+                span=(round(low - t0, 3), round(high - t0, 3)),
+            )
+        )
+    return out
 
 
 def attempts_per_request(prom: PromData | None) -> float | None:

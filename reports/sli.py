@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from reports.model import Histogram, Interval, Sli, Timeline
+from reports.sources import cache_hits, failure_sources
 from reports.stats import quantile, wilson
 from rundir import RequestRecord
 
@@ -57,6 +58,8 @@ def sli_of(records: Sequence[RequestRecord], quantiles: Sequence[float]) -> Sli:
         ttft={quantile_label(q): quantile(ttfts, q) for q in quantiles},
         streams=sum(1 for r in records if r.stream),
         failure_reasons=dict(Counter(r.reason for r in failures).most_common()),
+        failure_sources=failure_sources(failures),
+        cache_hits=cache_hits(records),
     )
 
 

@@ -1,63 +1,64 @@
 """Per fault window: the SLIs inside it, and impact, mitigation and recovery times.
 
 - impact: from the fault's start to the first client failure sent inside the window;
-- mitigation: from the fault's start to the first breaker opening or failover the service
-  counted (Prometheus data; at scrape resolution), where the phase has them (its service
-  flags ``CHAT_BREAKER_ENABLED`` / ``CHAT_FAILOVER_ENABLED`` in ``stack.json``);
-- recovery: from the fault's end to the first moment ``r`` from which the rolling
-  availability (over the last ``window_s`` seconds of requests, evaluated at every request)
-  stays at or above the target until the next fault or the run's end, and that stretch is
-  at least ``window_s`` long. 0 when it never dropped; null when it never recovered.
+- mitigation: from the fault's start to the first breaker opening, failover or hedge the
+  service counted (Prometheus data; at scrape resolution), or, sooner, the first answer
+  another provider gave a request sent in the window (the fakes' and the client's logs: a
+  hedge's or a failover's answer time), where the phase has any of them (its service flags
+  ``CHAT_BREAKER_ENABLED`` / ``CHAT_FAILOVER_ENABLED`` in ``stack.json``);
+- recovery: at the timeline's bin resolution, from the fault's end to the start of the
+  first bin (the one holding the end, or a later one) from which every bin with requests up
+  to the next fault or the run's end holds the target: its 95 % Wilson interval's upper
+  bound reaches it (the steady-state checks' rule: one failure among a bin's dozens of
+  requests says nothing about 99.9 %). 0 when it never dropped; null when the last bins
+  still miss it (not recovered by the run's end).
 """
 
 from __future__ import annotations
 
-import bisect
+import math
+import re
 from collections.abc import Sequence
 
-from reports.model import WindowSli
+import msgspec
+
+from reports.model import FailoverTime, Timeline, WindowSli
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
 from reports.sli import sli_of
+from reports.stats import wilson
 from rundir import RequestRecord
 
-__all__ = ["NOT_IN_PHASE", "RECOVERY_WINDOW_S", "mitigation", "recovery", "window_slis"]
+__all__ = ["NOT_IN_PHASE", "RECOVERY_WINDOW_S", "answered_around", "mitigation", "recovery",
+           "scale_times", "window_slis"]  # fmt: skip
 
 RECOVERY_WINDOW_S = 10.0
 _BREAKER_OPEN = {"state": "open"}
 
 
 def recovery(
-    records: Sequence[RequestRecord],
-    *,
-    fault_end: float,
-    horizon: float,
-    target: float,
-    window_s: float = RECOVERY_WINDOW_S,
+    timeline: Timeline, *, fault_end: float, horizon: float, target: float
 ) -> float | None:
-    """Seconds from ``fault_end`` until rolling availability holds (see the module doc)."""
-    valid = [r for r in records if r.outcome != "excluded" and r.t <= horizon]
-    times = [r.t for r in valid]
-    prefix_good = [0]
-    for record in valid:
-        prefix_good.append(prefix_good[-1] + (record.outcome == "good"))
-    first = bisect.bisect_left(times, fault_end)
-    last_low: int | None = None
-    for index in range(first, len(valid)):
-        since = bisect.bisect_right(times, times[index] - window_s)
-        count = index + 1 - since
-        good = prefix_good[index + 1] - prefix_good[since]
-        if good < target * count:
-            last_low = index
-    if last_low is None:
-        moment = fault_end
-    elif last_low + 1 < len(valid):
-        moment = times[last_low + 1]
-    else:
+    """Seconds from ``fault_end`` until every later bin holds (see the module doc); times
+    are seconds from t0, as the timeline's."""
+    size = timeline.bin_s
+    first = max(0, math.floor(fault_end / size))
+    last = min(len(timeline.t), math.ceil(horizon / size))
+    holding_from: int | None = None
+    for index in range(first, last):
+        availability = timeline.availability[index]
+        if availability is None:  # no valid request in the bin: says nothing
+            continue
+        failures = timeline.failures[index]
+        valid = round(failures / (1.0 - availability)) if availability < 1.0 else 0
+        holds = availability >= target or wilson(valid - failures, valid)[1] >= target
+        if not holds:
+            holding_from = None
+        elif holding_from is None:
+            holding_from = index
+    if holding_from is None:
         return None
-    if horizon - moment < window_s:
-        return None
-    return max(moment - fault_end, 0.0)
+    return max(timeline.t[holding_from] - fault_end, 0.0)
 
 
 NOT_IN_PHASE = "none in this phase"
@@ -79,6 +80,11 @@ def mitigation(
     moved = prom.first_increase("chat_provider_failovers_total", after=start)
     if moved is not None:
         found.append((moved, "failover"))
+    hedged = prom.first_increase(
+        "chat_provider_hedges_total", after=start, where={"outcome": "secondary"}
+    )
+    if hedged is not None:
+        found.append((hedged, "hedge answered"))
     found = [(t, kind) for t, kind in found if t <= end]
     if not found:
         return None, None
@@ -97,6 +103,7 @@ def window_slis(
     quantiles: Sequence[float],
     window_s: float = RECOVERY_WINDOW_S,
     mitigation_applicable: bool = True,
+    timeline: Timeline,
 ) -> list[WindowSli]:
     """One ``WindowSli`` per fault, times relative to ``t0``."""
     out: list[WindowSli] = []
@@ -107,7 +114,7 @@ def window_slis(
         later = [s for s in starts if s > fault.start]
         horizon = min([run_end, *later]) if later else run_end
         recovered_after = recovery(
-            records, fault_end=fault.end, horizon=horizon, target=target, window_s=window_s
+            timeline, fault_end=fault.end - t0, horizon=horizon - t0, target=target
         )
         mitigation_s, kind = mitigation(
             prom, start=fault.start, end=fault.end, applicable=mitigation_applicable
@@ -130,3 +137,42 @@ def window_slis(
             )
         )
     return out
+
+
+def answered_around(windows: list[WindowSli], failovers: Sequence[FailoverTime]) -> list[WindowSli]:
+    """Each window's mitigation made sooner by the first answer another provider gave (a
+    hedge's or a failover's answer, from the fakes' and the client's logs), where the
+    service's counters saw it only at scrape resolution, or not at all."""
+    first = {f.window: f for f in failovers if f.seconds is not None}
+    out: list[WindowSli] = []
+    for window in windows:
+        answer = first.get(window.id)
+        if (
+            answer is not None
+            and answer.seconds is not None
+            and window.mitigation_kind != NOT_IN_PHASE
+            and (window.mitigation_s is None or answer.seconds < window.mitigation_s)
+        ):
+            window = msgspec.structs.replace(
+                window,
+                mitigation_s=answer.seconds,
+                mitigation_kind=f"answered by {answer.next_provider or 'another provider'}",
+            )
+        out.append(window)
+    return out
+
+
+_FOR_TIME = re.compile(r"\bfor (\d+(?:\.\d+)?) ?(s|seconds|min|minutes)\b")
+
+
+def scale_times(text: str, scale: float) -> str:
+    """A scenario's text with its fault durations ("for 30 s") scaled as the run scaled the
+    timeline (``--duration``); latencies ("500 ms") are the fault's size and stay."""
+    if abs(scale - 1.0) < 1e-9:
+        return text
+
+    def scaled(match: re.Match[str]) -> str:
+        seconds = float(match[1]) * (60.0 if match[2].startswith("min") else 1.0) * scale
+        return f"for {seconds:.3g} s"
+
+    return _FOR_TIME.sub(scaled, text)

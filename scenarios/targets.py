@@ -12,10 +12,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rundir import Component, NoControl, ProxyRoute, Stack
+from rundir import Component, NoControl, ProxyRoute, Stack, Targets
 from scenarios.model import PROCESS_ACTIONS, TOXIC_ACTIONS, Fault, Scenario
 
-__all__ = ["Resolved", "TargetError", "check_scenario", "resolve"]
+__all__ = ["Resolved", "TargetError", "check_scenario", "refuse_loosening", "resolve"]
 
 
 class TargetError(ValueError):
@@ -139,3 +139,25 @@ def check_scenario(scenario: Scenario, stack: Stack) -> None:
     """Refuse a scenario this stack cannot play, naming the first missing role or control."""
     for index, fault in enumerate(scenario.faults):
         _check_fault(stack, fault, index)
+
+
+def refuse_loosening(scenario: Scenario, targets: Targets) -> None:
+    """Under ``--gate``, a scenario whose targets are easier than the phase's is bad input
+    (exit 2 before anything starts) unless ``--allow-overrides``."""
+    steady = scenario.steady_state
+    loose = [
+        name
+        for name, value in (
+            ("availability", steady.availability),
+            ("latency_p95_s", steady.latency_p95_s),
+            ("ttft_p95_s", steady.ttft_p95_s),
+        )
+        if value is not None
+        and (float(value) - float(getattr(targets, name))) * (-1 if name == "availability" else 1)
+        > 0
+    ]
+    if loose:
+        raise TargetError(
+            f"--gate refuses scenario {scenario.title!r}: it loosens the phase's targets "
+            f"({', '.join(loose)}); pass --allow-overrides to accept them"
+        )

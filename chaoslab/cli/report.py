@@ -13,11 +13,13 @@ __all__ = ["report"]
 _EXIT_CODES = """\b
 Exit codes:
   0  every target met (inconclusive counts as met without --gate, with a warning)
-  1  a target breached
+  1  a target breached (with or without --gate)
   2  bad usage or input (no such run directory, a malformed file, a refused override)
   3  inconclusive under --gate (the run was too short to tell)
   4  the run was invalid (did not finish, load generator saturated, scrapes missed,
-     a part down that no fault took down): no verdict"""
+     a part down that no fault took down): no verdict
+  Without --gate/--no-gate, the run's own setting (its run_start) decides: the same code
+  `chaoslab run` returned."""
 
 
 def _quantiles(value: str) -> tuple[float, ...]:
@@ -33,12 +35,16 @@ def _quantiles(value: str) -> tuple[float, ...]:
 @click.command(epilog=_EXIT_CODES)
 @click.argument("run_dir", required=False, type=click.Path(path_type=Path))
 @click.option(
-    "--gate", is_flag=True, help="CI mode: inconclusive exits 3, loosening overrides exit 2."
+    "--gate/--no-gate",
+    default=None,
+    help="CI mode: inconclusive exits 3, loosening overrides exit 2 "
+    "(default: what the run was started with).",
 )
 @click.option(
-    "--allow-overrides",
-    is_flag=True,
-    help="Under --gate, accept a scenario that loosens the phase's targets.",
+    "--allow-overrides/--no-allow-overrides",
+    default=None,
+    help="Under --gate, accept a scenario that loosens the phase's targets "
+    "(default: what the run was started with).",
 )
 @click.option(
     "--quantiles", default="50,95,99", show_default=True, help="Latency percentiles to report."
@@ -63,8 +69,8 @@ def _quantiles(value: str) -> tuple[float, ...]:
 def report(
     *,
     run_dir: Path | None,
-    gate: bool,
-    allow_overrides: bool,
+    gate: bool | None,
+    allow_overrides: bool | None,
     quantiles: str,
     formats: str,
     out: Path | None,

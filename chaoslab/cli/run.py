@@ -63,9 +63,9 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Fixes the fakes' draws (on a stack it brings up), load choices, timeline jitter.",
+    default=None,
+    help="Fixes the fakes' draws (on a stack it brings up), load choices, timeline jitter "
+    "(default: the stack's seed, from `chaoslab up --seed`; 0 for a stack it brings up).",
 )
 @click.option(
     "--backend",
@@ -86,7 +86,14 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @workers_option()
 @master_options
 @click.option(
-    "--gate", is_flag=True, help="Exit with the report's verdict: 1 breached, 3 inconclusive."
+    "--gate",
+    is_flag=True,
+    help="CI mode: inconclusive exits 3 (else 0 with a warning); a loosening scenario exits 2.",
+)
+@click.option(
+    "--allow-overrides",
+    is_flag=True,
+    help="Under --gate, accept a scenario that loosens the phase's targets.",
 )
 @click.option(
     "--no-report", is_flag=True, help="Leave the raw data only (no Prometheus save, no report)."
@@ -98,7 +105,7 @@ def run(
     duration: float | str | None,
     rate: float | None,
     users: int | None,
-    seed: int,
+    seed: int | None,
     backend: str,
     out: Path | None,
     stack_dir: Path | None,
@@ -107,6 +114,7 @@ def run(
     workers: int | None,
     master: dict[str, Any],
     gate: bool,
+    allow_overrides: bool,
     no_report: bool,
 ) -> None:
     """Run a scenario: bring the stack up if none runs, drive load with Locust, play the
@@ -128,6 +136,14 @@ def run(
       chaoslab run --phase v2 --scenario traffic-spike --workers 2 --ui
       chaoslab run --phase v1 --scenario baseline --expect-workers 2 \\
         --master-bind-host 0.0.0.0 --master-port 5557 --allow-remote
+
+    \b
+    Exit codes (the same as `chaoslab report` on the run directory):
+      0  every target met (inconclusive too without --gate, with a warning line)
+      1  a target breached (with or without --gate)
+      2  bad usage or input, nothing started (under --gate: a loosening scenario)
+      3  inconclusive under --gate
+      4  the run was invalid (no verdict)
     """
     from rich.console import Console
 
@@ -151,6 +167,7 @@ def run(
         workers=workers,
         **master,
         gate=gate,
+        allow_overrides=allow_overrides,
         stack_dir=stack_dir,
         report=not no_report,
         command=("chaoslab", *sys.argv[1:]),
@@ -172,12 +189,18 @@ def run(
     except KeyboardInterrupt:
         err.print("chaoslab run: interrupted before the run started", markup=False)
         sys.exit(130)
+    verdict = result.verdict.upper() if result.verdict else result.status
     console.print(
-        f"{scenario} on {phase.upper()} · {result.requests} requests · "
-        f"availability {_percent(result.availability)} · {result.status}"
+        f"{scenario} on {phase.upper()} · {result.requests:,} requests · "
+        f"availability {_percent(result.availability)} · {verdict} · exit {result.exit_code}"
         + (f" ({result.reason})" if result.reason else ""),
         markup=False,
     )
+    if result.warmup:
+        console.print(
+            f"  warm-up: {result.warmup:,} requests before the run's start (not counted)",
+            markup=False,
+        )
     for line in result.faults:
         console.print(f"  {line}", markup=False)
     for line in result.errors:

@@ -48,7 +48,10 @@ class LiveLine:
         stats: LiveStats,
         recent: Window,
         active: list[str],
+        final: bool = False,
     ) -> None:
+        """Show the line (at most every 5 s without a terminal); ``final``: the run's last
+        line, always printed (its count is the report's)."""
         if self.console is None:
             return
         p95 = f"{recent.p95_s:.2f}s" if recent.p95_s is not None else "-"
@@ -58,7 +61,10 @@ class LiveLine:
             f"errors {recent.error_share:6.2%} · p95 {p95} · {stats.total} requests · "
             f"fault: {', '.join(active) if active else 'none'}"
         )
-        if self._live is not None:
+        if final:
+            self.__exit__()
+            self.console.print(line)
+        elif self._live is not None:
             self._live.update(line)
         elif time.monotonic() - self._last_print >= 5.0:
             self._last_print = time.monotonic()

@@ -15,6 +15,7 @@ the Locust processes, the live display, the stack's use and clean-up are modules
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
@@ -61,7 +62,7 @@ from scenarios.injector import (
     runner_alive,
 )
 from scenarios.loader import ScenarioFile, load_scenario
-from scenarios.targets import check_scenario
+from scenarios.targets import check_scenario, refuse_loosening
 
 __all__ = ["RunFailed", "RunOptions", "RunResult", "run_experiment"]
 
@@ -107,7 +108,8 @@ class RunOptions:
     rate: float | None = None
     """The open model's offered requests/s (``--rate``); None: the scenario's, else
     ``DEFAULT_RATE``."""
-    seed: int = 0
+    seed: int | None = None
+    """None: the stack's seed (the one ``chaoslab up --seed`` was given)."""
     backend: str = "local"
     out: Path | None = None
     fresh: bool = False
@@ -120,6 +122,7 @@ class RunOptions:
     master_port: int | None = None
     allow_remote: bool = False
     gate: bool = False
+    allow_overrides: bool = False
     stack_dir: Path | None = None
     report: bool = True
     command: tuple[str, ...] = ()
@@ -132,7 +135,12 @@ class RunResult:
     reason: str = ""
     exit_code: int = 0
     requests: int = 0
+    """The run's requests (sent between run_start and run_end): the report's count."""
+    warmup: int = 0
+    """Requests sent before run_start (the load's warm-up), not counted anywhere else."""
     availability: float | None = None
+    verdict: str = ""
+    """The report's status (met, breached, inconclusive, invalid); empty without a report."""
     faults: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     report_text: str = ""
@@ -180,11 +188,13 @@ def run_experiment(
     if options.out is not None:
         _check_out(options.out)
     check_master_bind(options.master_bind_host, allow_remote=options.allow_remote)
+    if options.gate and not options.allow_overrides:
+        refuse_loosening(scenario_file.scenario, phase.sla())
     with _signals_raise():
         use = acquire(
             options.phase,
             backend=options.backend,
-            seed=options.seed,
+            seed=options.seed or 0,
             fresh=options.fresh,
             stack_dir=options.stack_dir,
             progress=progress,
@@ -233,6 +243,7 @@ class _Run:
         self.result.plan = self.plan
         self.duration = self.plan.duration_s
         self.workers = self.plan.workers
+        self.seed = options.seed if options.seed is not None else self.stack.seed
         self.metrics = RunnerMetrics()
         self.cpu = CpuWatch()
 
@@ -252,8 +263,9 @@ class _Run:
                 f"({DEFAULT_RATE_TIERS} on {keys} load keys): offer at most {most:g} requests/s"
             )
 
-    def _event(self, kind: str, **fields: Any) -> None:
-        append_events(self.run_dir, [Event(t=time.time(), kind=kind, **fields)])  # type: ignore[arg-type]
+    def _event(self, kind: str, *, t: float | None = None, **fields: Any) -> None:
+        at = time.time() if t is None else t
+        append_events(self.run_dir, [Event(t=at, kind=kind, **fields)])  # type: ignore[arg-type]
 
     def _prepare(self) -> None:
         _check_out(self.run_dir)
@@ -296,7 +308,7 @@ class _Run:
             self.live.note(line)
         config = build_load_config(
             self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
-            users=self.users, arrival_rate=self.rate, seed=self.options.seed,
+            users=self.users, arrival_rate=self.rate, seed=self.seed,
             workers=self._load_processes(),
             scrape_dir=self.use.stack_dir / SCRAPE_DIR,
         )  # fmt: skip
@@ -312,8 +324,12 @@ class _Run:
         self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / SCRAPE_DIR])
         run_start = {
             "scenario": self.file.name, "title": self.scenario.title,
-            "hypothesis": self.scenario.hypothesis, "seed": self.options.seed,
+            "hypothesis": self.scenario.hypothesis, "seed": self.seed,
+            "stack_seed": self.stack.seed, "gate": self.options.gate,
+            "allow_overrides": self.options.allow_overrides,
             "duration_s": self.duration, "users": config.users,
+            "scale": 1.0 if self.plan.stretched
+            else self.duration / float(self.scenario.load.duration),
             "arrival_rate": config.arrival_rate, "workers": self.workers,
             "expect_workers": self.options.expect_workers,
             "plan": {
@@ -344,10 +360,11 @@ class _Run:
                            master_port=self.options.master_port,
                            ui_keep_s=self._ui_keep_s())  # fmt: skip
         injector = Injector(self.stack, self.scenario, run_dir=self.run_dir,
-                            seed=self.options.seed, duration=self.duration,
+                            seed=self.seed, duration=self.duration,
                             keep_fault_times=self.plan.stretched,
                             on_change=self._fault_changed)  # fmt: skip
         stats = LiveStats(self.run_dir)
+        stats.since = math.inf  # warm-up until the run starts
         how = "run_end"
         started = False
         from chaoslab.runs import record_run
@@ -370,7 +387,8 @@ class _Run:
             self._wait_scraped(local)
             zero = time.time()
             _write_stop(self.run_dir, zero + self.duration + TAIL_S)
-            self._event("run_start", detail={**run_start, "timeline_zero": zero})
+            self._event("run_start", t=zero, detail={**run_start, "timeline_zero": zero})
+            stats.since = zero  # the live count is the report's: requests sent from here
             started = True
             self._event("load_start", detail={"users": config.users, "ui": locust.ui_url,
                                               "master": locust.master_address})  # fmt: skip
@@ -400,9 +418,11 @@ class _Run:
             stats.poll()
             if not started:
                 self._event("run_start", detail=run_start)
-            self._event("load_stop", detail={"requests": stats.total})
-            self._event("run_end", detail={"status": self.result.status,
-                                           "reason": self.result.reason})  # fmt: skip
+            ended = time.time()
+            stats.until = ended  # requests sent after run_end are not the run's
+            self._event("load_stop", t=ended, detail={"requests": stats.total})
+            self._event("run_end", t=ended, detail={"status": self.result.status,
+                                                    "reason": self.result.reason})  # fmt: skip
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
             _write_stop(self.run_dir, time.time() + TAIL_S)
@@ -412,10 +432,14 @@ class _Run:
             locust.stop()
             self.metrics.close()
             self._write_load_stats()
-        self.result.requests = stats.total
+        stats.poll()  # the last requests of the run, logged while Locust stopped
+        self.result.requests, self.result.warmup = stats.total, stats.warmup
         valid = stats.good + stats.failure
         self.result.availability = stats.good / valid if valid else None
         self._report()
+        self.live.update(elapsed=self.duration, duration=self.duration, stats=stats,
+                         recent=stats.window(ended - 10.0, ended), active=[],
+                         final=True)  # fmt: skip
         return self.result
 
     def _fault_changed(self, planned: PlannedFault, active: bool) -> None:
@@ -468,7 +492,7 @@ class _Run:
         deadline = time.time() + (200.0 if self.options.expect_workers else 60.0)
         while time.time() < deadline and locust.running() and stats.poll() == 0:
             time.sleep(0.1)
-        if stats.total == 0 and not locust.running():
+        if stats.total + stats.warmup == 0 and not locust.running():
             raise RuntimeError(f"Locust exited before any request: {locust.log_tail(3)}")
         return time.time()
 
@@ -543,12 +567,14 @@ class _Run:
         path.write_text(json.dumps(stats), encoding="utf-8")
 
     def _report(self) -> None:
+        from chaoslab.run.lblog import collect_lb_log
         from chaoslab.run.upstream import collect_upstream
 
         start, end = self._window()
-        # the fakes' own count of this run's upstream attempts (report or not: a later
-        # `chaoslab report` reads it from the run directory)
+        # the fakes' own count of this run's upstream attempts and the load balancer's log
+        # (report or not: a later `chaoslab report` reads them from the run directory)
         collect_upstream(self.stack, self.run_dir, start=start, end=end)
+        collect_lb_log(self.stack, self.run_dir, start=start, end=end)
         if not self.options.report:
             return
         try:
@@ -557,10 +583,14 @@ class _Run:
         except ImportError:
             return
         save(self.stack, self.run_dir, start=start, end=end)
-        result = render_all(self.run_dir, gate=self.options.gate)
+        # the gate setting is read from run_start, as `chaoslab report` reads it later
+        result = render_all(self.run_dir)
         self.result.report_text = result.text or result.error
         self.result.errors += result.warnings
-        if self.options.gate and self.result.exit_code == 0:
+        if result.report is not None:
+            self.result.verdict = result.report.status
+            self.result.requests = result.report.sli.requests
+        if self.result.exit_code == 0:  # an interrupted run keeps 130
             self.result.exit_code = result.exit_code
 
     def _window(self) -> tuple[float, float]:

@@ -76,6 +76,12 @@ class LiveStats:
         self._partial: dict[Path, bytes] = {}
         self._decoder = msgspec.json.Decoder(RequestRecord)
         self.recent: deque[RequestRecord] = deque()
+        self.since: float | None = None
+        """Requests sent before this (the warm-up) count in ``warmup`` only; the runner sets
+        ``math.inf`` until the run's start, then the start."""
+        self.until: float | None = None
+        """Requests sent at or after this (past run_end) are not counted."""
+        self.warmup = 0
         self.total = 0
         self.good = 0
         self.failure = 0
@@ -106,6 +112,11 @@ class LiveStats:
         return count
 
     def _add(self, record: RequestRecord) -> None:
+        if self.until is not None and record.t >= self.until:
+            return
+        if self.since is not None and record.t < self.since:
+            self.warmup += 1
+            return
         self.total += 1
         if record.outcome == "good":
             self.good += 1

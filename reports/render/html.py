@@ -13,6 +13,17 @@ import jinja2
 
 from reports.model import Report
 from reports.render import format as fmt
+from reports.render.cause import (
+    COUNT_HEADER,
+    EVENT_HEADER,
+    SOURCE_HEADER,
+    count_rows,
+    count_summary,
+    event_rows,
+    exit_line,
+    reproduce_commands,
+    source_rows,
+)
 from reports.render.llm import (
     CHECK_MARK,
     HEADER,
@@ -75,4 +86,13 @@ def render_html(report: Report) -> str:
         reactions=reaction_lines(report),
         check_mark=CHECK_MARK,
         check_value=check_value,
+        exit_line=exit_line(report),
+        event_header=EVENT_HEADER,
+        event_rows=event_rows(report),
+        source_header=SOURCE_HEADER,
+        source_rows=source_rows(report),
+        count_header=COUNT_HEADER,
+        count_rows=count_rows(report),
+        count_summary=count_summary(report),
+        reproduce=reproduce_commands(report),
     )

@@ -91,6 +91,11 @@ def render_junit(report: Report) -> str:
         ("git_commit", run.git_commit),
         ("status", report.status),
         ("exit_code", str(report.exit_code)),
+        ("requests", str(report.sli.requests)),
+        (
+            "failures_by_source",
+            ", ".join(f"{k} {n}" for k, n in report.sli.failure_sources.items()),
+        ),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     if report.load is not None:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reports.model import Report
+from reports.render.cause import (
+    COUNT_HEADER,
+    EVENT_HEADER,
+    SOURCE_HEADER,
+    count_rows,
+    count_summary,
+    event_rows,
+    exit_line,
+    reproduce_commands,
+    source_rows,
+)
 from reports.render.format import (
     VERDICT_MARK,
     duration,
@@ -42,7 +55,7 @@ def render_markdown(report: Report) -> str:
     run = report.run
     what = " on ".join(p for p in (run.scenario, run.phase.upper()) if p)
     out = [f"## {_BADGE[report.status]}: {_cell(what)}", ""]
-    out.append(f"**{_cell(report.summary)}** (exit {report.exit_code})")
+    out.append(f"**{_cell(report.summary)}** ({exit_line(report)})")
     out.append("")
     if run.hypothesis:
         out += [f"> {_cell(run.hypothesis)}", ""]
@@ -70,6 +83,11 @@ def render_markdown(report: Report) -> str:
         f"{sli.requests:,} requests ({sli.good:,} good, {sli.failure:,} failed, "
         f"{sli.excluded:,} excluded) · latency {quantiles} · error budget used "
         f"{percent(report.error_budget_consumed, 0)}"
+        + (
+            f" · warm-up {report.warmup_requests:,} requests before the start (not counted)"
+            if report.warmup_requests
+            else ""
+        )
     )
     out.append("")
     if report.load is not None:
@@ -90,6 +108,14 @@ def render_markdown(report: Report) -> str:
                 f"{mitigation} | {recovery} |"
             )
         out.append("")
+    out += _table("### Failures by who answered, and cache hits", SOURCE_HEADER,
+                  source_rows(report))  # fmt: skip
+    out += _table("### Timeline", EVENT_HEADER, event_rows(report))
+    if report.server is not None:
+        out += ["### Client and service counts", "", _cell(count_summary(report)), ""]
+        rows = count_rows(report)
+        if rows:
+            out += _table("", COUNT_HEADER, rows)
     out += _llm_section(report)
     if report.overrides:
         out.append("**Scenario overrides of the phase's targets:**")
@@ -106,9 +132,18 @@ def render_markdown(report: Report) -> str:
     if run.git_commit:
         facts.append(f"commit `{run.git_commit[:12]}`")
     out.append("<sub>" + " · ".join(facts) + "</sub>")
-    if run.command:
-        out += ["", "```sh", run.command, "```"]
+    out += ["", "```sh", *reproduce_commands(report), "```"]
     return "\n".join(out) + "\n"
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    if not rows:
+        return []
+    out = [title, ""] if title else []
+    out.append("| " + " | ".join(header) + " |")
+    out.append("| " + " | ".join("---" for _ in header) + " |")
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
 
 
 def _llm_section(report: Report) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reports.model import Report
+from reports.render.cause import count_summary, event_rows, exit_line, source_rows
 from reports.render.format import VERDICT_MARK, duration, interval, load_line, measured, percent
 from reports.render.llm import CHECK_MARK, check_value, reaction_lines, stream_rows, upstream_rows
 
@@ -15,7 +16,10 @@ def render_text(report: Report) -> str:
     lines = [
         f"{what} · {run.duration_s:.0f} s · {report.sli.requests:,} requests"
         + (f" · seed {run.seed}" if run.seed is not None else "")
+        + f" · {report.status.upper()} · {exit_line(report)}"
     ]
+    if report.warmup_requests:
+        lines.append(f"warm-up: {report.warmup_requests:,} requests before the start (not counted)")
     if run.hypothesis:
         lines.append(f"hypothesis: {run.hypothesis}")
     lines.append("")
@@ -44,6 +48,8 @@ def render_text(report: Report) -> str:
             f"impact {_after(w.impact_s)}, mitigation {_after(w.mitigation_s)}, "
             f"recovered {_after(w.recovery_s) + ' after end' if w.recovered else 'never'}"
         )
+    for span, failed, sources, hits in source_rows(report):
+        lines.append(f"  {span}: {failed} failed ({sources}); cache hits {hits}")
     facts = [f"error budget used: {percent(report.error_budget_consumed, 0)}"]
     if report.attempts_per_request is not None:
         facts.append(f"upstream attempts per request: {report.attempts_per_request:.2f}")
@@ -52,6 +58,8 @@ def render_text(report: Report) -> str:
     lines.append("  " + "   ".join(facts))
     if report.load is not None:
         lines.append(f"  {load_line(report.load)}")
+    if report.server is not None:
+        lines.append(f"  counts: {count_summary(report)}")
     for line in stream_rows(report)[:1]:
         lines.append(
             f"  streams {line[1]}: TTFT {line[2]}, ITL {line[3]}, tokens/s {line[5]}, "
@@ -70,8 +78,20 @@ def render_text(report: Report) -> str:
             f"  override: {o.name} {o.phase_value:g} -> {o.scenario_value:g}"
             + (" (loosens the phase's target)" if o.loosens else "")
         )
+    events = event_rows(report)
+    if events:
+        lines.append("  timeline:")
+        lines += [f"    {t:>8}  {what}: {who} {state}" + (f" ({why})" if why else "")
+                  for t, what, who, state, why in events[:_EVENTS_SHOWN]]  # fmt: skip
+        if len(events) > _EVENTS_SHOWN:
+            lines.append(
+                f"    … {len(events) - _EVENTS_SHOWN} more in the HTML and Markdown reports"
+            )
     lines.extend(f"warning: {w}" for w in report.warnings)
     return "\n".join(lines)
+
+
+_EVENTS_SHOWN = 40
 
 
 def _after(value: float | None) -> str:

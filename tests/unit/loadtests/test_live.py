@@ -51,3 +51,20 @@ def test_window_counts_requests_that_ended_in_it(tmp_path: Path) -> None:
     assert window.requests == 4
     assert window.availability == 0.75
     assert window.p95_s == 0.5
+
+
+def test_the_live_count_is_the_runs_count(tmp_path: Path) -> None:
+    """Requests sent before the run's start are warm-up, those sent at or after its end are
+    not the run's: the live total is what the report counts (``run.start <= t < run.end``)."""
+    (tmp_path / "load").mkdir()
+    path = tmp_path / "load" / "requests-local.jsonl"
+    path.write_bytes(b"".join(_line(t, "good") for t in (1.0, 2.0)))
+    stats = LiveStats(tmp_path)
+    stats.since = float("inf")
+    stats.poll()
+    stats.since = 5.0
+    with path.open("ab") as out:
+        out.write(b"".join(_line(t, "good") for t in (4.9, 5.0, 9.99, 10.0, 11.0)))
+    stats.until = 10.0
+    stats.poll()
+    assert (stats.warmup, stats.total) == (3, 2)

@@ -62,12 +62,33 @@ def test_impact_is_the_first_failure_after_the_start(tmp_path: Path) -> None:
     assert window.impact_s == pytest.approx(2.0)
 
 
-def test_recovery_waits_for_the_rolling_window(tmp_path: Path) -> None:
-    """Failures until +33 s after a fault ending at +30 s, 10 s window: recovered at +13 s."""
+def test_recovery_is_measured_at_bin_resolution(tmp_path: Path) -> None:
+    """Failures until +33 s after a fault ending at +30 s: recovered at +3 s (the first 1 s
+    bin from which every bin holds), not after a rolling window's length."""
     builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: 22 <= t < 33).fault(20, 30)
+    report = build_report(load_run(builder.write()))
+    window = report.windows[0]
+    assert report.timeline.bin_s == 1.0
+    assert window.recovered
+    assert window.recovery_s == pytest.approx(3.0, abs=0.01)
+
+
+def test_recovery_is_a_number_on_a_short_run_back_at_full_availability(tmp_path: Path) -> None:
+    """A 30 s run whose fault ends at +20 s and whose failures stop 1 s later recovered after
+    1 s (a rolling 10 s window needed more run than was left and said "never")."""
+    builder = RunBuilder(tmp_path, duration=30.0)
+    builder.requests(rate=20, fails=lambda t: 10 <= t < 21).fault(10, 20)
     window = build_report(load_run(builder.write())).windows[0]
     assert window.recovered
-    assert window.recovery_s == pytest.approx(13.0, abs=0.1)
+    assert window.recovery_s == pytest.approx(1.0, abs=0.01)
+
+
+def test_recovery_is_none_while_the_last_bins_still_fail(tmp_path: Path) -> None:
+    """Failures to the run's end after the fault: not recovered."""
+    builder = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: t >= 20).fault(20, 30)
+    window = build_report(load_run(builder.write())).windows[0]
+    assert not window.recovered
+    assert window.recovery_s is None
 
 
 def test_recovery_is_zero_when_nothing_failed_after(tmp_path: Path) -> None:

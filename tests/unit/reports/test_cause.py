@@ -1,0 +1,118 @@
+"""The cause on the page: who answered each failure, cache hits, the timeline of events and
+the per-replica count, on a recorded V3 provider-freeze run and on constructed runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from reports import build_report, load_run, render_all
+from reports.render import render_markdown, render_text
+from rundir.layout import LB_LOG_FILE
+from tests.unit.reports.builder import T0, RunBuilder
+
+FREEZE = Path(__file__).resolve().parents[2] / "fixtures" / "runs" / "v3-provider-freeze"
+
+
+@pytest.fixture
+def freeze_run(tmp_path: Path) -> Path:
+    """A copy of the recorded V3 provider-freeze run (HAProxy's readiness check gave up on
+    every replica while the provider was frozen)."""
+    return Path(shutil.copytree(FREEZE, tmp_path / "run"))
+
+
+def test_v3_freeze_failures_are_the_load_balancers_own_answers(freeze_run: Path) -> None:
+    """Every failure of the recorded freeze, overall and in its window, came from HAProxy
+    itself (no replica stamped it), and the text, Markdown and HTML say so."""
+    result = render_all(freeze_run)
+    report = result.report
+    assert report is not None
+    assert report.sli.failure > 200
+    assert report.sli.failure_sources == {"load_balancer": report.sli.failure}
+    window = report.windows[0]
+    assert window.sli.failure_sources == {"load_balancer": window.sli.failure}
+    sentence = "the load balancer itself (never reached a replica)"
+    assert sentence in result.text
+    assert sentence in (freeze_run / "report.md").read_text()
+    assert sentence in (freeze_run / "report.html").read_text()
+
+
+def test_v3_freeze_timeline_lists_haproxy_server_down_and_up(freeze_run: Path) -> None:
+    """The timeline holds each replica's HAProxy DOWN (with the check's reason) inside the
+    freeze, "no server available", each one's UP, and the breakers opening, in time order."""
+    report = build_report(load_run(freeze_run))
+    window = report.windows[0]
+    lb = [e for e in report.events if e.kind == "lb_server"]
+    down = {e.subject: e for e in lb if e.state == "down"}
+    up = {e.subject: e for e in lb if e.state == "up"}
+    replicas = {"replica-1", "replica-2", "replica-3"}
+    assert set(down) == set(up) == replicas
+    assert all("Layer7 timeout" in e.detail for e in down.values())
+    assert all(window.start <= e.t <= window.end for e in down.values())
+    assert all(e.t >= window.end for e in up.values())
+    assert any(e.kind == "lb_backend" and e.state == "no server available" for e in report.events)
+    opened = [e for e in report.events if e.kind == "breaker" and e.state == "open"]
+    assert {e.subject for e in opened} == {f"{r} → openai" for r in replicas}
+    assert [e.t for e in report.events] == sorted(e.t for e in report.events)
+    assert "load balancer server: replica-1 down (Layer7 timeout" in render_text(report)
+    assert "| load balancer server | replica-1 | down |" in render_markdown(report)
+
+
+def test_without_the_load_balancers_log_the_timeline_has_no_server_events(
+    freeze_run: Path,
+) -> None:
+    """The HAProxy events come from the run directory's copy of its log, nothing else."""
+    (freeze_run / LB_LOG_FILE).unlink()
+    report = build_report(load_run(freeze_run))
+    assert not [e for e in report.events if e.kind.startswith("lb_")]
+    assert [e for e in report.events if e.kind == "breaker"]
+
+
+def test_v3_freeze_counts_reconcile_per_replica_with_the_lbs_answers_apart(
+    freeze_run: Path,
+) -> None:
+    """Each replica's own count equals the client's requests it answered over its scrape
+    span; the load balancer's 503s are shown apart; no divergence warning."""
+    report = build_report(load_run(freeze_run))
+    server = report.server
+    assert server is not None
+    assert [c.replica for c in server.replicas] == ["replica-1", "replica-2", "replica-3"]
+    for count in server.replicas:
+        assert abs(count.server - count.client) <= 2
+    assert server.load_balancer_answers >= report.sli.failure
+    assert server.reconciled is True
+    assert not [w for w in report.warnings if "counts differ" in w]
+
+
+def _cached(builder: RunBuilder, *, start: float, end: float) -> None:
+    """Mark the good answers sent in [start, end) s as response-cache hits."""
+    builder.records = [
+        msgspec.structs.replace(r, cached=r.outcome == "good" and start <= r.t - T0 < end)
+        for r in builder.records
+    ]
+
+
+def test_cache_hits_are_counted_per_window(tmp_path: Path) -> None:
+    """A V1-like outage whose window's only successes are cache hits shows them there."""
+
+    def fails(t: float) -> bool:
+        return 20 <= t < 40 and int(t * 10) % 6 != 0
+
+    builder = RunBuilder(tmp_path, phase="v1").requests(rate=10, fails=fails).fault(20, 40)
+    _cached(builder, start=20, end=40)
+    report = build_report(load_run(builder.write()))
+    window = report.windows[0]
+    assert window.sli.good > 0
+    assert window.sli.cache_hits == window.sli.good
+    assert report.sli.cache_hits == window.sli.good
+    assert f"cache hits {window.sli.good} of {window.sli.good} good" in render_text(report)
+
+
+def test_logs_without_the_fields_say_not_recorded(tmp_path: Path) -> None:
+    """A log written before the client recorded cache hits: "not recorded", never 0."""
+    report = build_report(load_run(RunBuilder(tmp_path).requests().write()))
+    assert report.sli.cache_hits is None
+    assert "cache hits not recorded" in render_text(report)
