@@ -3,8 +3,11 @@
 ``compare_runs(run_dirs)`` builds every run's report (pure, from files) and one row per run:
 availability overall and inside the fault windows (pooled), p95 latency, TTFT p95, error
 budget used, and the cost (replicas, providers, upstream attempts per request).
-``regressions(a, b)`` says where run B is *significantly* worse than run A (their 95 %
-intervals do not overlap): the CI check against main's run.
+``judge(a, b)`` names each metric of run B against run A (availability, p95 latency, TTFT
+p95, upstream attempts per request) improved, regressed or unchanged: changed only when the
+two runs' 95 % intervals do not overlap (attempts per request, which has no interval: when
+it moved by more than 10 % and 0.05). ``regressions(a, b)`` lists the regressed ones: the CI
+check against main's run.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from reports.render.format import percent, seconds
 from reports.rundata import RunData, load_run
 from reports.stats import wilson
 
-__all__ = ["CompareRow", "compare_runs", "regressions", "render_compare_html", "render_compare_md",
-           "render_compare_text"]  # fmt: skip
+__all__ = ["CompareRow", "MetricChange", "compare_runs", "judge", "regressions",
+           "render_compare_html", "render_compare_md", "render_compare_text"]  # fmt: skip
 
 
 class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,6 +46,7 @@ class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
     p95_s: float | None
     p95_interval: Interval | None
     ttft_p95_s: float | None
+    ttft_p95_interval: Interval | None = None
     error_budget_consumed: float | None
     replicas: int
     providers: int
@@ -56,6 +60,7 @@ def _row(run: RunData, report: Report) -> CompareRow:
     replicas = config.get("replicas")
     providers = config.get("providers")
     latency = next(v for v in report.verdicts if v.name == "latency_p95")
+    ttft = next(v for v in report.verdicts if v.name == "ttft_p95")
     return CompareRow(
         label=f"{run.stack.phase.upper()} · {Path(run.run_dir).name}",
         run_dir=run.run_dir,
@@ -70,6 +75,7 @@ def _row(run: RunData, report: Report) -> CompareRow:
         p95_s=report.sli.latency.get("p95"),
         p95_interval=latency.interval,
         ttft_p95_s=report.sli.ttft.get("p95"),
+        ttft_p95_interval=ttft.interval,
         error_budget_consumed=report.error_budget_consumed,
         replicas=replicas if isinstance(replicas, int) else len(run.stack.of_kind("replica")),
         providers=len(providers)
@@ -88,15 +94,84 @@ def compare_runs(run_dirs: Sequence[Path]) -> list[CompareRow]:
     return rows
 
 
+class MetricChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One metric of run B against run A."""
+
+    metric: str
+    verdict: str
+    """``improved``, ``regressed``, ``unchanged`` or ``not comparable`` (a side lacks it)."""
+    before: str
+    after: str
+
+
+def _ratio_change(a: Interval | None, b: Interval | None, *, higher_is_better: bool) -> str:
+    if a is None or b is None:
+        return "not comparable"
+    a_low, a_high, b_low, b_high = a.low, a.high, b.low, b.high
+    if a_low is None or a_high is None or b_low is None or b_high is None:
+        return "not comparable"
+    if b_low > a_high:
+        return "improved" if higher_is_better else "regressed"
+    if b_high < a_low:
+        return "regressed" if higher_is_better else "improved"
+    return "unchanged"
+
+
+def _shown(value: str, interval: Interval | None, fmt: Any) -> str:
+    if interval is None or interval.low is None or interval.high is None:
+        return value
+    return f"{value} [{fmt(interval.low)}, {fmt(interval.high)}]"
+
+
+def judge(a: CompareRow, b: CompareRow) -> list[MetricChange]:
+    """Each metric of ``b`` against ``a``, beyond both runs' 95 % intervals."""
+    out = [
+        MetricChange(
+            metric="availability",
+            verdict=_ratio_change(a.availability_interval, b.availability_interval,
+                                  higher_is_better=True),
+            before=_shown(percent(a.availability), a.availability_interval, percent),
+            after=_shown(percent(b.availability), b.availability_interval, percent),
+        ),
+        MetricChange(
+            metric="p95 latency",
+            verdict=_ratio_change(a.p95_interval, b.p95_interval, higher_is_better=False),
+            before=_shown(seconds(a.p95_s), a.p95_interval, seconds),
+            after=_shown(seconds(b.p95_s), b.p95_interval, seconds),
+        ),
+        MetricChange(
+            metric="TTFT p95",
+            verdict=_ratio_change(a.ttft_p95_interval, b.ttft_p95_interval,
+                                  higher_is_better=False),
+            before=_shown(seconds(a.ttft_p95_s), a.ttft_p95_interval, seconds),
+            after=_shown(seconds(b.ttft_p95_s), b.ttft_p95_interval, seconds),
+        ),
+    ]  # fmt: skip
+    x, y = a.attempts_per_request, b.attempts_per_request
+    if x is None or y is None:
+        verdict = "not comparable"
+    elif abs(y - x) > max(0.1 * x, 0.05):
+        verdict = "regressed" if y > x else "improved"
+    else:
+        verdict = "unchanged"
+    out.append(
+        MetricChange(
+            metric="attempts per request",
+            verdict=verdict,
+            before="—" if x is None else f"{x:.2f}",
+            after="—" if y is None else f"{y:.2f}",
+        )
+    )
+    return out
+
+
 def regressions(a: CompareRow, b: CompareRow) -> list[str]:
     """Where ``b`` is worse than ``a`` beyond both runs' 95 % intervals."""
-    found: list[str] = []
-    ai, bi = a.availability_interval, b.availability_interval
-    if ai and bi and ai.low is not None and bi.high is not None and bi.high < ai.low:
-        found.append(
-            f"availability fell from {percent(a.availability)} to {percent(b.availability)} "
-            "(95 % intervals do not overlap)"
-        )
+    found = [
+        f"{c.metric} regressed from {c.before} to {c.after}"
+        for c in judge(a, b)
+        if c.verdict == "regressed"
+    ]
     if a.fault_requests and b.fault_requests:
         a_low = wilson(round((a.fault_availability or 0) * a.fault_requests), a.fault_requests)[0]
         b_high = wilson(round((b.fault_availability or 0) * b.fault_requests), b.fault_requests)[1]
@@ -105,9 +180,6 @@ def regressions(a: CompareRow, b: CompareRow) -> list[str]:
                 f"availability inside the fault windows fell from "
                 f"{percent(a.fault_availability)} to {percent(b.fault_availability)}"
             )
-    ap, bp = a.p95_interval, b.p95_interval
-    if ap and bp and ap.high is not None and bp.low is not None and bp.low > ap.high:
-        found.append(f"p95 latency rose from {seconds(a.p95_s)} to {seconds(b.p95_s)}")
     if a.status == "met" and b.status == "breached":
         found.append("the SLA was met before and is breached now")
     return found

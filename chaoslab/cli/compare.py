@@ -26,7 +26,7 @@ def _fail(message: str) -> NoReturn:
 
 @click.command(
     epilog="\b\nExit codes: 0 no regression (or a table), 1 RUN_B regressed against RUN_A,"
-    " 2 bad input."
+    " 2 bad input (no such run, runs of different scenarios), 4 a run is invalid."
 )
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--scenario", help="Compare the latest run of this scenario on each phase.")
@@ -95,12 +95,14 @@ def compare(
     """Compare runs: one table and one plot of what each phase buys and costs.
 
     Two run directories (RUN_A RUN_B, same scenario): the fix-and-repeat loop and CI's
-    regression check; exit 1 when RUN_B is worse than RUN_A beyond both runs' 95 %
-    intervals. With --scenario and no directories: the latest run of that scenario on each
-    of --phases from `chaoslab runs`; with --run, the scenario runs now on each phase, each
-    on a fresh stack with the same load and seed (or each phase's own with --nominal-load):
-    the same offered rate (open model) and, with --duration auto (the default), one
-    duration, the longest any phase needs; each phase's plan is printed first.
+    regression check. Each metric (availability, p95, TTFT p95, attempts per request) is
+    named improved, regressed or unchanged beyond both runs' 95 % intervals; exit 1 when
+    one regressed, 2 when the runs are of different scenarios, 4 when one is invalid.
+    With --scenario and no directories: the latest run of that scenario on each of --phases
+    from `chaoslab runs`; with --run, the scenario runs now on each phase, each on a fresh
+    stack with the same load and seed (or each phase's own with --nominal-load): the same
+    offered rate (open model) and, with --duration auto (the default), one duration, the
+    longest any phase needs; each phase's plan is printed first.
 
     \b
     Example:
@@ -113,6 +115,7 @@ def compare(
     from chaoslab.runs import find_runs
     from reports.compare import (
         compare_runs,
+        judge,
         regressions,
         render_compare_html,
         render_compare_md,
@@ -152,6 +155,12 @@ def compare(
         rows = compare_runs(chosen)
     except RunDirError as error:
         _fail(str(error))
+    pair = len(rows) == 2 and not scenario
+    if pair and rows[0].scenario != rows[1].scenario:
+        _fail(
+            f"RUN_A is scenario {rows[0].scenario or '?'!r} and RUN_B {rows[1].scenario or '?'!r}: "
+            "compare two runs of the same scenario (or use --scenario NAME for a phase table)"
+        )
     if scenario:
         rows = [r for r in rows if r.scenario in {scenario, ""}] or rows
     title = f"{scenario or rows[0].scenario or 'runs'}: " + " vs ".join(
@@ -165,19 +174,18 @@ def compare(
     click.echo(title)
     click.echo(render_compare_text(rows))
     code = 0
-    if len(rows) == 2 and not scenario:
-        found = regressions(rows[0], rows[1])
-        if rows[0].scenario != rows[1].scenario:
-            click.echo(
-                "note: the runs are of different scenarios "
-                f"({rows[0].scenario} vs {rows[1].scenario})",
-                err=True,
-            )
+    if pair:
+        invalid = [r for r in rows if r.status == "invalid"]
+        for row in invalid:
+            click.echo(f"invalid run, no comparison: {row.run_dir}")
+        for change in [] if invalid else judge(rows[0], rows[1]):
+            click.echo(f"{change.metric}: {change.verdict} ({change.before} -> {change.after})")
+        found = [] if invalid else regressions(rows[0], rows[1])
         for line in found:
             click.echo(f"regression: {line}")
-        if not found:
+        if not found and not invalid:
             click.echo("no regression beyond the runs' 95 % intervals")
-        code = 1 if found else 0
+        code = 4 if invalid else (1 if found else 0)
     click.echo(f"compare: {target / 'compare.html'} (also .md .json)")
     sys.exit(code)
 

@@ -64,7 +64,8 @@ def _quantiles(value: str) -> tuple[float, ...]:
     default=10.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Rolling window (s) that recovery is measured with.",
+    hidden=True,
+    help="Kept for old scripts; recovery is measured at the timeline's bin resolution.",
 )
 def report(
     *,

@@ -172,7 +172,9 @@ def test_compare_two_runs_flags_a_regression(tmp_path: Path) -> None:
     code, out, _ = _run("compare", str(lab / "runs" / "b-v3"), str(lab / "runs" / "a-v1"),
                         "--out", str(tmp_path / "cmp"))  # fmt: skip
     assert code == 1
-    assert "regression: availability fell" in out
+    assert "availability: regressed (" in out
+    assert "p95 latency: unchanged (" in out
+    assert "regression: availability regressed from" in out
     assert (tmp_path / "cmp" / "compare.html").is_file()
 
 
@@ -183,6 +185,41 @@ def test_compare_two_equal_runs_is_no_regression(tmp_path: Path) -> None:
                         "--out", str(tmp_path / "cmp"))  # fmt: skip
     assert code == 0
     assert "no regression" in out
+    assert "availability: unchanged" in out
+
+
+def test_compare_improvement_is_named_and_exits_0(tmp_path: Path) -> None:
+    """RUN_B riding out the outage RUN_A did not: availability improved, exit 0."""
+    lab = _lab(tmp_path)
+    code, out, _ = _run("compare", str(lab / "runs" / "a-v1"), str(lab / "runs" / "b-v3"),
+                        "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 0, out
+    assert "availability: improved (" in out
+
+
+def test_compare_of_two_different_scenarios_is_one_line_exit_2(tmp_path: Path) -> None:
+    """Apples to oranges: one line naming both scenarios, exit 2, nothing written."""
+    lab = _lab(tmp_path)
+    other = RunBuilder(tmp_path / "other", duration=300).requests(rate=20)
+    other.info["scenario"] = "redis-down"
+    code, _, err = _run("compare", str(lab / "runs" / "b-v3"), str(other.write()),
+                          "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "'provider-outage'" in err
+    assert "'redis-down'" in err
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_compare_with_an_invalid_run_exits_4(tmp_path: Path) -> None:
+    """A run that never finished cannot be compared: exit 4, named."""
+    lab = _lab(tmp_path)
+    broken = RunBuilder(tmp_path / "broken", duration=300).requests(rate=20)
+    broken.finished = False
+    code, out, _ = _run("compare", str(lab / "runs" / "b-v3"), str(broken.write()),
+                        "--out", str(tmp_path / "cmp"))  # fmt: skip
+    assert code == 4
+    assert "invalid run, no comparison" in out
 
 
 def test_compare_scenario_takes_the_latest_run_per_phase(tmp_path: Path) -> None:
@@ -312,3 +349,47 @@ def test_an_internal_error_is_one_line_exit_4_never_1(
     assert code == 4
     assert err.count("\n") == 1
     assert "internal error: KeyError" in err
+
+
+def test_report_reads_the_gate_from_run_start(tmp_path: Path) -> None:
+    """A run started with --gate and inconclusive: `report` exits 3 as `run` did, and every
+    banner names that code; --no-gate re-renders it as 0."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.info["gate"] = True
+    run = builder.write()
+    code, out, _ = _run("report", str(run))
+    assert code == 3
+    assert "exit 3 (inconclusive under --gate)" in out
+    assert "exit 3 (inconclusive under --gate)" in (run / "report.md").read_text()
+    assert "exit 3 (inconclusive under --gate)" in (run / "report.html").read_text()
+    assert 'name="exit_code" value="3"' in (run / "report.xml").read_text()
+    assert _run("report", str(run), "--no-gate")[0] == 0
+
+
+def test_report_breach_without_gate_exits_1_and_says_so(tmp_path: Path) -> None:
+    """A breach is exit 1 with or without --gate, and the banners say exit 1 (breached)."""
+    run = RunBuilder(tmp_path).requests(rate=20, fails=lambda t: t >= 30).write()
+    code, out, _ = _run("report", str(run))
+    assert code == 1
+    assert "BREACHED · exit 1 (breached)" in out
+    assert "exit 1 (breached)" in (run / "report.html").read_text()
+
+
+def test_report_names_the_stacks_seed_and_up_command(tmp_path: Path) -> None:
+    """A stack started with --seed 7: the report says seed 7 and its Reproduce section starts
+    with the stack's `chaoslab up --phase v3 --seed 7`."""
+    run = RunBuilder(tmp_path, seed=7).requests(rate=20).write()
+    _, out, _ = _run("report", str(run))
+    assert "seed 7" in out.splitlines()[0]
+    markdown = (run / "report.md").read_text()
+    assert "chaoslab up --phase v3 --seed 7" in markdown
+    assert "chaoslab up --phase v3 --seed 7" in (run / "report.html").read_text()
+
+
+def test_hypothesis_quotes_the_scaled_fault_times(tmp_path: Path) -> None:
+    """A 90 s scenario run for 30 s: "503 for 30 s" reads "503 for 10 s"; latencies stay."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.info["hypothesis"] = "With the provider answering 503 for 30 s, +500 ms, it holds."
+    builder.info["scale"] = 1 / 3
+    _, out, _ = _run("report", str(builder.write()))
+    assert "hypothesis: With the provider answering 503 for 10 s, +500 ms, it holds." in out
