@@ -30,9 +30,12 @@ __all__ = [
     "requests_needed",
 ]
 
-DEFAULT_RATE = 40.0
+DEFAULT_RATE = 15.0
 """Requests per second the open model offers when neither ``--rate`` nor the scenario says:
-the same for every phase, within what one Locust process and the stack drive on 2 cores."""
+the same for every phase, within what one Locust process and the stack drive on 2 cores.
+With the providers' realistic profiles (answers of 1-3 s, ~45 stream events each) 40/s
+kept ~50 streams open and saturated a V3 stack's replicas: ``/v1/ready`` then took 1.7 s
+and HAProxy took every replica out (issue 20, measured on a loaded 2-core machine)."""
 LOADER_RATE_PER_PROCESS = 120.0
 """Arrivals per second one Locust process offers with room to spare: measured 13 % of a core
 at 40/s against V3 (docs/load.md, "Calibration"), so about 40 % at 120/s, far from the 90 %
