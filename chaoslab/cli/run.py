@@ -26,8 +26,10 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         seconds = (
             float(parse_seconds(value)) if not value.replace(".", "").isdigit() else float(value)
         )
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a duration (write 30, '30s', '2m', '1m30s' or auto)"
+        ) from None
     if seconds <= 0:
         raise click.BadParameter("must be more than 0 seconds")
     return seconds
