@@ -42,6 +42,7 @@ __all__ = [
     "REPORT_FILES",
     "REQUESTS_GLOB",
     "RULES_DIR",
+    "RUNNER_LOCK_FILE",
     "RUNS_DIR",
     "RUNS_FILE",
     "RUN_LAYOUT",
@@ -104,6 +105,7 @@ ERROR_FILE = "error.txt"
 PROGRESS_FILE = "progress.jsonl"
 KEYS_FILE = "keys.txt"
 RUNS_FILE = "experiments.txt"
+RUNNER_LOCK_FILE = "runner.lock"
 PARTS_DIR = "parts"
 FAKE_REQUEST_LOG = "requests.jsonl"
 RULES_DIR = "rules"
@@ -206,6 +208,11 @@ STACK_LAYOUT: tuple[Entry, ...] = (
     Entry(PROGRESS_FILE, "`up`", "one `Step` per line while the stack starts"),
     Entry(KEYS_FILE, "`up`", "the API keys the replicas accept (mode 600)"),
     Entry(RUNS_FILE, "`run`", "one run directory per line: the runs that used this stack"),
+    Entry(
+        RUNNER_LOCK_FILE,
+        "`run`",
+        "the runner lock (`flock`), and who holds it: run directory, pid, start time",
+    ),
     Entry(f"{PARTS_DIR}/*/*.log", "`up`", "each server's log, `parts/<name>/<name>.log`"),
     Entry(f"{PARTS_DIR}/*/{FAKE_REQUEST_LOG}", "`up`", "each fake provider's request log"),
     Entry(f"{PARTS_DIR}/*/**", "`up`", "each server's working files (data, configuration)"),

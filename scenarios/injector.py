@@ -32,6 +32,7 @@ __all__ = [
     "ActiveFault",
     "Injector",
     "PlannedFault",
+    "open_faults",
     "plan",
     "revert_open_faults",
     "runner_alive",
@@ -258,6 +259,26 @@ def _open_faults(run_dir: Path) -> list[Event]:
         elif event.kind == "fault_end" and event.id:
             starts.pop(event.id, None)
     return list(starts.values())
+
+
+def open_faults(stack_dir: Path) -> list[tuple[Path, Event, bool]]:
+    """Every fault started and never ended by the runs listed in the stack's
+    ``experiments.txt``: (run directory, its ``fault_start``, whether its runner still
+    runs). A fault whose runner is gone is harm left on the stack."""
+    found: list[tuple[Path, Event, bool]] = []
+    with contextlib.suppress(OSError):
+        listed = (stack_dir / RUNS_FILE).read_text(encoding="utf-8").splitlines()
+        for line in dict.fromkeys(line.strip() for line in listed if line.strip()):
+            directory = Path(line)
+            if not directory.is_dir():
+                continue
+            try:
+                events = _open_faults(directory)
+                live = runner_alive(directory)
+            except RunDirError:
+                continue
+            found += [(directory, event, live) for event in events]
+    return found
 
 
 def revert_open_faults(run_dir: Path, *, stack: Stack | None = None) -> list[str]:

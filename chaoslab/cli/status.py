@@ -93,10 +93,12 @@ def _all_stacks(as_json: bool) -> None:
     "--all", "every", is_flag=True, help="List every stack directory, running or stopped."
 )
 def status(*, stack_dir: Path | None, as_json: bool, every: bool) -> None:
-    """Show every component of the stack: state (up, down, frozen), pid, URL.
+    """Show every component of the stack: state (up, down, frozen), pid, URL; then the run
+    in progress, and every fault still on with the run that opened it.
 
     Exit 0 when every component is up, or when the stack is stopped (every component
-    down: one line says so); 1 when some are up and some are not.
+    down: one line says so); 1 when some are up and some are not, or when a runner that
+    is gone (killed) left a fault on.
 
     \b
     Example:
@@ -141,4 +143,27 @@ def status(*, stack_dir: Path | None, as_json: bool, every: bool) -> None:
             plain = (Text(cell) for cell in (row.name, row.kind))
             table.add_row(*plain, state, str(row.pid or "-"), restarts, Text(row.url or "-"))
         print_table(Console(emoji=False, soft_wrap=True), table)
-    sys.exit(0 if stopped or all(row.state == "up" for row in rows) else 1)
+    left = _print_open_faults(where, err=as_json)
+    sys.exit(0 if (stopped or all(row.state == "up" for row in rows)) and not left else 1)
+
+
+def _print_open_faults(stack_dir: Path, *, err: bool) -> bool:
+    """One line per fault still on (the run that opened it, and whether its runner still
+    runs); True when a fault was left by a runner that is gone."""
+    from lab.stack.runlock import holder
+    from scenarios.injector import open_faults
+
+    running = holder(stack_dir)
+    if running is not None:
+        click.echo(f"run in progress: {running['run_dir']} (pid {running['pid']})", err=err)
+    left = False
+    for run_dir, event, live in open_faults(stack_dir):
+        who = "its runner is running" if live else "its runner is gone: `chaoslab down` or the "
+        who += "" if live else "next run reverts it"
+        click.echo(
+            f"open fault: {event.id} ({event.action} on {event.target}) opened by run "
+            f"{run_dir}; {who}",
+            err=err,
+        )
+        left = left or not live
+    return left

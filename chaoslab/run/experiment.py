@@ -28,16 +28,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from chaoslab.run.cleanup import cleanup_runs, register, unregister
 from chaoslab.run.cpu import CpuWatch
 from chaoslab.run.display import LiveLine
 from chaoslab.run.live import LiveStats, budget_used
 from chaoslab.run.loadconfig import build_load_config, load_model
-from chaoslab.run.locust import LocustRun, check_master_bind, stop_leftover_load
+from chaoslab.run.locust import LocustRun, check_master_bind
 from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.plan import DEFAULT_RATE, KEY_SHARE, LoadPlan, key_rate_limit, make_plan
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.stackuse import StackUse, acquire
 from lab.proc import start_time
+from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
 from reports.stats import wilson
 from rundir import Event, Stack, append_events, write_stack
@@ -49,7 +51,6 @@ from rundir.layout import (
     LOAD_STATS_FILE,
     RULES_DIR,
     RUNS_DIR,
-    RUNS_FILE,
     SCENARIO_FILE,
     SCRAPE_DIR,
     STOP_FILE,
@@ -58,8 +59,6 @@ from rundir.layout import (
 from scenarios.injector import (
     Injector,
     PlannedFault,
-    revert_open_faults,
-    runner_alive,
 )
 from scenarios.loader import ScenarioFile, load_scenario
 from scenarios.targets import check_scenario, refuse_loosening
@@ -180,16 +179,23 @@ def run_experiment(
     from lab.phases import get_phase
 
     phase = get_phase(options.phase)  # an unknown phase: one line before anything is made
-    if options.backend == "local":
-        from lab.stack.sketch import sketch
-
-        # a role the phase lacks: refused before a stack is brought up for nothing
-        check_scenario(scenario_file.scenario, sketch(phase))
     if options.out is not None:
         _check_out(options.out)
     check_master_bind(options.master_bind_host, allow_remote=options.allow_remote)
     if options.gate and not options.allow_overrides:
         refuse_loosening(scenario_file.scenario, phase.sla())
+    run_dir = (
+        options.out
+        or new_dir(LAB_DIR / RUNS_DIR, f"{options.phase}-{scenario_file.name}", mkdir=False)
+    ).resolve()
+
+    def before_up() -> None:
+        """A role the phase lacks: refused before a stack is brought up for nothing."""
+        if options.backend == "local":
+            from lab.stack.sketch import sketch
+
+            check_scenario(scenario_file.scenario, sketch(phase))
+
     with _signals_raise():
         use = acquire(
             options.phase,
@@ -198,18 +204,31 @@ def run_experiment(
             fresh=options.fresh,
             stack_dir=options.stack_dir,
             progress=progress,
+            before_up=before_up,
         )
+        lock: RunnerLock | None = None
         try:
             check_scenario(scenario_file.scenario, use.stack)
-            return _Run(options, scenario_file, use, live or LiveLine(None)).play()
+            # one runner per stack: a second run is refused here, before it touches anything
+            lock = RunnerLock.take(use.stack_dir, run_dir=run_dir)
+            run = _Run(options, scenario_file, use, live or LiveLine(None), run_dir=run_dir)
+            return run.play()
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if lock is not None:
+                lock.release()
             use.release()
 
 
 class _Run:
     def __init__(
-        self, options: RunOptions, scenario: ScenarioFile, use: StackUse, live: LiveLine
+        self,
+        options: RunOptions,
+        scenario: ScenarioFile,
+        use: StackUse,
+        live: LiveLine,
+        *,
+        run_dir: Path,
     ) -> None:
         self.options = options
         self.file = scenario
@@ -217,10 +236,7 @@ class _Run:
         self.use = use
         self.stack: Stack = use.stack
         self.live = live
-        self.run_dir = (
-            options.out
-            or new_dir(LAB_DIR / RUNS_DIR, f"{options.phase}-{scenario.name}", mkdir=False)
-        ).resolve()
+        self.run_dir = run_dir
         self.result = RunResult(run_dir=self.run_dir)
         self.rate, self.users = load_model(
             self.scenario, self.stack, users=options.users, rate=options.rate,
@@ -270,16 +286,13 @@ class _Run:
     def _prepare(self) -> None:
         _check_out(self.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        reverted = revert_open_faults(self.use.stack_dir, stack=self.stack)
-        self.result.faults += [f"reverted left-over fault {r}" for r in reverted]
-        with contextlib.suppress(OSError):
-            listed = (self.use.stack_dir / RUNS_FILE).read_text(encoding="utf-8").split()
-            stop_leftover_load([Path(p) for p in listed if not runner_alive(Path(p))])
+        # what a killed runner left: faults, Locust, scrape targets (we hold the lock)
+        for line in cleanup_runs(self.use.stack_dir, stack=self.stack):
+            self.result.faults.append(line.replace("reverted fault", "reverted left-over fault"))
         write_stack(self.run_dir, self.stack)
         self._scale_alerts()
         shutil.copyfile(self.file.path, self.run_dir / SCENARIO_FILE)
-        with (self.use.stack_dir / RUNS_FILE).open("a", encoding="utf-8") as runs:
-            runs.write(f"{self.run_dir}\n")
+        register(self.use.stack_dir, self.run_dir)
 
     def _scale_alerts(self) -> None:
         """Rewrite the local stack's run-scaled burn-rate rule for this run's length and
@@ -431,6 +444,7 @@ class _Run:
                 self.result.errors.append("Locust did not stop on time: stopped")
             locust.stop()
             self.metrics.close()
+            unregister(self.use.stack_dir, self.run_dir)  # its faults are rolled back
             self._write_load_stats()
         stats.poll()  # the last requests of the run, logged while Locust stopped
         self.result.requests, self.result.warmup = stats.total, stats.warmup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def acquire(
     fresh: bool,
     stack_dir: Path | None,
     progress: Any = None,
+    before_up: Callable[[], None] | None = None,
 ) -> StackUse:
     """The running stack (``stack_dir`` or ``.chaoslab/current``) when its phase matches;
     otherwise a new one brought up for this run (``fresh`` always brings a new one)."""
@@ -77,6 +79,8 @@ def acquire(
                 return StackUse(stack=stack, stack_dir=found, brought_up=False)
         elif stack_dir is not None:
             raise StackUseError(f"{stack_dir}: no such stack directory; check --stack")
+    if before_up is not None:
+        before_up()  # refuse what this stack could not play before it is brought up
     target = new_stack_dir(phase)
     stack = up(phase, backend=backend, seed=seed, stack_dir=target, progress=progress)  # type: ignore[arg-type]
     return StackUse(stack=stack, stack_dir=target, brought_up=True)

@@ -51,13 +51,16 @@ action = "freeze"
 """
 
 
-def _start(mini: MiniStack, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def _start(
+    mini: MiniStack, tmp_path: Path, *, name: str = "run", duration: str | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
     scenario = tmp_path / "three.toml"
     scenario.write_text(SCENARIO)
-    out = tmp_path / "run"
+    out = tmp_path / name
     command = [sys.executable, "-m", "chaoslab", "run", "--phase", "v2",
                "--scenario", str(scenario), "--stack", str(mini.stack_dir),
                "--out", str(out), "--no-report"]  # fmt: skip
+    command += ["--duration", duration] if duration else []
     runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -153,3 +156,29 @@ def test_chaoslab_down_reverts_a_killed_runners_faults(
     assert result.exit_code == 0, result.output
     assert result.output.count("reverted fault") == 3
     assert _left_behind(mini_stack) == []
+
+
+@pytest.mark.usefixtures("cleanup")
+def test_a_second_run_on_a_busy_stack_exits_2_at_once_and_no_fault_is_left(
+    mini_stack: MiniStack, tmp_path: Path
+) -> None:
+    """Two runs against one stack: the second is refused at once (exit 2, one line naming
+    the first) and touches nothing; after the first ends, no fault is left on."""
+    first, first_out = _start(mini_stack, tmp_path, name="first", duration="15s")
+    command = [sys.executable, "-m", "chaoslab", "run", "--phase", "v2",
+               "--scenario", str(tmp_path / "three.toml"), "--stack", str(mini_stack.stack_dir),
+               "--out", str(tmp_path / "second"), "--no-report"]  # fmt: skip
+    began = time.monotonic()
+    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - began
+    assert second.returncode == 2, second.stdout + second.stderr
+    lines = [line for line in (second.stdout + second.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "a run is in progress" in lines[0]
+    assert str(first_out) in lines[0]
+    assert took < 30  # at once: the time to import the CLI, nothing waited for
+    assert not (tmp_path / "second" / "events.jsonl").exists()
+    output = first.communicate(timeout=120)[0].decode()
+    assert first.returncode == 0, output[-2000:]
+    assert _left_behind(mini_stack) == []
+    assert not list((mini_stack.stack_dir / "scrape").glob("first-*.json"))
