@@ -24,7 +24,7 @@ from pathlib import Path
 from chaoslab.run.locust import stop_leftover_load
 from lab.stack.runlock import holder
 from rundir import Stack
-from rundir.layout import RUNS_FILE, SCRAPE_DIR
+from rundir.layout import RUNS_FILE, SCRAPE_DIR, scrape_file
 from scenarios.injector import revert_open_faults, runner_alive
 
 __all__ = ["cleanup_runs", "listed_runs", "register", "unregister"]
@@ -54,7 +54,8 @@ def register(stack_dir: Path, run_dir: Path) -> None:
 
 def _remove_scrape_files(stack_dir: Path, run_name: str) -> list[str]:
     removed = []
-    for path in (stack_dir / SCRAPE_DIR).glob(f"{run_name}-*.json"):
+    directory = stack_dir / SCRAPE_DIR
+    for path in directory.glob(scrape_file(directory, f"{run_name}-*").name):
         with contextlib.suppress(OSError):
             path.unlink()
             removed.append(path.name)
