@@ -52,7 +52,7 @@ def _fail(message: str) -> NoReturn:
     "--rate",
     type=click.FloatRange(min=0, min_open=True),
     help="With --run: requests/s offered to every phase (open model; default the "
-    "scenario's, else 40).",
+    "scenario's, else 15).",
 )
 @click.option(
     "--users",

@@ -54,7 +54,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     type=click.FloatRange(min=0, min_open=True),
     default=None,
     help="Open model: requests started per second whatever the service does (default: the "
-    "scenario's, else 40).",
+    "scenario's, else 15).",
 )
 @click.option(
     "--users",

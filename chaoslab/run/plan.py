@@ -255,7 +255,11 @@ def _advice(
     )
     if fit_rate <= most:
         processes = _loader_processes(fit_rate)
-        fix = f"--rate {fit_rate}" + (f" --workers {processes}" if processes > 1 else "")
+        fix = (
+            f"--rate {fit_rate}"
+            + (f" --workers {processes}" if processes > 1 else "")
+            + f" (if the stack serves it here: chaoslab capacity --phase {phase})"
+        )
     else:
         slow = needed * START_MARGIN / most + START_S
         fix = (
