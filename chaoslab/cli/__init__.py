@@ -102,7 +102,11 @@ def main() -> None:
 
     \b
     Example:
-      chaoslab doctor            # which servers this machine can run
-      chaoslab fake openai --port 9001 --seed 7
-      chaoslab toxiproxy --port 8474
+      chaoslab up --phase v3                                  # start a phase's stack
+      chaoslab run --phase v3 --scenario provider-outage --duration 60s
+      chaoslab report --gate                                  # the newest run's verdict
+      chaoslab down
+
+    Flags mean the same on every command (README: "Flags"); `chaoslab doctor` says what
+    this machine can run.
     """

@@ -19,7 +19,7 @@ PRICES_FILE = Path(__file__).resolve().parents[2] / "lab" / "prices.toml"
 """The shipped illustrative prices (docs/cost.md)."""
 
 
-def _seconds(_ctx: click.Context, param: click.Parameter, value: str | float | None) -> float:
+def seconds(_ctx: click.Context, param: click.Parameter, value: str | float | None) -> float:
     from scenarios.model import parse_seconds
 
     if isinstance(value, float):
@@ -36,7 +36,9 @@ def _seconds(_ctx: click.Context, param: click.Parameter, value: str | float | N
 
 def seconds_option(name: str, *, default: str, help: str) -> Callable[[F], F]:
     """A duration option (``30s``, ``2m``, ``90``) that reaches the command as seconds."""
-    return click.option(name, default=default, show_default=True, callback=_seconds, help=help)
+    return click.option(
+        name, default=default, show_default=True, callback=seconds, metavar="DURATION", help=help
+    )
 
 
 def prices_option() -> Callable[[F], F]:

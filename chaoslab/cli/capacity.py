@@ -33,7 +33,9 @@ def _fail(message: str) -> NoReturn:
 @click.option(
     "--phase",
     "phase_list",
-    required=True,
+    default="v1",
+    show_default=True,
+    metavar="LIST",
     help="Phase id, or several comma-separated (v1,v3): one search each.",
 )
 @click.option(
@@ -76,8 +78,12 @@ def _fail(message: str) -> NoReturn:
     help="Where to write (default .chaoslab/capacity/<time>).",
 )
 @prices_option()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (progress goes to stderr)."
+)
 def capacity(
     *,
+    as_json: bool,
     phase_list: str,
     start_rate: float,
     factor: float,
@@ -125,7 +131,7 @@ def capacity(
         _fail(f"--start-rate {start_rate:g} is above --max-rate {max_rate:g}")
     if step < 10:
         _fail("--step must be 10s or more (a step needs enough requests to judge)")
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, stderr=as_json)
     target = (out or new_dir(LAB_DIR / CAPACITY_DIR, "", mkdir=False)).resolve()
     if target.exists() and any(target.iterdir()):
         _fail(f"{target}: --out must be a new or empty directory")
@@ -153,7 +159,10 @@ def capacity(
     (target / "capacity.md").write_text(render_capacity_md(results), encoding="utf-8")
     (target / "capacity.html").write_text(render_capacity_html(results), encoding="utf-8")
     (target / "capacity.json").write_bytes(msgspec.json.format(msgspec.json.encode(results)))
-    console.print(render_capacity_text(results), markup=False)
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(results)))
+    else:
+        console.print(render_capacity_text(results), markup=False)
     console.print(f"capacity: {target / 'capacity.html'} (also .md .json)", markup=False)
     no_knee = [r for r in results if r.first_breach is None]
     sys.exit(EXIT_INVALID if invalid and no_knee else 0)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from chaoslab.cli.options import lab_dir_option, workers_option
+from chaoslab.cli.options import LEGACY_PHASE_LIST, lab_dir_option, phases_option, workers_option
 from rundir.layout import COMPARE_DIR, RUNS_DIR, new_dir
 
 if TYPE_CHECKING:
@@ -29,10 +29,20 @@ def _fail(message: str) -> NoReturn:
     " 2 bad input (no such run, runs of different scenarios), 4 a run is invalid."
 )
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--scenario", help="Compare the latest run of this scenario on each phase.")
 @click.option(
-    "--phases", default="v1,v2,v3,v4", show_default=True, help="With --scenario: which phases."
+    "--scenario",
+    metavar="NAME|FILE",
+    help="Compare the latest run of this scenario on each phase.",
 )
+@click.option(
+    "--phase",
+    "phase_list",
+    default="v1,v2,v3,v4",
+    show_default=True,
+    metavar="LIST",
+    help="With --scenario: which phases, a comma list (the old spelling --phases LIST works).",
+)
+@phases_option(legacy_list=True)
 @lab_dir_option()
 @click.option(
     "--run",
@@ -42,6 +52,7 @@ def _fail(message: str) -> NoReturn:
 )
 @click.option(
     "--duration",
+    metavar="DURATION|auto",
     default="auto",
     show_default=True,
     help="With --run: run length (e.g. 40s), or auto: one duration for every phase, the "
@@ -75,13 +86,16 @@ def _fail(message: str) -> NoReturn:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     help="Write compare.{md,html,json} here (default: .chaoslab/compare/<time>).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON, not the table.")
 def compare(
     *,
+    as_json: bool,
     run_dirs: tuple[Path, ...],
     scenario: str | None,
-    phases: str,
+    phase_list: str,
     lab_dir: Path,
     run_now: bool,
     duration: str,
@@ -98,7 +112,7 @@ def compare(
     regression check. Each metric (availability, p95, TTFT p95, attempts per request) is
     named improved, regressed or unchanged beyond both runs' 95 % intervals; exit 1 when
     one regressed, 2 when the runs are of different scenarios, 4 when one is invalid.
-    With --scenario and no directories: the latest run of that scenario on each of --phases
+    With --scenario and no directories: the latest run of that scenario on each of --phase
     from `chaoslab runs`; with --run, the scenario runs now on each phase, each on a fresh
     stack with the same load and seed (or each phase's own with --nominal-load): the same
     offered rate (open model) and, with --duration auto (the default), one duration, the
@@ -107,8 +121,8 @@ def compare(
     \b
     Example:
       chaoslab compare .chaoslab/runs/main-v3 .chaoslab/runs/fix-v3
-      chaoslab compare --scenario provider-outage --phases v1,v3
-      chaoslab compare --scenario provider-outage --phases v1,v3 --run --duration 60s
+      chaoslab compare --scenario provider-outage --phase v1,v3
+      chaoslab compare --scenario provider-outage --phase v1,v3 --run --duration 60s
     """
     import msgspec
 
@@ -124,6 +138,7 @@ def compare(
     from rundir import RunDirError
 
     chosen = list(run_dirs)
+    phases = click.get_current_context().meta.get(LEGACY_PHASE_LIST) or phase_list
     wanted = [p.strip().lower() for p in phases.split(",") if p.strip()]
     if run_now:
         if not scenario or chosen:
@@ -171,21 +186,26 @@ def compare(
     (target / "compare.md").write_text(render_compare_md(rows, title=title), encoding="utf-8")
     (target / "compare.html").write_text(render_compare_html(rows, title=title), encoding="utf-8")
     (target / "compare.json").write_bytes(msgspec.json.format(msgspec.json.encode(rows), indent=2))
+    invalid = [r for r in rows if r.status == "invalid"] if pair else []
+    changes = judge(rows[0], rows[1]) if pair and not invalid else []
+    found = regressions(rows[0], rows[1]) if pair and not invalid else []
+    code = 4 if invalid else (1 if found else 0)
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(
+            {"title": title, "rows": rows, "changes": changes, "regressions": found,
+             "invalid": [str(r.run_dir) for r in invalid]}), indent=2))  # fmt: skip
+        sys.exit(code)
     click.echo(title)
     click.echo(render_compare_text(rows))
-    code = 0
     if pair:
-        invalid = [r for r in rows if r.status == "invalid"]
         for row in invalid:
             click.echo(f"invalid run, no comparison: {row.run_dir}")
-        for change in [] if invalid else judge(rows[0], rows[1]):
+        for change in changes:
             click.echo(f"{change.metric}: {change.verdict} ({change.before} -> {change.after})")
-        found = [] if invalid else regressions(rows[0], rows[1])
         for line in found:
             click.echo(f"regression: {line}")
         if not found and not invalid:
             click.echo("no regression beyond the runs' 95 % intervals")
-        code = 4 if invalid else (1 if found else 0)
     click.echo(f"compare: {target / 'compare.html'} (also .md .json)")
     sys.exit(code)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["lab_dir_option", "phases_option", "stack_option", "workers_option"]
+__all__ = ["LEGACY_PHASE_LIST", "lab_dir_option", "phases_option", "stack_option", "workers_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,14 +48,24 @@ def lab_dir_option() -> Callable[[F], F]:
     return click.option(
         "--lab-dir",
         type=click.Path(path_type=Path),
+        metavar="DIR",
         default=Path(".chaoslab"),
         show_default=True,
         help="Where run directories live.",
     )
 
 
+LEGACY_PHASE_LIST = "chaoslab.legacy_phase_list"
+"""``ctx.meta`` key: a phase list given to ``compare --phases`` in the old spelling."""
+_PHASE_LIST = re.compile(r"^\s*v\d+(\s*,\s*v\d+)*\s*$", re.IGNORECASE)
+
+
 def _use_phases(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
     if value is None:
+        return
+    listed = getattr(param, "accepts_list", False)
+    if listed and not value.is_file() and _PHASE_LIST.match(str(value)):
+        ctx.meta[LEGACY_PHASE_LIST] = str(value)  # the old `compare --phases v1,v3`
         return
     if not value.is_file():
         raise click.BadParameter(f"{value}: no such file; copy lab/phases.toml and edit it")
@@ -65,15 +76,29 @@ def _use_phases(ctx: click.Context, param: click.Parameter, value: Path | None) 
     os.environ[ENV_PHASES] = str(value.resolve())
 
 
-def phases_option() -> Callable[[F], F]:
-    """``--phases FILE``: read phases from another file (sets ``CHAOSLAB_PHASES``)."""
+class _PhasesOption(click.Option):
+    """``--phases``; with ``accepts_list``, also the old comma list of phase ids."""
+
+    accepts_list = False
+
+
+def phases_option(*, legacy_list: bool = False) -> Callable[[F], F]:
+    """``--phases FILE``: read phases from another file (sets ``CHAOSLAB_PHASES``).
+    ``legacy_list``: a comma list of phase ids (``compare``'s old spelling of ``--phase``)
+    is kept in ``ctx.meta[LEGACY_PHASE_LIST]`` instead."""
+
+    class Option(_PhasesOption):
+        accepts_list = legacy_list
+
     return click.option(
         "--phases",
+        cls=Option,
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
         expose_value=False,
         is_eager=True,
         callback=_use_phases,
+        metavar="FILE",
         help="Phase file to use instead of lab/phases.toml (same format; $CHAOSLAB_PHASES).",
     )
 
@@ -96,6 +121,7 @@ def workers_option() -> Callable[[F], F]:
         "--workers",
         callback=_workers,
         default="auto",
+        metavar="N|auto",
         show_default=True,
         help="Locust worker processes (0: one standalone process; auto: as many as the "
         "offered rate needs).",

@@ -47,17 +47,25 @@ def _quantiles(value: str) -> tuple[float, ...]:
     "(default: what the run was started with).",
 )
 @click.option(
-    "--quantiles", default="50,95,99", show_default=True, help="Latency percentiles to report."
+    "--quantiles",
+    default="50,95,99",
+    show_default=True,
+    metavar="LIST",
+    help="Latency percentiles to report.",
 )
 @click.option(
     "--format",
     "formats",
+    metavar="LIST",
     default="html,md,json,xml",
     show_default=True,
     help="Files to write (comma list).",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), help="Write the files here instead of RUN_DIR."
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write the files here instead of RUN_DIR.",
 )
 @click.option(
     "--recovery-window",
@@ -67,8 +75,10 @@ def _quantiles(value: str) -> tuple[float, ...]:
     hidden=True,
     help="Kept for old scripts; recovery is measured at the timeline's bin resolution.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, not the table.")
 def report(
     *,
+    as_json: bool,
     run_dir: Path | None,
     gate: bool | None,
     allow_overrides: bool | None,
@@ -87,6 +97,7 @@ def report(
     Example:
       chaoslab report .chaoslab/runs/2026-12-01T10-02-11-v3
       chaoslab report --gate --format md,xml     # in CI
+      chaoslab report --json | jq .status
     """
     from reports import render_all
     from reports.render import FORMATS
@@ -112,9 +123,14 @@ def report(
     )
     if result.report is None:
         _fail(result.error)
-    click.echo(result.text)
     for warning in result.warnings:
         click.echo(f"chaoslab report: warning: {warning}", err=True)
+    if as_json:
+        import msgspec
+
+        click.echo(msgspec.json.format(msgspec.json.encode(result.report), indent=2))
+        sys.exit(result.exit_code)
+    click.echo(result.text)
     click.echo("")
     names = list(result.paths.values())
     if names:

@@ -37,13 +37,24 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 @click.command()
 @phases_option()
-@click.option("--phase", required=True, help="Phase id from lab/phases.toml: v1, v2, v3, v4.")
 @click.option(
-    "--scenario", required=True, help="A name from `chaoslab scenarios`, or a .toml file."
+    "--phase",
+    default=None,
+    metavar="PHASE",
+    show_default="the stack's, else v1",
+    help="Phase id from lab/phases.toml: v1 .. v4 (default: the stack's phase, else v1).",
+)
+@click.option(
+    "--scenario",
+    required=True,
+    metavar="NAME|FILE",
+    help="A name from `chaoslab scenarios`, or a .toml file.",
 )
 @click.option(
     "--duration",
     callback=_seconds,
+    metavar="DURATION|auto",
+    show_default="the scenario's",
     default=None,
     help="Run length (e.g. 60s, 2m; the timeline scales with it), or auto: long enough for a "
     "conclusive pass of the phase's availability target (steady spans lengthen, faults keep "
@@ -102,7 +113,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 )
 def run(
     *,
-    phase: str,
+    phase: str | None,
     scenario: str,
     duration: float | str | None,
     rate: float | None,
@@ -154,6 +165,7 @@ def run(
 
     console = Console(highlight=False, emoji=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    phase = phase or _stack_phase(stack_dir, fresh=fresh)
     options = RunOptions(
         phase=phase,
         scenario=scenario,
@@ -211,6 +223,20 @@ def run(
         console.print(result.report_text, markup=False)
     console.print(f"run directory: {result.run_dir}", markup=False)
     sys.exit(result.exit_code)
+
+
+def _stack_phase(stack_dir: Path | None, *, fresh: bool) -> str:
+    """The phase of the stack the run would use (like ``up``'s default: v1 without one)."""
+    if fresh:
+        return "v1"
+    from lab.stack import StackError
+    from lab.stack.stackdirs import current_stack_dir
+    from rundir import RunDirError, read_stack
+
+    try:
+        return read_stack(current_stack_dir(stack_dir)).phase
+    except (StackError, RunDirError, OSError):
+        return "v1"
 
 
 def _percent(value: float | None) -> str:

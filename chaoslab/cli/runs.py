@@ -48,7 +48,11 @@ def _age(value: str | None) -> float | None:
     type=click.IntRange(min=0),
     help="With --prune: keep this many newest runs.",
 )
-@click.option("--older-than", help="With --prune: delete only runs older than this (30m, 12h, 7d).")
+@click.option(
+    "--older-than",
+    metavar="DURATION",
+    help="With --prune: delete only runs older than this (30m, 12h, 7d).",
+)
 @click.option("--dry-run", is_flag=True, help="With --prune: say what would go, delete nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def runs(

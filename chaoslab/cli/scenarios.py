@@ -51,9 +51,23 @@ def _chaostoolkit(
 _NOMINAL = "the phase's nominal"
 
 
+def _plain(value: object) -> object:
+    """Seconds (a float subclass) as a number, anything else unknown as text."""
+    return float(value) if isinstance(value, int | float) else str(value)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``60s`` / ``2m`` like every other command (a bare number, the old spelling, is
+    seconds)."""
+    from chaoslab.cli.campaign_options import seconds
+
+    return None if value is None else seconds(ctx, param, value)
+
+
 @click.command()
 @click.argument("names", nargs=-1, metavar="[NAME|FILE]...")
 @click.option("--brief", is_flag=True, help="One line per scenario: name and title.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scenarios as JSON.")
 @click.option(
     "--export-chaostoolkit",
     "export_to",
@@ -71,10 +85,17 @@ _NOMINAL = "the phase's nominal"
 @stack_option(
     help="The stack whose proxies roles resolve to (default: .chaoslab/current).",
 )
-@click.option("--duration", type=float, default=None, help="Export: scale the timeline to N s.")
+@click.option(
+    "--duration",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Export: scale the timeline to this run length (e.g. 60s, 2m).",
+)
 def scenarios(
     names: tuple[str, ...],
     brief: bool,
+    as_json: bool,
     export_to: Path | None,
     import_from: Path | None,
     stack_dir: Path | None,
@@ -104,6 +125,14 @@ def scenarios(
     except ScenarioError as error:
         click.echo(f"chaoslab scenarios: {error}", err=True)
         sys.exit(2)
+    if as_json:
+        import msgspec
+
+        listed = [{"name": i.name, "file": str(i.path),
+                   **msgspec.to_builtins(i.scenario, enc_hook=_plain)}
+                  for i in loaded]  # fmt: skip
+        click.echo(msgspec.json.format(msgspec.json.encode(listed), indent=2))
+        return
     for item in loaded:
         scenario = item.scenario
         if brief:

@@ -28,7 +28,13 @@ def _fail(message: str) -> NoReturn:
     "(the map is partial), 130 interrupted."
 )
 @phases_option()
-@click.option("--phase", required=True, help="Phase id from the phase file: v1, v2, v3, v4.")
+@click.option(
+    "--phase",
+    default="v1",
+    show_default=True,
+    metavar="PHASE",
+    help="Phase id from the phase file: v1 .. v4.",
+)
 @seconds_option(
     "--duration",
     default="30s",
@@ -71,8 +77,12 @@ def _fail(message: str) -> NoReturn:
     help="Campaign directory (default .chaoslab/spof/<time>-<phase>).",
 )
 @prices_option()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (progress goes to stderr)."
+)
 def spof(
     *,
+    as_json: bool,
     phase: str,
     duration: float,
     rate: float,
@@ -125,7 +135,7 @@ def spof(
         _fail(f"--only {','.join(sorted(unknown))}: not a kind (use {', '.join(KINDS)})")
     if duration < 8:
         _fail("--duration must be 8s or more (the component is lost for half of it)")
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, stderr=as_json)
     target = (out or new_dir(LAB_DIR / SPOF_DIR, phase, mkdir=False)).resolve()
     if target.exists() and any(target.iterdir()):
         _fail(f"{target}: --out must be a new or empty directory")
@@ -201,7 +211,10 @@ def spof(
     (target / "spof.md").write_text(render_spof_md(result_map), encoding="utf-8")
     (target / "spof.html").write_text(render_spof_html(result_map), encoding="utf-8")
     (target / "spof.json").write_bytes(msgspec.json.format(msgspec.json.encode(result_map)))
-    console.print(render_spof_text(result_map), markup=False)
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(result_map)))
+    else:
+        console.print(render_spof_text(result_map), markup=False)
     console.print(f"spof: {target / 'spof.html'} (also .md .json)", markup=False)
     judged = {probe.name for probe in plan.probes if probe.ran}
     unjudged = [r for r in result_map.rows if r.component in judged and r.spof is None]

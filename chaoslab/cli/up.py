@@ -46,7 +46,13 @@ def _headline(phase_id: str) -> str:
 
 @click.command()
 @phases_option()
-@click.option("--phase", default="v1", show_default=True, help="Phase id from lab/phases.toml.")
+@click.option(
+    "--phase",
+    default="v1",
+    show_default=True,
+    metavar="PHASE",
+    help="Phase id from lab/phases.toml.",
+)
 @click.option(
     "--backend",
     type=click.Choice(["local", "compose", "external"]),
