@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_readme_flag_table_equals_the_clis() -> None:
     """Regenerate with `uv run python -m chaoslab.cli.flagtable --write` when it differs."""
-    assert readme_table((ROOT / "README.md").read_text(encoding="utf-8")) == flag_table()
+    readme = readme_table((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert readme == flag_table(), (
+        "README's flag table differs from the CLI: `uv run python -m chaoslab.cli.flagtable "
+        "--write` regenerates it"
+    )
 
 
 def _option(command: str, flag: str) -> click.Option:
