@@ -23,7 +23,8 @@ from pathlib import Path
 import msgspec
 
 from lab.proc import is_ours
-from rundir import RunDirError, read_stack
+from rundir import Event, RunDirError, read_stack
+from rundir.events import RunStart, detail
 from rundir.layout import EVENTS_FILE, REPORT_FILES, RUN_REGISTRY, RUNS_DIR, STACK_FILE
 
 __all__ = ["RunEntry", "find_runs", "prune_runs", "record_run", "runs_root"]
@@ -45,12 +46,6 @@ class RunEntry:
 
 class _Status(msgspec.Struct):
     status: str = "-"
-
-
-class _Start(msgspec.Struct):
-    t: float
-    kind: str
-    detail: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 def runs_root(lab_dir: Path) -> Path:
@@ -93,14 +88,16 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _start(run_dir: Path) -> _Start | None:
-    """The run's ``run_start`` event (the first line of its events), if it has one."""
+def _start(run_dir: Path) -> tuple[float, RunStart] | None:
+    """When the run started and its ``run_start`` detail (the first line of its events)."""
     try:
         first = (run_dir / EVENTS_FILE).read_bytes().split(b"\n", 1)[0]
-        start = msgspec.json.decode(first, type=_Start)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        start = msgspec.json.decode(first, type=Event)
+        if start.kind != "run_start":
+            return None
+        return start.t, detail(start, RunStart)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, RunDirError):
         return None
-    return start if start.kind == "run_start" else None
 
 
 def _verdict(run_dir: Path) -> str:
@@ -120,17 +117,15 @@ def _entry(path: Path, *, registered: bool) -> RunEntry | None:
         stack = read_stack(path)
     except RunDirError:
         return None
-    pid, began = start.detail.get("runner_pid"), start.detail.get("runner_start")
+    t, run_start = start
+    pid, began = run_start.runner_pid, run_start.runner_start
     return RunEntry(
         path=path,
         phase=stack.phase,
-        scenario=str(start.detail.get("scenario") or "-"),
+        scenario=run_start.scenario or "-",
         verdict=_verdict(path),
-        created=start.t,
-        running=isinstance(pid, int)
-        and isinstance(began, int)
-        and is_ours(pid, began)
-        and not _ended(path),
+        created=t,
+        running=pid is not None and began is not None and is_ours(pid, began) and not _ended(path),
         registered=registered,
     )
 

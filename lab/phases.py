@@ -19,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 
 from fakes.llm.profiles import PROFILES
-from rundir import Targets
+from rundir import CheckThresholds, Targets
 
 __all__ = [
     "ENV_PHASES",
@@ -137,18 +137,9 @@ class Load(_Spec, frozen=True, kw_only=True):
         return max(1, math.ceil(self.seed_users * self.factor))
 
 
-class Checks(_Spec, frozen=True, kw_only=True):
-    """LLM-aware check thresholds (each optional: unset = the check is "not applicable");
-    ``reports.checks`` judges them, docs/phases.md says what each means."""
-
-    max_attempts_per_request: float | None = None
-    """Upstream attempts per client request, whole run and every fault window."""
-    breaker_opens_within_failures: int | None = None
-    """Failures a replica's breaker may absorb from a faulted provider before it opens."""
-    failover_s: float | None = None
-    """Seconds from a provider fault to the first answer from another provider."""
-    burn_rate: float | None = None
-    """Burn-rate threshold of the run-scaled multi-window alert (the workbook's 14.4)."""
+class Checks(CheckThresholds, frozen=True, kw_only=True):
+    """LLM-aware check thresholds: the run directory's own Struct (``rundir``), so the phase
+    file and ``stack.json`` hold one shape; ``reports.checks`` judges them."""
 
 
 class _TargetsSpec(_Spec, frozen=True, kw_only=True):

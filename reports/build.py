@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from reports.divergence import divergence_warnings
 from reports.eventlog import run_events
 from reports.llm import llm_report
@@ -24,6 +26,8 @@ from reports.verdict import (
 )
 from reports.windows import RECOVERY_WINDOW_S, answered_around, scale_times, window_slis
 from rundir import Event, Stack
+from rundir.events import Check as CheckDetail
+from rundir.events import detail
 
 __all__ = ["DEFAULT_QUANTILES", "build_report"]
 
@@ -42,10 +46,11 @@ def build_report(
     info = run.info
     # unset: what the run was started with (run_start), so `report` returns what `run` did
     if gate is None:
-        gate = info.get("gate") is True
+        gate = info.gate
     if allow_overrides is None:
-        allow_overrides = info.get("allow_overrides") is True
-    targets, overrides = effective_targets(run.stack.targets, _mapping(info.get("overrides")))
+        allow_overrides = info.allow_overrides
+    requested = msgspec.structs.asdict(info.overrides)
+    targets, overrides = effective_targets(run.stack.targets, requested)
     changed = {o.name for o in overrides}
     # the run is what was sent between run_start and run_end (the runner keeps the load a
     # little past the end so the last counts are scraped; those requests are not the run's)
@@ -139,10 +144,6 @@ def build_report(
     )
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
-
-
 def _has_mitigation(phase_config: dict[str, Any]) -> bool:
     """Whether the phase's service has a breaker or failover (unknown: assume it may)."""
     flags = phase_config.get("service")
@@ -155,70 +156,48 @@ def _has_mitigation(phase_config: dict[str, Any]) -> bool:
 
 
 def _check(event: Event, t0: float) -> Check:
-    """A ``check`` event as a Check. Three shapes are read: ``{stage, name, passed, value}``,
-    the runner's periodic ``{window, holds, requests, availability, p95_s}`` (a check over no
-    request did not run) and its ``{fault, took_effect, evidence}`` (stage ``fault``)."""
-    detail = event.detail
-    if "took_effect" in detail:  # the runner confirming a fault really happened
+    """A ``check`` event as a Check. The runner writes two kinds (``rundir.events.Check``):
+    a fault's ``{fault, took_effect, evidence}`` (stage ``fault``) and the periodic steady
+    state ``{window, holds, requests, availability, p95_s}`` (a check over no request did
+    not run: neither passed nor failed)."""
+    seen = detail(event, CheckDetail)
+    if seen.fault is not None:  # the runner confirming a fault really happened
         return Check(
             t=event.t - t0,
             stage="fault",
-            name=f"{detail.get('fault', event.id or 'fault')} took effect",
-            passed=_bool_or_none(detail.get("took_effect")),
-            value=_scalar(detail.get("evidence")),
+            name=f"{seen.fault} took effect",
+            passed=seen.took_effect,
+            value=seen.evidence,
         )
-    passed = _bool_or_none(detail.get("passed", detail.get("holds")))
-    if detail.get("requests") == 0:
-        passed = None
-    value = detail.get("value")
-    if value is None and "availability" in detail:
-        parts = [f"{detail.get('requests', 0)} requests"]
-        if isinstance(detail.get("availability"), int | float):
-            parts.append(f"availability {detail['availability'] * 100:.2f} %")
-        if isinstance(detail.get("p95_s"), int | float):
-            parts.append(f"p95 {detail['p95_s']:.3f} s")
-        value = ", ".join(parts)
+    parts = [f"{seen.requests or 0} requests"]
+    if seen.availability is not None:
+        parts.append(f"availability {seen.availability * 100:.2f} %")
+    if seen.p95_s is not None:
+        parts.append(f"p95 {seen.p95_s:.3f} s")
     return Check(
         t=event.t - t0,
-        stage=str(detail.get("stage", detail.get("window", ""))),
-        name=str(detail.get("name", event.id or "steady state")),
-        passed=passed,
-        value=_scalar(value),
+        stage=seen.window or "",
+        name="steady state",
+        passed=None if not seen.requests else seen.holds,
+        value=", ".join(parts),
     )
-
-
-def _scalar(value: object) -> str | float | bool | None:
-    if value is None or isinstance(value, str | float | bool):
-        return value
-    if isinstance(value, int):
-        return float(value)
-    return str(value)
-
-
-def _bool_or_none(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
 
 
 def _facts(run: RunData) -> RunFacts:
     info = run.info
-    command = info.get("command", "")
-    seed = info.get("seed", run.stack.seed)
-    scale = info.get("scale")
     return RunFacts(
         run_dir=run.run_dir,
         phase=run.stack.phase,
         phase_title=run.stack.phase_title,
         backend=run.stack.backend,
-        scenario=str(info.get("scenario", "")),
-        hypothesis=scale_times(
-            str(info.get("hypothesis", "")), scale if isinstance(scale, int | float) else 1.0
-        ),
-        seed=seed if isinstance(seed, int) else None,
+        scenario=info.scenario,
+        hypothesis=scale_times(info.hypothesis, info.scale),
+        seed=info.seed if info.seed is not None else run.stack.seed,
         stack_seed=run.stack.seed,
         up_command=up_command(run.stack),
-        command=" ".join(map(str, command)) if isinstance(command, list) else str(command),
-        git_commit=str(info.get("git_commit", "")),
-        versions={str(k): str(v) for k, v in _mapping(info.get("versions")).items()},
+        command=info.command_line,
+        git_commit=info.git_commit,
+        versions=dict(info.versions),
         t0=run.start,
         duration_s=run.duration,
         finished=run.finished,
@@ -263,7 +242,7 @@ def _summary(
     invalid: Sequence[str],
     failed_checks: Sequence[str] = (),
 ) -> str:
-    what = " on ".join(p for p in (run.info.get("scenario"), run.stack.phase.upper()) if p)
+    what = " on ".join(p for p in (run.info.scenario, run.stack.phase.upper()) if p)
     if status == "invalid":
         return f"{what}: invalid run, no verdict ({invalid[0]})"
     counts = {k: sum(1 for v in verdicts if v.verdict == k) for k in ("pass", "fail")}

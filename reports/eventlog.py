@@ -22,6 +22,7 @@ from pathlib import Path
 from reports.model import TimelineEvent
 from reports.promdata import PromData, Series
 from reports.rundata import RunData
+from rundir.events import Abort, detail
 from rundir.layout import LB_LOG_FILE
 
 __all__ = ["BREAKER_STATES", "lb_events", "run_events"]
@@ -48,7 +49,7 @@ def run_events(run: RunData) -> list[TimelineEvent]:
     for event in run.events:
         if event.kind == "abort":
             out.append(_event(event.t - t0, "abort", "run", "aborted",
-                              str(event.detail.get("reason", "")), "events"))  # fmt: skip
+                              detail(event, Abort).reason, "events"))  # fmt: skip
     if run.prom is not None:
         out += _prom_events(run.prom, t0)
     out += lb_events(Path(run.run_dir) / LB_LOG_FILE, t0)

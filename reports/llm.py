@@ -64,7 +64,7 @@ def llm_report(
 ) -> LlmReport:
     """Stream SLIs overall and per fault window, the fakes' upstream view, and every
     LLM-aware check judged against the phase's ``checks`` table."""
-    faults, stack, config = run.faults, run.stack, run.stack.phase_config
+    faults, stack, thresholds = run.faults, run.stack, run.stack.checks
     run_end = run.end
     windows = []
     for fault in faults:
@@ -77,7 +77,7 @@ def llm_report(
     spans = upstream_spans(records, faults, run.upstream, run_end=run_end)
     failovers = checks.failover_times(records, faults, stack, run_end=run_end)
     breakers = checks.breaker_reactions(run.prom, faults, stack, run_end=run_end)
-    limit = checks.threshold(config, "burn_rate")
+    limit = thresholds.burn_rate
     burn = None
     if limit is not None and limit > 0:
         burn = checks.burn_rate(
@@ -90,12 +90,12 @@ def llm_report(
         )
     judged = [
         *checks.attempts_checks(
-            records, faults, prom=run.prom, spans=spans, phase_config=config, run_end=run_end
+            records, faults, prom=run.prom, spans=spans, thresholds=thresholds, run_end=run_end
         ),
-        *checks.breaker_checks(breakers, faults, stack, phase_config=config),
-        *checks.failover_checks(failovers, records, faults, phase_config=config, run_end=run_end),
+        *checks.breaker_checks(breakers, faults, stack, thresholds=thresholds),
+        *checks.failover_checks(failovers, records, faults, thresholds=thresholds, run_end=run_end),
         checks.mixed_check(records, faults, stack),
-        checks.burn_check(burn, phase_config=config),
+        checks.burn_check(burn),
     ]
     marked = [r for r in records if r.marks]
     return LlmReport(

@@ -11,10 +11,11 @@ slow. Pure function of the run's records.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from reports.model import LoadRates
 from rundir import RequestRecord
+from rundir.events import RunPlan, RunStart
 
 __all__ = ["NOT_SENT", "load_rates", "meets_targets"]
 
@@ -33,13 +34,12 @@ def load_rates(
     records: Sequence[RequestRecord],
     *,
     duration_s: float,
-    info: Mapping[str, Any],
+    info: RunStart,
     targets: Mapping[str, float],
 ) -> LoadRates:
     """The run's ``LoadRates`` from its records (those inside the run) and ``run_start``."""
-    raw_plan = info.get("plan")
-    plan: Mapping[str, Any] = raw_plan if isinstance(raw_plan, dict) else {}
-    offered = info.get("arrival_rate")
+    plan = info.plan or RunPlan()
+    offered = info.arrival_rate
     model: Literal["open", "closed"] = "open" if offered else "closed"
     sent = sum(1 for r in records if r.reason not in NOT_SENT)
     within = sum(
@@ -52,16 +52,14 @@ def load_rates(
     def per_s(count: int) -> float | None:
         return count / duration_s if duration_s > 0 else None
 
-    users = info.get("users")
-    needed = plan.get("requests_needed")
     return LoadRates(
         model=model,
         offered_rate=float(offered) if offered else None,
-        users=int(users) if model == "closed" and isinstance(users, int) else None,
+        users=info.users if model == "closed" else None,
         achieved_rate=per_s(sent),
         goodput=per_s(within),
         good_within_targets=within,
         goodput_share=within / valid if valid else None,
-        duration_auto=bool(plan.get("auto", False)),
-        requests_needed=int(needed) if isinstance(needed, int) else None,
+        duration_auto=plan.auto,
+        requests_needed=plan.requests_needed,
     )

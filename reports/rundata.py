@@ -3,12 +3,9 @@
 Besides ``rundir``'s files, a report reads (all optional, documented in
 docs/reports.md):
 
-- the ``run_start`` event's ``detail``: ``scenario``, ``hypothesis``, ``seed``, ``command``,
-  ``overrides`` (``availability`` / ``latency_p95_s`` / ``ttft_p95_s``: the scenario's
-  targets where they differ from the phase's), ``versions`` (name -> version),
-  ``git_commit``, ``duration_s``;
-- the ``run_end`` event's ``detail``: ``status`` (``ok`` | ``aborted`` | ``failed``) and
-  ``reason``;
+- the events' typed details (``rundir.events``): ``RunStart`` (scenario, hypothesis, seed,
+  command, overrides, versions, git commit...), ``RunEnd`` (status, reason), ``FaultStart``
+  (the components a fault hit), ``Check``, ``Abort``;
 - ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``;
 - ``upstream/<component>.jsonl``: each fake provider's requests (``rundir.UpstreamRecord``).
 """
@@ -17,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
 
 import msgspec
 
@@ -33,6 +29,7 @@ from rundir import (
     read_stack,
     read_upstream,
 )
+from rundir.events import Abort, FaultStart, RunEnd, RunStart, detail
 from rundir.layout import EVENTS_FILE, LOAD_DIR, LOAD_STATS_FILE
 
 __all__ = ["FaultWindow", "LoadStats", "RunData", "load_run"]
@@ -56,16 +53,7 @@ class FaultWindow(msgspec.Struct, frozen=True, kw_only=True):
     target: str
     action: str
     closed: bool
-    detail: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class _Overrides(msgspec.Struct, frozen=True, kw_only=True):
-    """``run_start``'s ``overrides``: the same bounds as ``rundir.Targets`` (a tampered
-    availability of -3 must not judge anything)."""
-
-    availability: Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)] | None = None
-    latency_p95_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
-    ttft_p95_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
+    detail: FaultStart = msgspec.field(default_factory=FaultStart)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,8 +70,8 @@ class RunData:
     """Whether a ``run_end`` event was written."""
     end_status: str
     end_reason: str
-    info: dict[str, Any]
-    """The ``run_start`` event's detail."""
+    info: RunStart
+    """The ``run_start`` event's detail (defaults when the run has none)."""
     faults: list[FaultWindow]
     upstream: dict[str, list[UpstreamRecord]] = field(default_factory=dict)
     """Provider component name -> the requests its fake logged (``RUN/upstream/``)."""
@@ -124,15 +112,13 @@ def load_run(run_dir: Path) -> RunData:
         end = max(r.t + r.latency_s for r in requests)
     else:
         end = start
-    end_detail = ends[-1].detail if ends else {}
-    if starts and starts[0].detail.get("overrides") is not None:
-        try:
-            msgspec.convert(starts[0].detail["overrides"], _Overrides)
-        except msgspec.ValidationError as error:
-            raise RunDirError(f"{run_dir / EVENTS_FILE}: run_start overrides: {error}") from None
     aborts = [e for e in events if e.kind == "abort"]
-    status = str(end_detail.get("status", "aborted" if aborts else "ok"))
-    reason = str(end_detail.get("reason", aborts[0].detail.get("reason", "") if aborts else ""))
+    if ends:
+        run_end = detail(ends[-1], RunEnd)
+        status, reason = run_end.status, run_end.reason
+    else:
+        status = "aborted" if aborts else "ok"
+        reason = detail(aborts[0], Abort).reason if aborts else ""
     return RunData(
         run_dir=str(run_dir),
         stack=stack,
@@ -145,7 +131,7 @@ def load_run(run_dir: Path) -> RunData:
         finished=bool(ends),
         end_status=status,
         end_reason=reason,
-        info=dict(starts[0].detail) if starts else {},
+        info=detail(starts[0], RunStart) if starts else RunStart(),
         faults=_fault_windows(events, end),
         upstream=read_upstream(run_dir),
     )
@@ -195,7 +181,7 @@ def _fault_windows(events: list[Event], run_end: float) -> list[FaultWindow]:
                 target=event.target or "",
                 action=event.action or "",
                 closed=end is not None,
-                detail=dict(event.detail),
+                detail=detail(event, FaultStart),
             )
         )
     return windows

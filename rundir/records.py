@@ -22,6 +22,7 @@ from rundir.layout import EVENTS_FILE, LOAD_DIR, REQUESTS_GLOB, STACK_FILE, UPST
 __all__ = [
     "SCHEMA_VERSION",
     "SOURCES",
+    "CheckThresholds",
     "Component",
     "Control",
     "DockerControl",
@@ -132,6 +133,20 @@ class Targets(msgspec.Struct, frozen=True, kw_only=True):
     ttft_p95_s: Annotated[float, msgspec.Meta(gt=0.0)]
 
 
+class CheckThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A phase's LLM-aware check thresholds (``checks`` in the phase file; each optional:
+    unset = the check is "not applicable"); docs/phases.md says what each means."""
+
+    max_attempts_per_request: float | None = None
+    """Upstream attempts per client request, whole run and every fault window."""
+    breaker_opens_within_failures: int | None = None
+    """Failures a replica's breaker may absorb from a faulted provider before it opens."""
+    failover_s: float | None = None
+    """Seconds from a provider fault to the first answer from another provider."""
+    burn_rate: float | None = None
+    """Burn-rate threshold of the run-scaled multi-window alert (the workbook's 14.4)."""
+
+
 class Stack(msgspec.Struct, frozen=True, kw_only=True):
     """What ``chaoslab up`` started (or found, on the external backend)."""
 
@@ -159,6 +174,15 @@ class Stack(msgspec.Struct, frozen=True, kw_only=True):
     components: tuple[Component, ...] = ()
     proxies: tuple[ProxyRoute, ...] = ()
     supervisor_pid: int | None = None
+
+    @property
+    def checks(self) -> CheckThresholds:
+        """The phase's check thresholds (``phase_config["checks"]``); ``RunDirError`` when
+        they do not fit ``CheckThresholds``."""
+        try:
+            return msgspec.convert(self.phase_config.get("checks") or {}, CheckThresholds)
+        except msgspec.ValidationError as error:
+            raise RunDirError(f"{STACK_FILE}: phase_config.checks: {error}") from None
 
     def component(self, name: str) -> Component:
         for part in self.components:

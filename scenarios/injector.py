@@ -22,6 +22,8 @@ from typing import Any
 
 from lab.proc import alive
 from rundir import Event, RunDirError, Stack, append_events, read_events, read_stack
+from rundir.events import Check, Detail, FaultEnd, FaultStart, Note, RunStart, detail
+from rundir.events import event as new_event
 from rundir.layout import RUNS_FILE
 from scenarios.actions import ActionError, inflict, undo, undo_plan
 from scenarios.model import Fault, Scenario
@@ -156,52 +158,50 @@ class Injector:
         while self.pending and self.pending[0].start <= elapsed:
             self._start(self.pending.pop(0))
 
-    def _event(self, **fields: Any) -> None:
-        append_events(self.run_dir, [Event(t=time.time(), **fields)])
+    def _event(self, detail: Detail, planned: PlannedFault) -> None:
+        fault = planned.fault
+        append_events(self.run_dir, [new_event(detail, id=planned.id, target=fault.target,
+                                           action=fault.action)])  # fmt: skip
 
     def _start(self, planned: PlannedFault) -> None:
         fault = planned.fault
-        names = {"id": planned.id, "target": fault.target, "action": fault.action}
         try:
             target = resolve(self.stack, fault.target, rng=self.rng)
             steps = undo_plan(self.stack, fault, target, planned.id)
         except (ActionError, TargetError, OSError, ValueError) as error:
-            self._failed(planned, f"{type(error).__name__}: {error}", [])
+            self._failed(planned, f"{type(error).__name__}: {error}")
             return
-        detail: dict[str, Any] = {
-            "components": [part.name for part in target.components],
-            "proxies": [route.name for route in target.proxies],
-            "undo": steps,
-            "planned_start_s": round(planned.start, 3),
-            "planned_end_s": None if planned.end is None else round(planned.end, 3),
-        }
-        if fault.attributes:
-            detail["attributes"] = dict(fault.attributes)
-        self._event(kind="fault_start", detail=detail, **names)  # before the harm
+        start = FaultStart(
+            components=[part.name for part in target.components],
+            proxies=[route.name for route in target.proxies],
+            undo=steps,
+            planned_start_s=round(planned.start, 3),
+            planned_end_s=None if planned.end is None else round(planned.end, 3),
+            attributes=dict(fault.attributes),
+        )
+        self._event(start, planned)  # before the harm
         # active from here: an interrupt from now on (even inside inflict) is undone by close()
-        active = ActiveFault(planned, steps, tuple(detail["components"]))
+        active = ActiveFault(planned, steps, tuple(start.components))
         self.active[planned.id] = active
         try:
             inflict(self.stack, fault, target, planned.id)
         except ActionError as error:
             del self.active[planned.id]
             problems = undo(steps, self.stack)
-            self._event(kind="fault_end", detail={"how": "failed", "error": str(error),
-                                                  "undo_problems": problems}, **names)  # fmt: skip
+            self._event(FaultEnd(how="failed", error=str(error), undo_problems=problems), planned)
             self.errors.append(f"{planned.id}: {error}")
             return
         if self._on_change:
             self._on_change(planned, True)
         evidence = took_effect(self.stack, fault, steps)
-        self._event(kind="check", detail={"fault": planned.id, "took_effect": evidence is None,
-                                          "evidence": evidence or "confirmed"})  # fmt: skip
+        self._event(Check(fault=planned.id, took_effect=evidence is None,
+                          evidence=evidence or "confirmed"), planned)  # fmt: skip
         if not steps:  # instantaneous (restart): a window of zero length
             self._end(planned.id, how="instant")
 
-    def _failed(self, planned: PlannedFault, error: str, problems: list[str]) -> None:
+    def _failed(self, planned: PlannedFault, error: str) -> None:
         self.errors.append(f"{planned.id}: {error}")
-        self._event(kind="note", id=planned.id, target=planned.fault.target,
-                    action=planned.fault.action, detail={"error": error})  # fmt: skip
+        self._event(Note(error=error), planned)
 
     def _end(self, fault_id: str, *, how: str) -> None:
         active = self.active[fault_id]
@@ -209,12 +209,7 @@ class Injector:
         del self.active[fault_id]
         self.last_end_at = time.time()
         self.errors.extend(f"{fault_id}: undo {p}" for p in problems)
-        fault = active.planned.fault
-        detail: dict[str, Any] = {"how": how}
-        if problems:
-            detail["undo_problems"] = problems
-        self._event(kind="fault_end", id=fault_id, target=fault.target, action=fault.action,
-                    detail=detail)  # fmt: skip
+        self._event(FaultEnd(how=how, undo_problems=problems), active.planned)
         self.done.append(fault_id)
         if self._on_change:
             self._on_change(active.planned, False)
@@ -240,10 +235,8 @@ def runner_alive(run_dir: Path) -> bool:
     start: int | None = None
     for event in read_events(run_dir):
         if event.kind == "run_start":
-            value = event.detail.get("runner_pid")
-            pid = value if isinstance(value, int) else None
-            recorded = event.detail.get("runner_start")
-            start = recorded if isinstance(recorded, int) else None
+            run_start = detail(event, RunStart)
+            pid, start = run_start.runner_pid, run_start.runner_start
         elif event.kind == "run_end":
             pid = None
     if pid is None or pid == os.getpid():
@@ -304,13 +297,9 @@ def revert_open_faults(run_dir: Path, *, stack: Stack | None = None) -> list[str
             except RunDirError:
                 current = read_stack(run_dir)
         for event in open_faults:
-            steps = list(event.detail.get("undo") or [])
-            problems = undo(steps, current)
-            detail: dict[str, Any] = {"how": "reverted_later"}
-            if problems:
-                detail["undo_problems"] = problems
-            append_events(directory, [Event(t=time.time(), kind="fault_end", id=event.id,
-                                            target=event.target, action=event.action,
-                                            detail=detail)])  # fmt: skip
+            problems = undo(detail(event, FaultStart).undo, current)
+            end = FaultEnd(how="reverted_later", undo_problems=problems)
+            append_events(directory, [new_event(end, id=event.id, target=event.target,
+                                                action=event.action)])  # fmt: skip
             reverted.append(f"{directory.name}:{event.id}")
     return reverted

@@ -28,6 +28,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import msgspec
+
 from chaoslab.run.cleanup import cleanup_runs, register, unregister
 from chaoslab.run.cpu import CpuWatch
 from chaoslab.run.display import LiveLine
@@ -42,7 +44,19 @@ from lab.proc import start_time
 from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
 from reports.stats import wilson
-from rundir import Event, Stack, append_events, write_stack
+from rundir import Stack, append_events, write_stack
+from rundir.events import (
+    Abort,
+    Check,
+    Detail,
+    LoadStart,
+    LoadStop,
+    Overrides,
+    RunEnd,
+    RunPlan,
+    RunStart,
+    event,
+)
 from rundir.layout import (
     ERROR_FILE,
     LAB_DIR,
@@ -279,9 +293,8 @@ class _Run:
                 f"({DEFAULT_RATE_TIERS} on {keys} load keys): offer at most {most:g} requests/s"
             )
 
-    def _event(self, kind: str, *, t: float | None = None, **fields: Any) -> None:
-        at = time.time() if t is None else t
-        append_events(self.run_dir, [Event(t=at, kind=kind, **fields)])  # type: ignore[arg-type]
+    def _event(self, detail: Detail, *, t: float | None = None) -> None:
+        append_events(self.run_dir, [event(detail, t=t)])
 
     def _prepare(self) -> None:
         _check_out(self.run_dir)
@@ -328,39 +341,37 @@ class _Run:
         config_path = write_config(self.run_dir / LOAD_DIR / LOAD_CONFIG_FILE, config)
         self.live.users = self.live.users or (None if config.arrival_rate else config.users)
         steady = self.scenario.steady_state
-        overrides = {
-            "availability": steady.availability,
-            "latency_p95_s": steady.latency_p95_s,
-            "ttft_p95_s": steady.ttft_p95_s,
-        }
+        overrides = Overrides(availability=steady.availability,
+                              latency_p95_s=steady.latency_p95_s,
+                              ttft_p95_s=steady.ttft_p95_s)  # fmt: skip
         target = steady.availability or self.stack.targets.availability
         self.metrics.serve(name=self.run_dir.name, scrape_dirs=[self.use.stack_dir / SCRAPE_DIR])
-        run_start = {
-            "scenario": self.file.name, "title": self.scenario.title,
-            "hypothesis": self.scenario.hypothesis, "seed": self.seed,
-            "stack_seed": self.stack.seed, "gate": self.options.gate,
-            "allow_overrides": self.options.allow_overrides,
-            "duration_s": self.duration, "users": config.users,
-            "scale": 1.0 if self.plan.stretched
+        run_start = RunStart(
+            scenario=self.file.name, title=self.scenario.title,
+            hypothesis=self.scenario.hypothesis, seed=self.seed,
+            stack_seed=self.stack.seed, gate=self.options.gate,
+            allow_overrides=self.options.allow_overrides,
+            duration_s=self.duration, users=config.users,
+            scale=1.0 if self.plan.stretched
             else self.duration / float(self.scenario.load.duration),
-            "arrival_rate": config.arrival_rate, "workers": self.workers,
-            "expect_workers": self.options.expect_workers,
-            "plan": {
-                "load_model": "open" if self.plan.open_model else "closed",
-                "offered_rate": self.plan.rate if self.plan.open_model else None,
-                "duration_s": self.plan.duration_s,
-                "scenario_duration_s": self.plan.scenario_duration_s,
-                "auto": self.plan.auto, "stretched": self.plan.stretched,
-                "requests_needed": self.plan.requests_needed,
-                "wall_s": self.plan.wall_s, "decidable": self.plan.decidable,
-                "advice": self.plan.advice,
-            },
-            "command": list(self.options.command), "overrides": overrides,
-            "stack_dir": str(self.use.stack_dir), "brought_up": self.use.brought_up,
-            "runner_metrics": f"127.0.0.1:{self.metrics.port}", "runner_pid": os.getpid(),
-            "runner_start": start_time(os.getpid()),
-            "versions": versions(), "git_commit": git_commit(),
-        }  # fmt: skip
+            arrival_rate=config.arrival_rate, workers=self.workers,
+            expect_workers=self.options.expect_workers,
+            plan=RunPlan(
+                load_model="open" if self.plan.open_model else "closed",
+                offered_rate=self.plan.rate if self.plan.open_model else None,
+                duration_s=self.plan.duration_s,
+                scenario_duration_s=self.plan.scenario_duration_s,
+                auto=self.plan.auto, stretched=self.plan.stretched,
+                requests_needed=self.plan.requests_needed,
+                wall_s=self.plan.wall_s, decidable=self.plan.decidable,
+                advice=self.plan.advice,
+            ),
+            command=list(self.options.command), overrides=overrides,
+            stack_dir=str(self.use.stack_dir), brought_up=self.use.brought_up,
+            runner_metrics=f"127.0.0.1:{self.metrics.port}", runner_pid=os.getpid(),
+            runner_start=start_time(os.getpid()),
+            versions=versions(), git_commit=git_commit(),
+        )  # fmt: skip
         ui_port = None
         if self.options.ui:
             from lab.net import free_port
@@ -400,11 +411,11 @@ class _Run:
             self._wait_scraped(local)
             zero = time.time()
             _write_stop(self.run_dir, zero + self.duration + TAIL_S)
-            self._event("run_start", t=zero, detail={**run_start, "timeline_zero": zero})
+            self._event(msgspec.structs.replace(run_start, timeline_zero=zero), t=zero)
             stats.since = zero  # the live count is the report's: requests sent from here
             started = True
-            self._event("load_start", detail={"users": config.users, "ui": locust.ui_url,
-                                              "master": locust.master_address})  # fmt: skip
+            self._event(LoadStart(users=config.users, ui=locust.ui_url,
+                                  master=locust.master_address))  # fmt: skip
             self._loop(locust, injector, stats, target, zero)
         except KeyboardInterrupt as interrupt:
             how = "interrupt"
@@ -430,12 +441,11 @@ class _Run:
             self.result.errors += injector.errors
             stats.poll()
             if not started:
-                self._event("run_start", detail=run_start)
+                self._event(run_start)
             ended = time.time()
             stats.until = ended  # requests sent after run_end are not the run's
-            self._event("load_stop", t=ended, detail={"requests": stats.total})
-            self._event("run_end", t=ended, detail={"status": self.result.status,
-                                                    "reason": self.result.reason})  # fmt: skip
+            self._event(LoadStop(requests=stats.total), t=ended)
+            self._event(RunEnd(status=self.result.status, reason=self.result.reason), t=ended)
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
             _write_stop(self.run_dir, time.time() + TAIL_S)
@@ -552,12 +562,11 @@ class _Run:
         holds = (upper is None or upper >= target) and (
             seen.p95_s is None or seen.p95_s <= latency_target
         )
-        self._event("check", detail={
-            "window": window, "t_rel": round(now - start, 3), "requests": seen.requests,
-            "availability": seen.availability, "availability_upper": upper,
-            "p95_s": seen.p95_s, "holds": holds,
-            "active": list(injector.active),
-        })  # fmt: skip
+        self._event(Check(
+            window=window, t_rel=round(now - start, 3), requests=seen.requests,
+            availability=seen.availability, availability_upper=upper,
+            p95_s=seen.p95_s, holds=holds, active=list(injector.active),
+        ))  # fmt: skip
 
     def _abort(self, stats: LiveStats, elapsed: float, target: float) -> bool:
         rule = self.scenario.abort
@@ -569,7 +578,7 @@ class _Run:
         if used < rule.budget:
             return False
         reason = f"error budget {used:.0%} used (limit {rule.budget:.0%}) after {elapsed:.0f}s"
-        self._event("abort", detail={"reason": reason, "budget_used": round(used, 4)})
+        self._event(Abort(reason=reason, budget_used=round(used, 4)))
         self.result.status, self.result.reason = "aborted", reason
         return True
 

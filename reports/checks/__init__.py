@@ -23,7 +23,7 @@ from __future__ import annotations
 from reports.checks.attempts import attempts_check, attempts_checks
 from reports.checks.breaker import breaker_checks, breaker_reactions
 from reports.checks.burn import burn_check, burn_rate
-from reports.checks.common import faulted_providers, step_of, threshold
+from reports.checks.common import faulted_providers, step_of
 from reports.checks.failover import failover_checks, failover_times
 from reports.checks.mixed import mixed_check
 
@@ -39,5 +39,4 @@ __all__ = [
     "faulted_providers",
     "mixed_check",
     "step_of",
-    "threshold",
 ]

@@ -5,14 +5,13 @@ a fault at the proxy hides attempts from the fakes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from reports.checks.common import in_window, judge, not_judged, threshold
+from reports.checks.common import in_window, judge, not_judged
 from reports.model import LlmCheck, UpstreamSpan
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
 from reports.serverside import attempts_per_request
-from rundir import RequestRecord
+from rundir import CheckThresholds, RequestRecord
 
 __all__ = ["attempts_check", "attempts_checks"]
 
@@ -21,7 +20,7 @@ _ATTEMPTS = "chat_upstream_attempts_per_request"
 
 def attempts_check(
     *,
-    phase_config: dict[str, Any],
+    thresholds: CheckThresholds,
     attempts_per_request: float | None,
     requests: int,
     window: str | None = None,
@@ -30,7 +29,7 @@ def attempts_check(
     """``checks.max_attempts_per_request`` against the attempts per client request (over the
     whole run, or inside the fault window ``window``)."""
     name = "max_attempts_per_request"
-    limit = threshold(phase_config, name)
+    limit = thresholds.max_attempts_per_request
     if limit is None:
         reason = "the phase sets no checks.max_attempts_per_request"
         return not_judged(
@@ -81,7 +80,7 @@ def attempts_checks(
     *,
     prom: PromData | None,
     spans: Sequence[UpstreamSpan],
-    phase_config: dict[str, Any],
+    thresholds: CheckThresholds,
     run_end: float,
 ) -> list[LlmCheck]:
     """The attempts check over the whole run, then inside each fault window."""
@@ -91,7 +90,7 @@ def attempts_checks(
     value, source = _pick(whole.attempts_per_request if whole else None, attempts_per_request(prom))
     out = [
         attempts_check(
-            phase_config=phase_config,
+            thresholds=thresholds,
             attempts_per_request=value,
             requests=len(valid),
             source=source,
@@ -106,7 +105,7 @@ def attempts_checks(
         )
         out.append(
             attempts_check(
-                phase_config=phase_config,
+                thresholds=thresholds,
                 attempts_per_request=value,
                 requests=inside,
                 window=fault.id,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from reports.checks.common import (
     faulted_providers,
@@ -15,12 +14,11 @@ from reports.checks.common import (
     judge,
     not_judged,
     step_of,
-    threshold,
 )
 from reports.model import BreakerReaction, LlmCheck
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
-from rundir import Stack
+from rundir import CheckThresholds, Stack
 
 __all__ = ["breaker_checks", "breaker_reactions"]
 
@@ -94,11 +92,11 @@ def breaker_checks(
     faults: Sequence[FaultWindow],
     stack: Stack,
     *,
-    phase_config: dict[str, Any],
+    thresholds: CheckThresholds,
 ) -> list[LlmCheck]:
     """Per provider fault: every replica's breaker opened within k failures."""
     name = "breaker_opens_within_failures"
-    limit = threshold(phase_config, name)
+    limit = thresholds.breaker_opens_within_failures
     if limit is None:
         return [
             not_judged(

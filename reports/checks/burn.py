@@ -7,7 +7,6 @@ import bisect
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from reports.checks.common import judge, not_judged
 from reports.model import BurnRate, LlmCheck
@@ -72,7 +71,7 @@ def burn_rate(
     )
 
 
-def burn_check(burn: BurnRate | None, *, phase_config: dict[str, Any]) -> LlmCheck:
+def burn_check(burn: BurnRate | None) -> LlmCheck:
     name = "burn_rate"
     if burn is None:
         return not_judged(

@@ -3,8 +3,6 @@ providers a fault took out, and the scrape interval of the saved series."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from reports.model import CheckState, LlmCheck
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
@@ -17,15 +15,7 @@ __all__ = [
     "judge",
     "not_judged",
     "step_of",
-    "threshold",
 ]
-
-
-def threshold(phase_config: dict[str, Any], key: str) -> float | None:
-    """``checks.<key>`` of the phase (a number), or None when the phase does not set it."""
-    checks = phase_config.get("checks")
-    raw = checks.get(key) if isinstance(checks, dict) else None
-    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
 
 
 def judge(
@@ -78,8 +68,7 @@ def in_window(window: str | None) -> str:
 
 def faulted_providers(fault: FaultWindow, stack: Stack) -> set[str]:
     """The provider names (as the service's chain knows them) whose fake the fault hit."""
-    names = fault.detail.get("components")
-    hit = set(names) if isinstance(names, list) else set()
+    hit = set(fault.detail.components)
     return {
         part.provider
         for part in stack.of_kind("provider")

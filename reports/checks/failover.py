@@ -4,7 +4,6 @@ served to a request sent inside the window."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from reports.checks.common import (
     all_providers,
@@ -12,11 +11,10 @@ from reports.checks.common import (
     in_window,
     judge,
     not_judged,
-    threshold,
 )
 from reports.model import FailoverTime, LlmCheck
 from reports.rundata import FaultWindow
-from rundir import RequestRecord, Stack
+from rundir import CheckThresholds, RequestRecord, Stack
 
 __all__ = ["failover_checks", "failover_times"]
 
@@ -64,12 +62,12 @@ def failover_checks(
     records: Sequence[RequestRecord],
     faults: Sequence[FaultWindow],
     *,
-    phase_config: dict[str, Any],
+    thresholds: CheckThresholds,
     run_end: float,
 ) -> list[LlmCheck]:
     """One check per provider fault; one "not exercised" line when no fault hit a provider."""
     name = "failover_s"
-    limit = threshold(phase_config, name)
+    limit = thresholds.failover_s
     if limit is None:
         return [
             not_judged(

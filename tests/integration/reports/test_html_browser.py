@@ -48,7 +48,9 @@ def report_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A breached run with two fault windows and provider data, opened from file://."""
     builder = RunBuilder(tmp_path_factory.mktemp("run"), duration=90)
     builder.requests(rate=20, fails=lambda t: 22 <= t < 28, stream_every=4)
-    builder.fault(20, 30).fault(50, 60, fault_id="f2").check("before", "ready", True)
+    builder.fault(20, 30).fault(50, 60, fault_id="f2").steady_check(
+        "before", holds=True, requests=40
+    )
     builder.series("chat_provider_attempts_total",
                    {"provider": "openai", "outcome": "success", "kind": ""},
                    [(t, 9.0 * t) for t in range(91)])  # fmt: skip

@@ -30,6 +30,7 @@ from rundir import (
     append_events,
     write_stack,
 )
+from rundir.events import Check as CheckDetail
 from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE
 
 __all__ = ["T0", "RunBuilder", "fault"]
@@ -140,8 +141,26 @@ class RunBuilder:
         self.upstream.setdefault(component, []).extend(lines)
         return self
 
-    def check(self, stage: str, name: str, passed: bool | None, value: object = None) -> RunBuilder:
-        self.checks.append({"stage": stage, "name": name, "passed": passed, "value": value})
+    def steady_check(
+        self,
+        window: str,
+        *,
+        holds: bool,
+        requests: int,
+        availability: float | None = None,
+        p95_s: float | None = None,
+    ) -> RunBuilder:
+        """The runner's periodic steady-state check, as ``chaoslab run`` writes it (the
+        runner's own Struct, so a shape it never writes cannot sneak in)."""
+        check = CheckDetail(window=window, t_rel=1.0, requests=requests,
+                            availability=availability, p95_s=p95_s, holds=holds)  # fmt: skip
+        self.checks.append(msgspec.to_builtins(check))
+        return self
+
+    def fault_check(self, fault_id: str, *, took_effect: bool, evidence: str) -> RunBuilder:
+        """The runner's evidence that a fault happened (or did not)."""
+        check = CheckDetail(fault=fault_id, took_effect=took_effect, evidence=evidence)
+        self.checks.append(msgspec.to_builtins(check))
         return self
 
     def series(

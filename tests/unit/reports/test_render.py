@@ -95,16 +95,17 @@ def test_junit_has_one_case_per_target(tmp_path: Path) -> None:
 def test_junit_cases_carry_the_time_they_judged(tmp_path: Path) -> None:
     """A run-wide case lasts the run; a fault window's check its window; a steady-state
     check the time before / inside / after the faults (not every case the whole run)."""
-    builder = _breach(tmp_path).check("before", "availability", True)
-    builder.check("during", "availability", False).check("after", "availability", True)
+    builder = _breach(tmp_path).steady_check("before", holds=True, requests=40)
+    builder.steady_check("during", holds=False, requests=40)
+    builder.steady_check("after", holds=True, requests=40)
     run = builder.write()
     cases = _cases(render_all(run).paths["xml"])
     total = float(cases["availability"].get("time", "0"))
     assert total > 30
     assert float(cases["check:max_attempts_per_request:f1"].get("time", "0")) == 10.0
-    assert float(cases["check:before:availability"].get("time", "0")) == 20.0
-    assert float(cases["check:during:availability"].get("time", "0")) == 10.0
-    assert float(cases["check:after:availability"].get("time", "0")) == total - 30
+    assert float(cases["check:before:steady state"].get("time", "0")) == 20.0
+    assert float(cases["check:during:steady state"].get("time", "0")) == 10.0
+    assert float(cases["check:after:steady state"].get("time", "0")) == total - 30
 
 
 def test_junit_inconclusive_is_skipped_or_failed_under_gate(tmp_path: Path) -> None:

@@ -69,17 +69,36 @@ def test_ttft_without_streams_is_not_exercised(tmp_path: Path) -> None:
 
 
 def test_failed_check_breaches(tmp_path: Path) -> None:
-    """A steady-state check that failed during the fault is a breach."""
-    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).check("during", "ready", False)
+    """A steady-state check the runner found broken during the fault (holds false) is a
+    breach, even when the run's whole availability meets the target."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.steady_check("before", holds=True, requests=40, availability=1.0)
+    builder.steady_check("during", holds=False, requests=40, availability=0.5, p95_s=0.2)
     report = _report(builder)
-    assert _verdict(report, "check:during:ready") == "fail"
+    assert _verdict(report, "availability") == "pass"
+    assert _verdict(report, "check:before:steady state") == "pass"
+    assert _verdict(report, "check:during:steady state") == "fail"
+    during = next(v for v in report.verdicts if v.name == "check:during:steady state")
+    assert "availability 50.00 %" in during.reason
+    assert report.status == "breached"
     assert report.exit_code == 1
 
 
-def test_check_that_never_ran_is_not_exercised(tmp_path: Path) -> None:
-    """A check without a result is not exercised."""
-    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).check("after", "p", None)
-    assert _verdict(_report(builder), "check:after:p") == "not_exercised"
+def test_check_over_no_request_is_not_exercised(tmp_path: Path) -> None:
+    """A check window with no request: the runner writes holds true (nothing broke), and the
+    report counts it as not exercised, never as a pass."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.steady_check("after", holds=True, requests=0)
+    assert _verdict(_report(builder), "check:after:steady state") == "not_exercised"
+
+
+def test_fault_that_did_not_take_effect_makes_the_run_invalid(tmp_path: Path) -> None:
+    """The runner's took-effect check false: the run tested nothing, invalid (exit 4)."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20).fault(100, 130)
+    builder.fault_check("outage", took_effect=False, evidence="fake still answers 200")
+    report = _report(builder)
+    assert report.status == "invalid"
+    assert "outage took effect is false (fake still answers 200)" in report.invalid_reasons[0]
 
 
 def test_unfinished_run_is_invalid(tmp_path: Path) -> None:
