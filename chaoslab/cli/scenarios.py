@@ -115,6 +115,7 @@ def scenarios(
     from rich.console import Console
     from rich.markup import escape
 
+    from chaoslab.run.plan import DEFAULT_RATE
     from scenarios.loader import ScenarioError, list_scenarios, load_scenario
 
     console = Console(highlight=False, emoji=False, soft_wrap=not sys.stdout.isatty())
@@ -144,11 +145,12 @@ def scenarios(
             for f in scenario.faults
         )
         load = scenario.load
-        model = (
-            f"open model {load.arrival_rate:g}/s"
-            if load.arrival_rate
-            else f"{load.users or _NOMINAL} users, {load.shape}"
-        )
+        if load.arrival_rate:
+            model = f"open model {load.arrival_rate:g}/s"
+        elif load.users is None and load.shape == "steady":
+            model = f"open model {DEFAULT_RATE:g}/s (the default; --users for closed users)"
+        else:
+            model = f"{load.users or _NOMINAL} users, {load.shape}"
         # text from the scenario file is printed as written (markup off)
         console.print(f"[bold]{escape(item.name)}[/bold] - {escape(scenario.title)}")
         console.print(f"  hypothesis: {scenario.hypothesis}", markup=False)
