@@ -393,3 +393,30 @@ def test_hypothesis_quotes_the_scaled_fault_times(tmp_path: Path) -> None:
     builder.info["scale"] = 1 / 3
     _, out, _ = _run("report", str(builder.write()))
     assert "hypothesis: With the provider answering 503 for 10 s, +500 ms, it holds." in out
+
+
+def test_runs_prune_never_lists_or_deletes_a_run_in_progress(tmp_path: Path) -> None:
+    """A run whose runner (pid and start time) still runs and that has no run_end:
+    `runs --prune --keep 0` neither lists nor deletes it; the same run ended is pruned."""
+    import os
+
+    from lab.proc import start_time
+
+    lab = tmp_path / ".chaoslab"
+    builder = RunBuilder(lab / "runs" / "live-v1", duration=300).requests(rate=20)
+    builder.finished = False
+    builder.info = {
+        **builder.info,
+        "runner_pid": os.getpid(),
+        "runner_start": start_time(os.getpid()),
+    }
+    live = builder.write()
+    code, out, _ = _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0")
+    assert code == 0, out
+    assert "live-v1" not in out
+    assert live.is_dir()
+    assert (live / "events.jsonl").is_file()
+    ended = RunBuilder(lab / "runs" / "done-v1", duration=300).requests(rate=20).write()
+    _run("runs", "--lab-dir", str(lab), "--prune", "--keep", "0")
+    assert not ended.exists()
+    assert live.is_dir()
