@@ -54,7 +54,15 @@ from lab.stack.parts import (
 from lab.stack.progress import Progress, Step
 from lab.stack.rules import rule_files_for
 from rundir import Component, ProcessControl, ProxyRoute, Stack, write_stack
-from rundir.layout import FAKE_REQUEST_LOG, KEYS_FILE, RULES_DIR, SCRAPE_DIR, part_dir, scrape_file
+from rundir.layout import (
+    FAKE_REQUEST_LOG,
+    KEYS_FILE,
+    RULES_DIR,
+    SCRAPE_DIR,
+    part_dir,
+    part_log,
+    scrape_file,
+)
 
 __all__ = ["MAX_PROVIDERS", "START_TIMEOUT_S", "LocalStack"]
 
@@ -93,6 +101,14 @@ class LocalStack:
     def _dir(self, name: str) -> Path:
         return part_dir(self.stack_dir, name)
 
+    def _keep_log(self, server: PostgresServer, name: str) -> PostgresServer:
+        """As root, PostgreSQL's data lives in a temp dir removed when it stops; its log
+        goes to the stack directory instead, so the log ``stack.json`` names outlives
+        ``down`` like every other part's."""
+        server.log_path = part_log(self.stack_dir, name)
+        server.log_path.parent.mkdir(parents=True, exist_ok=True)
+        return server
+
     def _add(self, part: Part) -> Part:
         # Everything starts at once on a machine that may be busy: a generous bound (a
         # server that exits fails at once anyway).
@@ -113,15 +129,15 @@ class LocalStack:
             self._add(Part(name, "redis", redis, url=redis.url,
                            region=region if regional else None))  # fmt: skip
         if phase.store.kind == "postgres":
-            store = PostgresServer(
+            store = self._keep_log(PostgresServer(
                 template=template_cache(), workdir=store_dir(self.stack_dir, "postgres")
-            )
+            ), "postgres")  # fmt: skip
             self._add(Part("postgres", "store", store, url=store.dsn,
                            region=phase.regions[0] if regional else None))  # fmt: skip
             if phase.store.standby:
-                standby = PostgresServer(
+                standby = self._keep_log(PostgresServer(
                     primary=store, workdir=store_dir(self.stack_dir, "postgres-standby")
-                )
+                ), "postgres-standby")  # fmt: skip
                 self._add(Part("postgres-standby", "standby-store", standby, url=standby.dsn,
                                region=phase.regions[1]))  # fmt: skip
         if len(phase.providers) > MAX_PROVIDERS:

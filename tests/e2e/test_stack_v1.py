@@ -90,3 +90,13 @@ def test_down_leaves_no_process_and_no_port(stack: Stack) -> None:
     assert processes == []
     assert ports == []
     down(run_dir)
+
+
+def test_every_log_named_in_stack_json_outlives_down(stack: Stack) -> None:
+    """After down, each component's log (PostgreSQL's too, whose data dir is gone) is
+    still where stack.json says."""
+    logs = {part.name: part.log for part in read_stack(Path(stack.stack_dir)).components}
+    missing = [name for name, log in logs.items() if log and not Path(log).is_file()]
+    assert missing == []
+    assert logs["postgres"] is not None
+    assert Path(logs["postgres"]).is_relative_to(Path(stack.stack_dir).resolve())
