@@ -66,6 +66,11 @@ def _headline(phase_id: str) -> str:
 )
 @click.option("--foreground", is_flag=True, help="Stay attached; Ctrl-C stops the stack.")
 @click.option(
+    "--fresh",
+    is_flag=True,
+    help="Start a new stack even while the current one runs (both then run; see down --all).",
+)
+@click.option(
     "--targets",
     "targets_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -82,6 +87,7 @@ def up(
     seed: int,
     stack_dir: Path | None,
     foreground: bool,
+    fresh: bool,
     targets_file: Path | None,
     allow_remote: bool,
 ) -> None:
@@ -89,7 +95,8 @@ def up(
 
     Without --foreground one supervisor process owns the stack and this command returns
     once it is ready; `chaoslab status` and `chaoslab down` find it again (from
-    .chaoslab/current, or --stack DIR).
+    .chaoslab/current, or --stack DIR). While the current stack runs, `up` refuses (a
+    second stack would leave the first one without a `current` link) unless --fresh.
 
     \b
     Example:
@@ -114,6 +121,15 @@ def up(
     if foreground and backend != "local":
         err.print("chaoslab up: --foreground works with --backend local only", markup=False)
         sys.exit(2)
+    if stack_dir is None and not fresh:
+        running = _running_current()
+        if running is not None:
+            err.print(
+                f"chaoslab up: a stack already runs in {running}; use it, stop it with "
+                "`chaoslab down`, or pass --fresh to start another",
+                markup=False,
+            )
+            sys.exit(2)
     console.print(headline, markup=False)
     started = time.monotonic()
 
@@ -157,3 +173,18 @@ def up(
         serve(target_dir)
     elif backend in ("local", "external"):
         console.print(f"stop: chaoslab down{where}", markup=False)
+
+
+def _running_current() -> Path | None:
+    """The current stack's directory while its supervisor (pid and start time) lives."""
+    from lab.stack import StackError
+    from lab.stack.processes import is_ours, supervisor_of
+    from lab.stack.stackdirs import current_stack_dir
+    from rundir import RunDirError, read_stack
+
+    try:
+        where = current_stack_dir()
+        stack = read_stack(where)
+    except (StackError, RunDirError):
+        return None
+    return where if is_ours(*supervisor_of(stack)) else None

@@ -152,3 +152,31 @@ def test_down_cleans_up_after_a_killed_supervisor(workdir: Path) -> None:
     processes, ports = leftovers(stack)
     assert processes == []
     assert ports == []
+
+
+def test_up_refuses_while_the_current_stack_runs_and_down_all_stops_every_stack(
+    workdir: Path,
+) -> None:
+    """A second `up` while the current stack runs: exit 2 naming it (no orphan); with
+    --fresh a second stack starts; `down --all` stops both."""
+    stacks: list[Path] = []
+    try:
+        first = _chaoslab(workdir, "up", "--phase", "v1")
+        assert first.returncode == 0, first.stdout + first.stderr
+        stacks.append((workdir / ".chaoslab" / "current").resolve())
+        again = _chaoslab(workdir, "up", "--phase", "v1", timeout=60)
+        assert again.returncode == 2, again.stdout + again.stderr
+        assert f"a stack already runs in {stacks[0]}" in again.stderr
+        assert (workdir / ".chaoslab" / "current").resolve() == stacks[0]
+        second = _chaoslab(workdir, "up", "--phase", "v1", "--fresh")
+        assert second.returncode == 0, second.stdout + second.stderr
+        stacks.append((workdir / ".chaoslab" / "current").resolve())
+        assert stacks[0] != stacks[1]
+    finally:
+        stopped = _chaoslab(workdir, "down", "--all", timeout=240)
+    assert stopped.returncode == 0, stopped.stderr
+    for stack_dir in stacks:
+        processes, ports = leftovers(read_stack(stack_dir))
+        assert processes == []
+        assert ports == []
+    assert _chaoslab(workdir, "down", "--all", timeout=60).stdout.startswith("no running stack")
