@@ -105,7 +105,7 @@ def build_report(
     server = server_view(run.prom, records=run.requests, quantiles=quantiles, t0=run.start)
     events = run_events(run)
     warnings = _warnings(run, verdicts, status, gate=gate)
-    warnings += divergence_warnings(server, records, events)
+    warnings += divergence_warnings(server, records, events, t0=run.start)
     if refused:
         names = ", ".join(o.name for o in loosening)
         warnings.insert(

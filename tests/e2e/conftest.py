@@ -73,3 +73,27 @@ def outage_v1(tmp_path_factory: pytest.TempPathFactory) -> Finished:
 @pytest.fixture(scope="session")
 def outage_v3(tmp_path_factory: pytest.TempPathFactory) -> Finished:
     return outage_run("v3", tmp_path_factory.mktemp("outage-v3"))
+
+
+def _chaoslab(workdir: Path, *args: str, timeout: float = 500) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chaoslab", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def baseline_v3_seed7(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    """`chaoslab up --phase v3 --seed 7`, then `chaoslab run --phase v3 --scenario baseline
+    --duration 30s` WITHOUT --seed (the run takes the stack's), then `chaoslab down`."""
+    workdir = tmp_path_factory.mktemp("baseline-v3")
+    up = _chaoslab(workdir, "up", "--phase", "v3", "--seed", "7")
+    if up.returncode == 2 and "not found on PATH" in up.stderr:
+        skip_unless_required(up.stderr.split("chaoslab up: ")[-1].split()[0], up.stderr.strip())
+    assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
+    out = workdir / "run-v3-baseline"
+    try:
+        done = _chaoslab(workdir, "run", "--phase", "v3", "--scenario", "baseline",
+                         "--duration", "30s", "--out", str(out))  # fmt: skip
+    finally:
+        _chaoslab(workdir, "down", timeout=120)
+    return Finished(out, done.returncode, done.stdout + done.stderr)

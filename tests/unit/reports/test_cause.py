@@ -3,6 +3,7 @@ the per-replica count, on a recorded V3 provider-freeze run and on constructed r
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from reports import build_report, load_run, render_all
 from reports.render import render_markdown, render_text
+from rundir import RequestRecord
 from rundir.layout import LB_LOG_FILE
 from tests.unit.reports.builder import T0, RunBuilder
 
@@ -116,3 +118,31 @@ def test_logs_without_the_fields_say_not_recorded(tmp_path: Path) -> None:
     report = build_report(load_run(RunBuilder(tmp_path).requests().write()))
     assert report.sli.cache_hits is None
     assert "cache hits not recorded" in render_text(report)
+
+
+def test_a_count_divergence_is_a_warning_naming_its_likely_cause(freeze_run: Path) -> None:
+    """Ten of replica-1's answers recorded as ending just after its last scrape (a client
+    reading answers late): beyond max(0.1 %, 2), one warning that says so."""
+    before = build_report(load_run(freeze_run))
+    assert before.server is not None
+    span = next(c.span for c in before.server.replicas if c.replica == "replica-1")
+    last = before.run.t0 + span[1]
+    path = freeze_run / "load" / "requests-local.jsonl"
+    records = [
+        msgspec.json.decode(line, type=RequestRecord) for line in path.read_bytes().splitlines()
+    ]
+    moved = 0
+    for i, r in enumerate(records):
+        if moved < 10 and r.replica == "replica-1" and last - 3 < r.t + r.latency_s <= last:
+            records[i] = msgspec.structs.replace(r, latency_s=last + 0.1 - r.t)
+            moved += 1
+    path.write_bytes(b"\n".join(msgspec.json.encode(r) for r in records) + b"\n")
+    report = build_report(load_run(freeze_run))
+    assert report.server is not None
+    assert report.server.reconciled is False
+    warnings = [w for w in report.warnings if "counts differ" in w]
+    assert len(warnings) == 1
+    assert "+10 requests" in warnings[0]
+    late = re.search(r"(\d+) client requests ended within 0.25 s after a replica's", warnings[0])
+    assert late is not None
+    assert int(late[1]) >= 10
