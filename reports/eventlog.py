@@ -103,9 +103,9 @@ def _prom_events(prom: PromData, t0: float) -> list[TimelineEvent]:
 
 
 def _workers(prom: PromData, t0: float) -> list[TimelineEvent]:
-    """Load generator exporters (``job`` ``load``): when each was first and last scraped."""
+    """Load generator exporters (``job`` ``chaoslab-load``): first and last scrape of each."""
     out: list[TimelineEvent] = []
-    for s in prom.series("up", lambda labels: labels.get("job", "").startswith("load")):
+    for s in prom.series("up", lambda labels: "load" in labels.get("job", "")):
         if not s.points:
             continue
         who = s.labels.get("worker") or s.labels.get("instance", "load")

@@ -59,6 +59,8 @@ def test_v3_freeze_timeline_lists_haproxy_server_down_and_up(freeze_run: Path) -
     opened = [e for e in report.events if e.kind == "breaker" and e.state == "open"]
     assert {e.subject for e in opened} == {f"{r} → openai" for r in replicas}
     assert [e.t for e in report.events] == sorted(e.t for e in report.events)
+    workers = [e for e in report.events if e.kind == "worker"]
+    assert [e.state for e in workers] == ["joined", "last seen"]
     assert "load balancer server: replica-1 down (Layer7 timeout" in render_text(report)
     assert "| load balancer server | replica-1 | down |" in render_markdown(report)
 
@@ -146,3 +148,39 @@ def test_a_count_divergence_is_a_warning_naming_its_likely_cause(freeze_run: Pat
     late = re.search(r"(\d+) client requests ended within 0.25 s after a replica's", warnings[0])
     assert late is not None
     assert int(late[1]) >= 10
+
+
+def test_a_hedges_answer_is_the_windows_mitigation() -> None:
+    """V4: the breaker counted at +4.8 s, another provider's (hedged) answer came at +0.93 s:
+    mitigation reads 0.93 s and says who answered; a phase without mitigation keeps saying so."""
+    from reports.model import FailoverTime, Sli, WindowSli
+    from reports.windows import NOT_IN_PHASE, answered_around
+
+    sli = Sli(requests=0, good=0, failure=0, excluded=0, availability=None,
+              availability_interval=None, latency={}, ttft={})  # fmt: skip
+    window = WindowSli(id="outage", target="primary-provider", action="fake", start=10.0,
+                       end=20.0, closed=True, sli=sli, impact_s=None, mitigation_s=4.8,
+                       mitigation_kind="breaker opened", recovery_s=0.0, recovered=True,
+                       exercised=True)  # fmt: skip
+    hedge = FailoverTime(window="outage", provider="openai", next_provider="anthropic",
+                         seconds=0.93)  # fmt: skip
+    [sooner] = answered_around([window], [hedge])
+    assert sooner.mitigation_s == pytest.approx(0.93)
+    assert sooner.mitigation_kind == "answered by anthropic"
+    none = msgspec.structs.replace(window, mitigation_s=None, mitigation_kind=NOT_IN_PHASE)
+    assert answered_around([none], [hedge])[0].mitigation_s is None
+
+
+def test_the_service_view_counts_interrupted_streams_as_failures(tmp_path: Path) -> None:
+    """100 answers the service counted 200, 5 of them streams it saw interrupted after their
+    first token: its availability is 95 %, as the client counts a broken stream."""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, latency=lambda t: 0.01)
+    builder.series("chat_http_requests_total",
+                   {"route": "/v1/chat", "method": "POST", "status": "200"},
+                   [(float(t), 10.0 * t) for t in range(11)])  # fmt: skip
+    builder.series("chat_stream_interruptions_total", {"provider": "openai", "kind": "cut"},
+                   [(float(t), 0.5 * t) for t in range(11)])  # fmt: skip
+    server = build_report(load_run(builder.write())).server
+    assert server is not None
+    assert (server.good, server.failure, server.stream_interruptions) == (95, 5, 5)
+    assert server.availability == pytest.approx(0.95)
