@@ -19,6 +19,8 @@ class LiveLine:
     def __init__(self, console: Any | None, *, users: int | None = None) -> None:
         self.console = console
         self.users = users
+        self.rate: float | None = None
+        """The open model's offered requests/s (shown instead of users)."""
         self._live: Any = None
         self._last_print = 0.0
 
@@ -56,6 +58,8 @@ class LiveLine:
             return
         p95 = f"{recent.p95_s:.2f}s" if recent.p95_s is not None else "-"
         users = f" · {self.users} users" if self.users else ""
+        if self.rate and not self.users:
+            users = f" · {self.rate:g}/s offered"
         line = (
             f"{elapsed:5.0f}/{duration:.0f}s{users} · {recent.rps:5.1f} req/s · "
             f"errors {recent.error_share:6.2%} · p95 {p95} · {stats.total} requests · "

@@ -340,6 +340,7 @@ class _Run:
         )  # fmt: skip
         config_path = write_config(self.run_dir / LOAD_DIR / LOAD_CONFIG_FILE, config)
         self.live.users = self.live.users or (None if config.arrival_rate else config.users)
+        self.live.rate = config.arrival_rate
         steady = self.scenario.steady_state
         overrides = Overrides(availability=steady.availability,
                               latency_p95_s=steady.latency_p95_s,

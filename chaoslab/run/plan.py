@@ -194,6 +194,11 @@ def make_plan(
     reachable = (
         not open_model or max(1, chosen) * LOADER_RATE_PER_PROCESS >= offered
     ) and processes <= cpus
+    if auto and not open_model:
+        notes.append(
+            "note: closed users send less when the service slows down, so this duration is an "
+            "estimate; the open model (--rate) sizes a run exactly"
+        )
     if auto:
         wanted = scenario_duration
         if needed is not None:

@@ -151,3 +151,12 @@ def test_compare_runs_every_phase_for_the_longest_plan() -> None:
     assert printed[0].startswith("plan V1: open model, 40 requests/s offered")
     assert printed[1].startswith("plan V3: open model, 40 requests/s offered")
     assert printed[2].startswith(f"compare: every phase runs {seconds:.0f} s")
+
+
+def test_closed_users_auto_plan_says_it_is_an_estimate() -> None:
+    """--users with --duration auto: the rate is users / think time, and the plan says so."""
+    plan = make_plan(phase="v3", target=V3, scenario_duration=60.0, duration=None, auto=True,
+                     rate=None, users=20, think_time=1.0)  # fmt: skip
+    assert plan.rate == 20.0
+    assert plan.lines()[0].startswith("plan V3: closed model, 20 users (about 20 requests/s)")
+    assert plan.lines()[1].startswith("note: closed users send less")
