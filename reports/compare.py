@@ -1,43 +1,68 @@
-"""Side by side: what each run (phase) bought and what it cost.
+"""Side by side: what each run (phase) bought, what it cost, and why each verdict is what it is.
 
-``compare_runs(run_dirs)`` builds every run's report (pure, from files) and one row per run:
-availability overall and inside the fault windows (pooled), p95 latency, TTFT p95, error
-budget used, and the cost (replicas, providers, upstream attempts per request).
-``judge(a, b)`` names each metric of run B against run A (availability, p95 latency, TTFT
-p95, upstream attempts per request) improved, regressed or unchanged: changed only when the
-two runs' 95 % intervals do not overlap (attempts per request, which has no interval: when
-it moved by more than 10 % and 0.05). ``regressions(a, b)`` lists the regressed ones: the CI
-check against main's run.
+``compare_runs(run_dirs, prices=...)`` builds every run's report (pure, from files) and one
+row per run: each target beside its measured value, a "why" naming the deciding number,
+availability and p95 overall and inside the fault windows (pooled), goodput, upstream
+attempts, the units counted from ``stack.json`` (V4: 4 replicas), the monthly cost and the
+hourly downtime cost at which it pays for itself against the row before, and a link to the
+run's report. ``comparison(...)`` wraps the rows with the scenario's hypothesis and what it
+teaches, and the phases skipped for lacking a role. ``judge(a, b)`` names each metric of run
+B against run A (availability, p95 latency, TTFT p95, upstream attempts per request)
+improved, regressed or unchanged: changed only when the two runs' 95 % intervals do not
+overlap (attempts per request, which has no interval: when it moved by more than 10 % and
+0.05). ``regressions(a, b)`` lists the regressed ones: the CI check against main's run.
+The renderings are in ``reports.render.compare``.
 """
 
 from __future__ import annotations
 
-import html
-import io
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from matplotlib.figure import Figure
 
 from reports.build import build_report
-from reports.model import Interval, Report
-from reports.render.format import percent, seconds
+from reports.cost import Prices, break_even_hourly, downtime_hours_per_year, phase_cost, units_of
+from reports.model import Interval, Report, TargetVerdict
+from reports.render.compare import render_compare_html, render_compare_md, render_compare_text
+from reports.render.format import measured, percent, seconds
+from reports.render.format import target as target_text
 from reports.rundata import RunData, load_run
-from reports.stats import wilson
+from reports.stats import quantile, wilson
 
-__all__ = ["CompareRow", "MetricChange", "compare_runs", "judge", "regressions",
-           "render_compare_html", "render_compare_md", "render_compare_text"]  # fmt: skip
+__all__ = [
+    "CompareRow",
+    "Comparison",
+    "MetricChange",
+    "compare_runs",
+    "comparison",
+    "judge",
+    "regressions",
+    "render_compare_html",
+    "render_compare_md",
+    "render_compare_text",
+    "why",
+]
+
+_LABELS = {"availability": "availability", "latency_p95": "p95 latency", "ttft_p95": "TTFT p95"}
 
 
 class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
     label: str
     run_dir: str
+    report: str
+    """The run's own report (report.html), for the detail behind each number."""
     phase: str
     scenario: str
     status: str
+    why: str
+    """The deciding number(s): what breached, what could not be settled, or that all held."""
     requests: int
+    targets: dict[str, float]
+    verdicts: list[TargetVerdict]
+    """The three targets judged (availability, p95 latency, TTFT p95), value beside target."""
     availability: float | None
     availability_interval: Interval | None
     fault_availability: float | None
@@ -45,53 +70,203 @@ class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
     fault_requests: int
     p95_s: float | None
     p95_interval: Interval | None
+    fault_p95_s: float | None
+    """p95 latency of the good requests sent inside the fault windows (pooled)."""
     ttft_p95_s: float | None
-    ttft_p95_interval: Interval | None = None
+    ttft_p95_interval: Interval | None
+    goodput_rps: float | None
+    """Good answers per second over the run."""
     error_budget_consumed: float | None
+    attempts_per_request: float | None
+    """Upstream attempts per request that reached a provider (the fakes' count when present,
+    else the service's)."""
+    fault_attempts_per_request: float | None
+    """The same, for requests sent inside the fault windows."""
     replicas: int
     providers: int
-    attempts_per_request: float | None
+    regions: int
+    servers: int
+    """Replicas, load balancers, caches, databases and standbys: what runs the service."""
+    units: dict[str, int]
+    monthly_cost: float | None = None
+    currency: str = "USD"
+    downtime_hours_per_year: float | None = None
+    """At the measured availability."""
+    pays_off_above_per_hour: float | None = None
+    """Against the row before: the hourly downtime cost above which this one pays for itself
+    (None: first row, no cost, or no downtime saved)."""
+    pays_off_note: str = ""
 
 
-def _row(run: RunData, report: Report) -> CompareRow:
-    inside_good = sum(w.sli.good for w in report.windows)
-    inside_valid = sum(w.sli.good + w.sli.failure for w in report.windows)
-    config = run.stack.phase_config
-    replicas = config.get("replicas")
-    providers = config.get("providers")
+class Comparison(msgspec.Struct, frozen=True, kw_only=True):
+    title: str
+    scenario: str
+    hypothesis: str
+    teaches: str
+    rows: list[CompareRow]
+    skipped: list[str] = msgspec.field(default_factory=list)
+    """One line per phase left out (it lacks a role the scenario needs, or has no run)."""
+    prices: str = ""
+    """Where the prices came from (file, source, date)."""
+
+
+def _label(verdict: TargetVerdict) -> str:
+    return _LABELS.get(verdict.name, verdict.title)
+
+
+def why(report: Report) -> str:
+    """The number that decided the verdict, measured beside its target."""
+    if report.status == "invalid":
+        return "invalid: " + (report.invalid_reasons[0] if report.invalid_reasons else "?")
+    main = [v for v in report.verdicts if v.name in _LABELS]
+    failing = [v for v in report.verdicts if v.verdict == "fail"]
+    checks = [c for c in (report.llm.checks if report.llm else []) if c.state == "fail"]
+    if failing or checks:
+        parts = [
+            f"{_label(v)} {measured(v)} > target {target_text(v)}".replace(
+                "> target ≥", "< target ≥"
+            )
+            for v in failing
+        ]
+        seen: set[str] = set()
+        for check in checks:
+            if check.name not in seen:
+                seen.add(check.name)
+                text = check.reason or check.title
+                parts.append(
+                    f"{check.title}{' in ' + check.window if check.window else ''}: {text}"
+                    if check.reason
+                    else text
+                )
+        return "breached: " + "; ".join(parts)
+    unsure = [v for v in main if v.verdict == "inconclusive"]
+    if unsure:
+        return "inconclusive: " + "; ".join(
+            f"{_label(v)} {measured(v)} vs target {target_text(v)} ({v.reason})" for v in unsure
+        )
+    held = [f"{_label(v)} {measured(v)} ({target_text(v)})" for v in main if v.verdict == "pass"]
+    return "met: " + ", ".join(held) if held else "met"
+
+
+def _fault_spans(run: RunData) -> list[tuple[float, float]]:
+    return [(f.start, f.end) for f in run.faults]
+
+
+def _row(run: RunData, report: Report, prices: Prices | None) -> CompareRow:
+    spans = _fault_spans(run)
+    inside = [r for r in run.requests if any(a <= r.t < b for a, b in spans)]
+    inside_good = [r for r in inside if r.outcome == "good"]
+    inside_valid = [r for r in inside if r.outcome != "excluded"]
+    fault_p95 = quantile(sorted(r.latency_s for r in inside_good), 0.95) if inside_good else None
     latency = next(v for v in report.verdicts if v.name == "latency_p95")
-    ttft = next(v for v in report.verdicts if v.name == "ttft_p95")
+    upstream = report.llm.upstream if report.llm else []
+    whole = next((u for u in upstream if u.window is None), None)
+    in_faults = [u for u in upstream if u.window not in (None, "steady")]
+    reached = sum(u.reached for u in in_faults)
+    attempts = whole.attempts_per_request if whole else report.attempts_per_request
+    units = units_of(run.stack)
+    cost = phase_cost(run.stack, prices) if prices else None
+    duration = run.duration
     return CompareRow(
         label=f"{run.stack.phase.upper()} · {Path(run.run_dir).name}",
         run_dir=run.run_dir,
+        report=str(Path(run.run_dir) / "report.html"),
         phase=run.stack.phase,
         scenario=report.run.scenario,
         status=report.status,
+        why=why(report),
         requests=report.sli.requests,
+        targets=dict(report.targets),
+        verdicts=[v for v in report.verdicts if v.name in _LABELS],
         availability=report.sli.availability,
         availability_interval=report.sli.availability_interval,
-        fault_availability=inside_good / inside_valid if inside_valid else None,
-        fault_requests=inside_valid,
+        fault_availability=(
+            sum(r.outcome == "good" for r in inside_valid) / len(inside_valid)
+            if inside_valid
+            else None
+        ),
+        fault_requests=len(inside_valid),
         p95_s=report.sli.latency.get("p95"),
         p95_interval=latency.interval,
+        fault_p95_s=fault_p95,
         ttft_p95_s=report.sli.ttft.get("p95"),
-        ttft_p95_interval=ttft.interval,
+        ttft_p95_interval=next(v for v in report.verdicts if v.name == "ttft_p95").interval,
+        goodput_rps=report.sli.good / duration if duration else None,
         error_budget_consumed=report.error_budget_consumed,
-        replicas=replicas if isinstance(replicas, int) else len(run.stack.of_kind("replica")),
-        providers=len(providers)
-        if isinstance(providers, list)
-        else len(run.stack.of_kind("provider")),
-        attempts_per_request=report.attempts_per_request,
+        attempts_per_request=attempts,
+        fault_attempts_per_request=(
+            sum(u.attempts for u in in_faults) / reached if reached else None
+        ),
+        replicas=units["replica"],
+        providers=units["provider"],
+        regions=units["region"],
+        servers=sum(units[k] for k in ("replica", "load_balancer", "cache", "database", "standby")),
+        units=units,
+        monthly_cost=cost.monthly if cost else None,
+        currency=cost.currency if cost else "USD",
+        downtime_hours_per_year=downtime_hours_per_year(report.sli.availability),
     )
 
 
-def compare_runs(run_dirs: Sequence[Path]) -> list[CompareRow]:
+def _pays_off(rows: list[CompareRow]) -> list[CompareRow]:
+    """Each row's break-even against the row before (rows in phase order)."""
+    out: list[CompareRow] = []
+    for index, row in enumerate(rows):
+        if index == 0 or row.monthly_cost is None or rows[index - 1].monthly_cost is None:
+            out.append(row)
+            continue
+        before = rows[index - 1]
+        assert before.monthly_cost is not None
+        even = break_even_hourly(
+            (before.monthly_cost, before.availability), (row.monthly_cost, row.availability)
+        )
+        note = (
+            ""
+            if even is not None
+            else (f"never against {before.phase.upper()}: no less downtime measured")
+        )
+        out.append(msgspec.structs.replace(row, pays_off_above_per_hour=even, pays_off_note=note))
+    return out
+
+
+def compare_runs(run_dirs: Sequence[Path], *, prices: Prices | None = None) -> list[CompareRow]:
     """One row per run directory, in the given order (``RunDirError`` on a bad one)."""
     rows: list[CompareRow] = []
     for run_dir in run_dirs:
         run = load_run(Path(run_dir))
-        rows.append(_row(run, build_report(run)))
-    return rows
+        rows.append(_row(run, build_report(run), prices))
+    return _pays_off(rows)
+
+
+def _scenario_text(run_dir: str) -> tuple[str, str]:
+    """The hypothesis and what it teaches, from the scenario file the run copied."""
+    try:
+        data = tomllib.loads((Path(run_dir) / "scenario.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "", ""
+    return str(data.get("hypothesis", "")), str(data.get("teaches", ""))
+
+
+def comparison(
+    rows: list[CompareRow],
+    *,
+    title: str,
+    skipped: Sequence[str] = (),
+    prices: Prices | None = None,
+) -> Comparison:
+    hypothesis, teaches = _scenario_text(rows[0].run_dir) if rows else ("", "")
+    where = ""
+    if prices is not None:
+        where = f"{prices.path or 'lab/prices.toml'} ({prices.date})"
+    return Comparison(
+        title=title,
+        scenario=rows[0].scenario if rows else "",
+        hypothesis=hypothesis,
+        teaches=teaches,
+        rows=rows,
+        skipped=list(skipped),
+        prices=where,
+    )
 
 
 class MetricChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,74 +358,3 @@ def regressions(a: CompareRow, b: CompareRow) -> list[str]:
     if a.status == "met" and b.status == "breached":
         found.append("the SLA was met before and is breached now")
     return found
-
-
-_COLUMNS = ("run", "verdict", "requests", "availability", "in faults", "p95", "TTFT p95",
-            "budget used", "replicas", "providers", "attempts/req")  # fmt: skip
-
-
-def _cells(row: CompareRow) -> tuple[str, ...]:
-    attempts = "—" if row.attempts_per_request is None else f"{row.attempts_per_request:.2f}"
-    return (row.label, row.status, f"{row.requests:,}", percent(row.availability),
-            percent(row.fault_availability), seconds(row.p95_s), seconds(row.ttft_p95_s),
-            percent(row.error_budget_consumed, 0), str(row.replicas), str(row.providers),
-            attempts)  # fmt: skip
-
-
-def render_compare_text(rows: Sequence[CompareRow]) -> str:
-    table = [_COLUMNS, *(_cells(r) for r in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(_COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in table
-    )
-
-
-def render_compare_md(rows: Sequence[CompareRow], *, title: str) -> str:
-    out = [f"## {title}", "", "| " + " | ".join(_COLUMNS) + " |",
-           "| " + " | ".join("---" for _ in _COLUMNS) + " |"]  # fmt: skip
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in rows]
-    return "\n".join(out) + "\n"
-
-
-def _plot(rows: Sequence[CompareRow]) -> str:
-    style: Any = {"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "chaoslab-compare"}
-    import matplotlib as mpl
-
-    with mpl.rc_context(style):
-        figure = Figure(figsize=(8.0, 3.0), layout="constrained")
-        left, right = figure.subplots(1, 2)
-        names = [r.phase.upper() for r in rows]
-        positions = list(range(len(rows)))
-        width = 0.4
-        overall = [100 * (r.availability or 0) for r in rows]
-        inside = [100 * (r.fault_availability or 0) for r in rows]
-        left.bar([p - width / 2 for p in positions], overall, width, label="whole run")
-        left.bar([p + width / 2 for p in positions], inside, width, label="in fault windows")
-        left.set_xticks(positions, names)
-        left.set_ylabel("availability %")
-        left.legend(fontsize=7)
-        right.bar(positions, [r.p95_s or 0 for r in rows], 0.6, color="#ff7f0e")
-        right.set_xticks(positions, names)
-        right.set_ylabel("p95 latency, s")
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
-
-
-def render_compare_html(rows: Sequence[CompareRow], *, title: str) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(r)) + "</tr>" for r in rows
-    )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px}"
-        "table{border-collapse:collapse;width:100%}th,td{padding:5px 8px;text-align:left;"
-        "border-bottom:1px solid #d0d7de}th{background:#f6f8fa}svg{width:100%;height:auto}"
-        f"</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f"<figure>{_plot(rows)}<figcaption>Availability (whole run and inside fault windows) "
-        "and p95 latency per run.</figcaption></figure></body></html>\n"
-    )

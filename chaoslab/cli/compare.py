@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from chaoslab.cli.campaign_options import prices_option
 from chaoslab.cli.options import LEGACY_PHASE_LIST, lab_dir_option, phases_option, workers_option
 from rundir.layout import COMPARE_DIR, RUNS_DIR, new_dir
 
@@ -90,6 +91,7 @@ def _fail(message: str) -> NoReturn:
     help="Write compare.{md,html,json} here (default: .chaoslab/compare/<time>).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON, not the table.")
+@prices_option()
 def compare(
     *,
     as_json: bool,
@@ -105,8 +107,13 @@ def compare(
     workers: int | None,
     seed: int,
     out: Path | None,
+    prices: Path | None,
 ) -> None:
-    """Compare runs: one table and one plot of what each phase buys and costs.
+    """Compare runs: one table and one plot of what each phase buys, what it costs and why
+    each verdict is what it is (each target beside its measured value, the deciding number,
+    fault-window availability and p95, goodput, upstream attempts, units counted from
+    stack.json, monthly cost from lab/prices.toml or --prices, a link to each run's report).
+    Phases that lack a role the scenario needs (a region on V1) are skipped with one line.
 
     Two run directories (RUN_A RUN_B, same scenario): the fix-and-repeat loop and CI's
     regression check. Each metric (availability, p95, TTFT p95, attempts per request) is
@@ -126,9 +133,11 @@ def compare(
     """
     import msgspec
 
+    from chaoslab.cli.campaign_options import load_prices_or_fail
     from chaoslab.runs import find_runs
     from reports.compare import (
         compare_runs,
+        comparison,
         judge,
         regressions,
         render_compare_html,
@@ -140,6 +149,14 @@ def compare(
     chosen = list(run_dirs)
     phases = click.get_current_context().meta.get(LEGACY_PHASE_LIST) or phase_list
     wanted = [p.strip().lower() for p in phases.split(",") if p.strip()]
+    price_list = load_prices_or_fail("chaoslab compare", prices)
+    skipped: list[str] = []
+    if scenario and not chosen:
+        wanted, skipped = _with_roles(scenario, wanted)
+        for line in skipped:
+            click.echo(line)
+        if not wanted:
+            _fail(f"no phase of {phases} has the roles {scenario} needs (see the lines above)")
     if run_now:
         if not scenario or chosen:
             _fail("--run needs --scenario and no run directories")
@@ -167,7 +184,7 @@ def compare(
     if not chosen:
         _fail("give two or more run directories, or --scenario NAME (see --help)")
     try:
-        rows = compare_runs(chosen)
+        rows = compare_runs(chosen, prices=price_list)
     except RunDirError as error:
         _fail(str(error))
     pair = len(rows) == 2 and not scenario
@@ -183,20 +200,22 @@ def compare(
     )
     target = out or new_dir(lab_dir / COMPARE_DIR, "")
     target.mkdir(parents=True, exist_ok=True)
-    (target / "compare.md").write_text(render_compare_md(rows, title=title), encoding="utf-8")
-    (target / "compare.html").write_text(render_compare_html(rows, title=title), encoding="utf-8")
-    (target / "compare.json").write_bytes(msgspec.json.format(msgspec.json.encode(rows), indent=2))
-    invalid = [r for r in rows if r.status == "invalid"] if pair else []
+    table = comparison(rows, title=title, skipped=skipped, prices=price_list)
+    (target / "compare.md").write_text(render_compare_md(table), encoding="utf-8")
+    (target / "compare.html").write_text(render_compare_html(table), encoding="utf-8")
+    (target / "compare.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2))
+    invalid = [r for r in rows if r.status == "invalid"]
     changes = judge(rows[0], rows[1]) if pair and not invalid else []
     found = regressions(rows[0], rows[1]) if pair and not invalid else []
     code = 4 if invalid else (1 if found else 0)
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(
-            {"title": title, "rows": rows, "changes": changes, "regressions": found,
+            {"title": title, "rows": rows, "skipped": skipped, "changes": changes,
+             "regressions": found,
              "invalid": [str(r.run_dir) for r in invalid]}), indent=2))  # fmt: skip
         sys.exit(code)
     click.echo(title)
-    click.echo(render_compare_text(rows))
+    click.echo(render_compare_text(table))
     if pair:
         for row in invalid:
             click.echo(f"invalid run, no comparison: {row.run_dir}")
@@ -208,6 +227,33 @@ def compare(
             click.echo("no regression beyond the runs' 95 % intervals")
     click.echo(f"compare: {target / 'compare.html'} (also .md .json)")
     sys.exit(code)
+
+
+def _with_roles(scenario: str, phases: list[str]) -> tuple[list[str], list[str]]:
+    """The phases whose stack has every role the scenario needs, and one "skipped" line for
+    each other one (a region-failover on V1..V3)."""
+    from lab.phases import PhaseError, get_phase
+    from lab.stack.sketch import sketch
+    from scenarios.loader import load_scenario
+    from scenarios.targets import TargetError, check_scenario
+
+    try:
+        loaded = load_scenario(scenario).scenario
+    except ValueError:  # said later, with the command that makes a run of it
+        return phases, []
+    able: list[str] = []
+    skipped: list[str] = []
+    for phase in phases:
+        try:
+            check_scenario(loaded, sketch(get_phase(phase)))
+        except PhaseError as error:
+            _fail(str(error).splitlines()[0])
+        except TargetError as error:
+            reason = str(error).partition(": ")[2] or str(error)
+            skipped.append(f"skipped {phase.upper()}: {reason}")
+            continue
+        able.append(phase)
+    return able, skipped
 
 
 def _run_each(

@@ -111,7 +111,7 @@ def test_prints_to_pdf(report_page: Any) -> None:
 
 def test_compare_page_opens_cleanly(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """compare.html of two runs: a two-row table and its plot, nothing fetched, no error."""
-    from reports.compare import compare_runs, render_compare_html
+    from reports.compare import compare_runs, comparison, render_compare_html
 
     root = tmp_path_factory.mktemp("compare")
     runs = []
@@ -120,7 +120,8 @@ def test_compare_page_opens_cleanly(browser: Any, tmp_path_factory: pytest.TempP
         builder.requests(rate=20, fails=(lambda t: 20 <= t < 30) if fails else (lambda t: False))
         runs.append(builder.fault(20, 30).write())
     page = root / "compare.html"
-    page.write_text(render_compare_html(compare_runs(runs), title="a vs b"), encoding="utf-8")
+    table = comparison(compare_runs(runs), title="a vs b")
+    page.write_text(render_compare_html(table), encoding="utf-8")
     browser.get(page.as_uri())
     assert [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"] == []
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0

@@ -1,0 +1,142 @@
+"""The phase comparison explains itself: target beside value, the deciding number, units
+from stack.json, cost, links; phases lacking a role skipped with one line each."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from chaoslab.cli import main
+from lab.phases import get_phase
+from reports.compare import compare_runs, comparison, render_compare_html
+from reports.cost import load_prices
+from tests.fixtures.phase_stacks import phase_stack
+from tests.unit.reports.builder import RunBuilder
+
+ROOT = Path(__file__).resolve().parents[3]
+PRICES = load_prices(ROOT / "lab" / "prices.toml")
+
+
+def _run(
+    root: Path,
+    phase: str,
+    *,
+    ttft: float = 0.3,
+    scenario: str = "provider-outage",
+    fails: bool = False,
+) -> Path:
+    builder = RunBuilder(root, phase=phase, targets=get_phase(phase).sla(), duration=120)
+    builder.components = phase_stack(phase).components
+    builder.info["scenario"] = scenario
+    builder.requests(
+        rate=10,
+        stream_every=2,
+        ttft=ttft,
+        fails=(lambda t: 40 <= t < 60) if fails else (lambda t: False),
+    )
+    builder.fault(40, 70)
+    path = builder.write()
+    shutil.copyfile(ROOT / "scenarios" / f"{scenario}.toml", path / "scenario.toml")
+    return path
+
+
+def test_v2_s_breach_names_its_ttft_beside_the_target(tmp_path: Path) -> None:
+    """V2 at 100 % but TTFT p95 2.02 s: breached, and the why says 2.02 s against 1.50 s."""
+    (row,) = compare_runs([_run(tmp_path / "v2", "v2", ttft=2.02)], prices=PRICES)
+    assert row.status == "breached"
+    assert row.targets["ttft_p95_s"] == 1.5
+    assert "TTFT p95 2.02 s" in row.why
+    assert "1.50 s" in row.why
+    ttft = next(v for v in row.verdicts if v.name == "ttft_p95")
+    assert (ttft.value, ttft.target, ttft.verdict) == (2.02, 1.5, "fail")
+
+
+def test_units_come_from_stack_json_v4_has_four_replicas(tmp_path: Path) -> None:
+    """V4's row: 4 replicas, 4 providers, 2 regions, 9 servers, and it costs more than V3."""
+    v3, v4 = compare_runs([_run(tmp_path / "v3", "v3"), _run(tmp_path / "v4", "v4")], prices=PRICES)
+    assert (v4.replicas, v4.providers, v4.regions, v4.servers) == (4, 4, 2, 9)
+    assert v3.replicas == 3
+    assert v4.monthly_cost is not None
+    assert v3.monthly_cost is not None
+    assert v4.monthly_cost > v3.monthly_cost
+
+
+def test_fault_window_numbers_and_the_break_even(tmp_path: Path) -> None:
+    """V1 fails in the window, V2 does not: the window's availability and V2's break-even."""
+    v1, v2 = compare_runs(
+        [_run(tmp_path / "v1", "v1", fails=True), _run(tmp_path / "v2", "v2")], prices=PRICES
+    )
+    assert v1.fault_availability is not None
+    assert v1.fault_availability < 0.5
+    assert v2.fault_availability == 1.0
+    assert v2.fault_p95_s is not None
+    assert v2.goodput_rps is not None
+    assert v2.pays_off_above_per_hour is not None
+    assert v2.pays_off_above_per_hour > 0
+
+
+def test_the_page_has_hypothesis_links_why_and_target_lines(tmp_path: Path) -> None:
+    """The HTML opens with the hypothesis, links each run's report, and dashes targets."""
+    rows = compare_runs([_run(tmp_path / "v2", "v2", ttft=2.02)], prices=PRICES)
+    page = render_compare_html(comparison(rows, title="t", prices=PRICES))
+    assert "hypothesis: " in page
+    assert "teaches: " in page
+    assert f'href="{tmp_path / "v2" / "report.html"}"' in page
+    assert "2.02 s (≤ 1.50 s)" in page
+    assert "stroke-dasharray" in page
+
+
+def test_cli_json_shows_the_target_beside_the_value_and_v4_s_replicas(tmp_path: Path) -> None:
+    """compare JSON over V2 and V4 runs: V2's TTFT target and why, V4's 4 replicas."""
+    lab = tmp_path / ".chaoslab"
+    _run(lab / "runs" / "a-v2", "v2", ttft=2.02)
+    _run(lab / "runs" / "b-v4", "v4")
+    result = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            "--scenario",
+            "provider-outage",
+            "--phases",
+            "v2,v4",
+            "--lab-dir",
+            str(lab),
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    v2, v4 = data["rows"]
+    assert v2["targets"]["ttft_p95_s"] == 1.5
+    assert "TTFT p95 2.02 s" in v2["why"]
+    assert v4["replicas"] == 4
+    assert data["hypothesis"]
+    assert "why V2 breached: TTFT p95 2.02 s" in result.stdout
+
+
+def test_region_failover_skips_the_phases_without_a_region_one_line_each(tmp_path: Path) -> None:
+    """Over v1..v4, V1-V3 lack region a: one "skipped" line each, V4's run is compared."""
+    lab = tmp_path / ".chaoslab"
+    _run(lab / "runs" / "a-v4", "v4", scenario="region-failover")
+    result = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            "--scenario",
+            "region-failover",
+            "--lab-dir",
+            str(lab),
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("skipped ")]
+    assert [line.split(":")[0] for line in skipped] == ["skipped V1", "skipped V2", "skipped V3"]
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert [r["phase"] for r in data["rows"]] == ["v4"]
+    assert len(data["skipped"]) == 3
