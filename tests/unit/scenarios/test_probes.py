@@ -11,6 +11,8 @@ from scenarios.probes import load_toml, probe_toml, spof_probes
 from scenarios.targets import TargetError, check_scenario, resolve
 from tests.fixtures.phase_stacks import phase_stack
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 def _kinds(phase: str) -> list[tuple[str, str]]:
     return [(p.kind, p.target) for p in spof_probes(phase_stack(phase))]
@@ -73,3 +75,29 @@ def test_a_load_only_scenario_has_no_fault(tmp_path: Path) -> None:
     loaded = load_scenario(path).scenario
     assert loaded.faults == ()
     assert loaded.load.arrival_rate == 12.5
+
+
+def test_a_phase_file_of_your_own_gets_its_own_map(tmp_path: Path) -> None:
+    """A user's phase (1 replica in each of 2 regions, 2 providers): the probes follow its
+    stack, not the shipped phases."""
+    from lab.phases import load_phases
+    from lab.stack.sketch import sketch
+
+    text = (ROOT / "lab" / "phases.toml").read_text()
+    start = text.index("[v4]")
+    mine = tmp_path / "phases.toml"
+    extra = (
+        '  { name = "openai-2", vendor = "openai" },\n'
+        '  { name = "anthropic-2", vendor = "anthropic" },\n'
+    )
+    mine.write_text(
+        text[start:]
+        .replace("[v4", "[mine")
+        .replace(extra, "")
+        .replace("replicas = 2", "replicas = 1")
+    )
+    phase = load_phases(mine)["mine"]
+    kinds = [(p.kind, p.target) for p in spof_probes(sketch(phase))]
+    assert [t for k, t in kinds if k == "replica"] == ["replica:1", "replica:2"]
+    assert [t for k, t in kinds if k == "provider"] == ["provider:openai", "provider:anthropic"]
+    assert ("region", "region:a") in kinds
