@@ -119,25 +119,26 @@ def why(report: Report) -> str:
     if report.status == "invalid":
         return "invalid: " + (report.invalid_reasons[0] if report.invalid_reasons else "?")
     main = [v for v in report.verdicts if v.name in _LABELS]
-    failing = [v for v in report.verdicts if v.verdict == "fail"]
+    failing = [v for v in main if v.verdict == "fail"]
+    steady = [
+        v.title.split(":")[0].removeprefix("steady state ")
+        for v in report.verdicts
+        if v.verdict == "fail" and v.name not in _LABELS
+    ]
     checks = [c for c in (report.llm.checks if report.llm else []) if c.state == "fail"]
-    if failing or checks:
+    if failing or steady or checks:
         parts = [
-            f"{_label(v)} {measured(v)} > target {target_text(v)}".replace(
-                "> target ≥", "< target ≥"
-            )
+            f"{_label(v)} {measured(v)} {'<' if v.comparison == '>=' else '>'} target "
+            f"{target_text(v)}"
             for v in failing
         ]
+        if steady:
+            parts.append(f"steady state broken ({', '.join(steady)})")
         seen: set[str] = set()
         for check in checks:
             if check.name not in seen:
                 seen.add(check.name)
-                text = check.reason or check.title
-                parts.append(
-                    f"{check.title}{' in ' + check.window if check.window else ''}: {text}"
-                    if check.reason
-                    else text
-                )
+                parts.append(f"{check.title}: {check.reason}" if check.reason else check.title)
         return "breached: " + "; ".join(parts)
     unsure = [v for v in main if v.verdict == "inconclusive"]
     if unsure:
