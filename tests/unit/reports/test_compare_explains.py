@@ -43,15 +43,20 @@ def _run(
     return path
 
 
+V2_TTFT = get_phase("v2").sla().ttft_p95_s
+SLOW = round(V2_TTFT + 0.52, 2)
+"""A TTFT p95 over V2's target (the issue's run: 2.02 s against 1.5 s)."""
+
+
 def test_v2_s_breach_names_its_ttft_beside_the_target(tmp_path: Path) -> None:
-    """V2 at 100 % but TTFT p95 2.02 s: breached, and the why says 2.02 s against 1.50 s."""
-    (row,) = compare_runs([_run(tmp_path / "v2", "v2", ttft=2.02)], prices=PRICES)
+    """V2 at 100 % but TTFT p95 over its target: breached, the why names both numbers."""
+    (row,) = compare_runs([_run(tmp_path / "v2", "v2", ttft=SLOW)], prices=PRICES)
     assert row.status == "breached"
-    assert row.targets["ttft_p95_s"] == 1.5
-    assert "TTFT p95 2.02 s" in row.why
-    assert "1.50 s" in row.why
+    assert row.availability == 1.0
+    assert row.targets["ttft_p95_s"] == V2_TTFT
+    assert f"TTFT p95 {SLOW:.2f} s > target ≤ {V2_TTFT:.2f} s" in row.why
     ttft = next(v for v in row.verdicts if v.name == "ttft_p95")
-    assert (ttft.value, ttft.target, ttft.verdict) == (2.02, 1.5, "fail")
+    assert (ttft.value, ttft.target, ttft.verdict) == (SLOW, V2_TTFT, "fail")
 
 
 def test_units_come_from_stack_json_v4_has_four_replicas(tmp_path: Path) -> None:
@@ -80,19 +85,19 @@ def test_fault_window_numbers_and_the_break_even(tmp_path: Path) -> None:
 
 def test_the_page_has_hypothesis_links_why_and_target_lines(tmp_path: Path) -> None:
     """The HTML opens with the hypothesis, links each run's report, and dashes targets."""
-    rows = compare_runs([_run(tmp_path / "v2", "v2", ttft=2.02)], prices=PRICES)
+    rows = compare_runs([_run(tmp_path / "v2", "v2", ttft=SLOW)], prices=PRICES)
     page = render_compare_html(comparison(rows, title="t", prices=PRICES))
     assert "hypothesis: " in page
     assert "teaches: " in page
     assert f'href="{tmp_path / "v2" / "report.html"}"' in page
-    assert "2.02 s (≤ 1.50 s)" in page
+    assert f"{SLOW:.2f} s (≤ {V2_TTFT:.2f} s)" in page
     assert "stroke-dasharray" in page
 
 
 def test_cli_json_shows_the_target_beside_the_value_and_v4_s_replicas(tmp_path: Path) -> None:
     """compare JSON over V2 and V4 runs: V2's TTFT target and why, V4's 4 replicas."""
     lab = tmp_path / ".chaoslab"
-    _run(lab / "runs" / "a-v2", "v2", ttft=2.02)
+    _run(lab / "runs" / "a-v2", "v2", ttft=SLOW)
     _run(lab / "runs" / "b-v4", "v4")
     result = CliRunner().invoke(
         main,
@@ -100,7 +105,7 @@ def test_cli_json_shows_the_target_beside_the_value_and_v4_s_replicas(tmp_path: 
             "compare",
             "--scenario",
             "provider-outage",
-            "--phases",
+            "--phase",
             "v2,v4",
             "--lab-dir",
             str(lab),
@@ -111,11 +116,11 @@ def test_cli_json_shows_the_target_beside_the_value_and_v4_s_replicas(tmp_path: 
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     v2, v4 = data["rows"]
-    assert v2["targets"]["ttft_p95_s"] == 1.5
-    assert "TTFT p95 2.02 s" in v2["why"]
+    assert v2["targets"]["ttft_p95_s"] == V2_TTFT
+    assert f"TTFT p95 {SLOW:.2f} s" in v2["why"]
     assert v4["replicas"] == 4
     assert data["hypothesis"]
-    assert "why V2 breached: TTFT p95 2.02 s" in result.stdout
+    assert f"why V2 breached: TTFT p95 {SLOW:.2f} s" in result.stdout
 
 
 def test_region_failover_skips_the_phases_without_a_region_one_line_each(tmp_path: Path) -> None:
