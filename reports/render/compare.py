@@ -25,6 +25,7 @@ __all__ = ["render_compare_html", "render_compare_md", "render_compare_text"]
 _COLUMNS = (
     "run",
     "verdict",
+    "requests",
     "availability (target)",
     "in faults",
     "p95 (target)",
@@ -65,6 +66,7 @@ def _cells(row: CompareRow) -> tuple[str, ...]:
     return (
         row.label,
         row.status,
+        f"{row.requests:,}",
         avail,
         percent(row.fault_availability),
         p95,
