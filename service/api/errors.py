@@ -181,7 +181,17 @@ def _service_problem(exc: ServiceError) -> tuple[Problem, dict[str, str]]:
         client_error = exc.client_error
         if client_error is not None:
             return _provider_problem(client_error)
-        return Problem(title="", status=503, detail=exc.detail), {"retry-after": "1"}
+        # the last provider tried and its error: a caller (and the lab's report) sees the
+        # 503 came from the providers, not from the service itself
+        last = exc.errors[-1] if exc.errors else None
+        problem = Problem(
+            title="",
+            status=503,
+            detail=exc.detail,
+            provider=last.provider if last is not None else None,
+            kind=last.kind if last is not None else None,
+        )
+        return problem, {"retry-after": "1"}
     if isinstance(exc, ProviderError):
         return _provider_problem(exc)
     if isinstance(exc, StreamInterrupted):

@@ -77,6 +77,17 @@ def test_client_error_inside_all_providers_failed_reaches_the_caller() -> None:
     assert problem.kind == "context_length"
 
 
+def test_all_providers_failed_names_the_last_provider_and_its_error() -> None:
+    """Every provider down: a 503 whose problem names the last provider tried and its error
+    kind (so a caller tells a provider outage from the service's own failure)."""
+    problem, headers = to_problem(AllProvidersFailed("none", errors=(_timeout(),)))
+    assert problem.status == 503
+    assert problem.provider == _timeout().provider
+    assert problem.kind == _timeout().kind
+    assert headers == {"retry-after": "1"}
+    assert to_problem(AllProvidersFailed("none"))[0].provider is None
+
+
 def test_validation_errors_name_the_field() -> None:
     """Litestar's validation details become field and reason."""
     error = ValidationException(
