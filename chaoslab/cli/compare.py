@@ -225,7 +225,7 @@ def compare(
             click.echo(f"regression: {line}")
         if not found and not invalid:
             click.echo("no regression beyond the runs' 95 % intervals")
-    click.echo(f"compare: {target / 'compare.html'} (also .md .json)")
+    click.echo(f"compare: {target / 'compare.html'} (also .md .json)   exit {code}")
     sys.exit(code)
 
 

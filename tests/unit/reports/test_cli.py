@@ -172,6 +172,7 @@ def test_compare_two_runs_flags_a_regression(tmp_path: Path) -> None:
     code, out, _ = _run("compare", str(lab / "runs" / "b-v3"), str(lab / "runs" / "a-v1"),
                         "--out", str(tmp_path / "cmp"))  # fmt: skip
     assert code == 1
+    assert out.rstrip().endswith("exit 1")
     assert "availability: regressed (" in out
     assert "p95 latency: unchanged (" in out
     assert "regression: availability regressed from" in out
