@@ -29,6 +29,10 @@ _FAST_SETTINGS = (
     "full_page_writes=off",
     "max_connections=200",
 )
+_SYNC_SETTINGS = (
+    "synchronous_commit=remote_apply",  # the later setting of the same name wins
+    "synchronous_standby_names=*",
+)
 
 
 def _run_as() -> pwd.struct_passwd | None:
@@ -90,7 +94,12 @@ class PostgresServer(ManagedServer):
 
     ``template``: a data directory made by ``ensure_template`` to copy instead of running
     ``initdb`` (faster). ``primary``: make this cluster a streaming-replication standby of
-    that running server (``pg_basebackup -R``); ``promote()`` turns it into a primary."""
+    that running server (``pg_basebackup -R``); ``promote()`` turns it into a primary.
+    ``sync_standby``: this primary commits only once its standby has applied the commit
+    (``synchronous_commit=remote_apply``, ``synchronous_standby_names='*'``), so a write the
+    service acknowledged survives the primary's region (V4's region failover lost turns
+    written in the ~second before the kill when replication was asynchronous). The price:
+    while no standby is connected, writes wait (a standby down stalls the primary)."""
 
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: does not wait for clients to leave
@@ -100,11 +109,13 @@ class PostgresServer(ManagedServer):
         *,
         template: Path | None = None,
         primary: PostgresServer | None = None,
+        sync_standby: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.template = template
         self.primary = primary
+        self.sync_standby = sync_standby
 
     @property
     def dsn(self) -> str:
@@ -157,7 +168,8 @@ class PostgresServer(ManagedServer):
             raise ServerStartError(f"promote failed: {done.stderr.strip()[-400:]}")
 
     def command(self) -> list[str]:
-        settings = [arg for setting in _FAST_SETTINGS for arg in ("-c", setting)]
+        chosen = _FAST_SETTINGS if not self.sync_standby else (*_FAST_SETTINGS, *_SYNC_SETTINGS)
+        settings = [arg for setting in chosen for arg in ("-c", setting)]
         return [
             *self._prefix(), str(find("postgres")),
             "-D", self._datadir, "-p", str(self.port), "-h", self.host,

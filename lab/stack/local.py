@@ -130,7 +130,8 @@ class LocalStack:
                            region=region if regional else None))  # fmt: skip
         if phase.store.kind == "postgres":
             store = self._keep_log(PostgresServer(
-                template=template_cache(), workdir=store_dir(self.stack_dir, "postgres")
+                template=template_cache(), workdir=store_dir(self.stack_dir, "postgres"),
+                sync_standby=phase.store.standby,  # acknowledged turns survive a region
             ), "postgres")  # fmt: skip
             self._add(Part("postgres", "store", store, url=store.dsn,
                            region=phase.regions[0] if regional else None))  # fmt: skip
