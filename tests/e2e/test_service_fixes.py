@@ -1,0 +1,95 @@
+"""The service fixes of issue 20 as the engineer's loop: the same scenario with the fix's
+flag off (a copy of the phase file through ``--phases FILE``) and on, the difference named
+by ``chaoslab compare RUN_A RUN_B`` and asserted on the runs' report.json; and hedging's
+worth on ``provider-tail`` (V4 against V4 with ``CHAT_HEDGE_AFTER_MS=0``).
+
+Each pair costs two stacks (about five minutes): only with ``CHAOSLAB_E2E_ALL=1``
+(``nox -s e2e``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rundir import read_requests
+from tests.e2e.campaign import LONG, Done, chaoslab
+from tests.e2e.realistic import (
+    check_values,
+    phases_with,
+    run,
+    streams,
+    upstream_attempts,
+    verdict,
+)
+
+pytestmark = [
+    pytest.mark.timeout(1500),
+    pytest.mark.skipif(not LONG, reason="two stacks a pair: CHAOSLAB_E2E_ALL=1"),
+]
+
+
+def _pair(
+    tmp_path: Path, phase: str, scenario: str, off: dict[str, bool | int], *args: str
+) -> tuple[Done, Done]:
+    """(off, on): the scenario with the ``off`` flags in every phase, then the phase file's."""
+    off_file = phases_with(tmp_path, "phases-off.toml", **off)
+    off = run(tmp_path, phase, scenario, "--phases", str(off_file), *args, name="off")
+    on = run(tmp_path, phase, scenario, *args, name="on")
+    return off, on
+
+
+def _compare(tmp_path: Path, before: Done, after: Done) -> str:
+    done = chaoslab(tmp_path, "compare", str(before.out), str(after.out), out=tmp_path / "cmp")
+    return done.output
+
+
+def _balancer_503s(done: Done) -> int:
+    """503s HAProxy answered itself (no replica: no request id)."""
+    return sum(1 for r in read_requests(done.out) if r.status == 503 and r.request_id is None)
+
+
+def test_fix1_a_frozen_provider_no_longer_empties_the_balancer(tmp_path: Path) -> None:
+    """V3 provider-freeze: with readiness probing providers in the background there is no
+    load-balancer 503 and availability is met; with the flag off HAProxy answered 503s."""
+    off_flags: dict[str, bool | int] = {"CHAT_READINESS_BACKGROUND_PROBES": False}
+    off, on = _pair(tmp_path, "v3", "provider-freeze", off_flags, "--duration", "60s")
+    print(_compare(tmp_path, off, on))
+    assert _balancer_503s(off) > 0, off.output[-2000:]
+    assert _balancer_503s(on) == 0, on.output[-2000:]
+    availability = verdict(on, "availability")
+    assert availability["verdict"] != "fail", availability
+    assert verdict(off, "availability")["value"] < availability["value"]
+
+
+def test_fix2_retry_after_fails_over_at_once(tmp_path: Path) -> None:
+    """V2 provider-outage: with the Retry-After cooldown the TTFT target and the attempts
+    check pass; with the flag off the request slept on the dead provider (attempts fail)."""
+    off_flags: dict[str, bool | int] = {"CHAT_RETRY_AFTER_FAILOVER": False}
+    off, on = _pair(tmp_path, "v2", "provider-outage", off_flags, "--duration", "60s")
+    print(_compare(tmp_path, off, on))
+    assert on.code == 0, on.output[-3000:]
+    assert all(state == "pass" for state, _ in check_values(on, "max_attempts_per_request"))
+    ttft = verdict(on, "ttft_p95")
+    assert ttft["value"] <= ttft["target"], ttft
+    assert any(state == "fail" for state, _ in check_values(off, "max_attempts_per_request"))
+    assert verdict(off, "ttft_p95")["value"] > ttft["value"]
+
+
+@pytest.mark.xfail(
+    reason="issue 20's bar not reached yet: measured TTFT p99 4.68 s -> 2.55 s (1.8x) for "
+    "+12.5 % attempts; the fair-share attempt cap (deadline / providers = 2.5 s on V4) already "
+    "cuts the unhedged tail, and non-streaming requests are hedged on the whole answer "
+    "(docs/phases.md, provider-tail)",
+    strict=False,
+)
+def test_hedging_cuts_the_ttft_tail_for_few_more_attempts(tmp_path: Path) -> None:
+    """provider-tail on V4: hedging makes the TTFT p99 at least 2x lower than without it,
+    for at most 10 % more upstream attempts per request."""
+    off, on = _pair(tmp_path, "v4", "provider-tail", {"CHAT_HEDGE_AFTER_MS": 0})
+    print(_compare(tmp_path, off, on))
+    assert on.code == 0, on.output[-3000:]
+    assert off.code == 0, off.output[-3000:]
+    p99_off, p99_on = streams(off)["ttft"]["p99"], streams(on)["ttft"]["p99"]
+    assert p99_off >= 2 * p99_on, (p99_off, p99_on)
+    assert upstream_attempts(on) <= 1.10 * upstream_attempts(off)
