@@ -102,7 +102,7 @@ def test_the_phase_file_helper_writes_phases_the_lab_accepts(phase_file: Path) -
     phases = load_phases(phase_file)
     assert set(phases) == {"v3off", "v1k", "v1b"}
     assert phases["v3off"].service["CHAT_BREAKER_ENABLED"] is False
-    assert phases["v3off"].checks.breaker_opens_within_failures == 50
+    assert phases["v3off"].checks.breaker_opens_within_failures == 20
     assert phases["v1b"].service["CHAT_BREAKER_ENABLED"] is True
     assert len(phases["v1b"].providers) == 1
 
@@ -118,7 +118,12 @@ def test_v3_passes_every_check_with_its_behaviour_on(v3: Finished) -> None:
     assert llm["marked_answers"] > 0
     assert llm["mixed_answers"] == 0
     assert {b["replica"] for b in llm["breakers"]} == {"replica-1", "replica-2", "replica-3"}
-    assert all(b["opened"] for b in llm["breakers"])
+    # with the Retry-After cooldown (CHAT_RETRY_AFTER_FAILOVER) a replica may send too few
+    # failed attempts to open its breaker in a short outage: the check judges both cases
+    from lab.phases import load_phases
+
+    limit = load_phases()["v3"].checks.breaker_opens_within_failures or 0
+    assert all(b["opened"] or b["failures"] <= limit for b in llm["breakers"])
     assert llm["failovers"][0]["next_provider"] in {"anthropic", "openai-2"}
     spans = {s["window"]: s for s in llm["upstream"]}
     assert spans["steady"]["attempts_per_request"] == pytest.approx(1.0, abs=0.05)
