@@ -87,8 +87,8 @@ def test_a_phase_file_of_your_own_gets_its_own_map(tmp_path: Path) -> None:
     start = text.index("[v4]")
     mine = tmp_path / "phases.toml"
     extra = (
-        '  { name = "openai-2", vendor = "openai" },\n'
-        '  { name = "anthropic-2", vendor = "anthropic" },\n'
+        '  { name = "openai-2", vendor = "openai", profile = "small-hosted" },\n'
+        '  { name = "anthropic-2", vendor = "anthropic", profile = "small-hosted-b" },\n'
     )
     mine.write_text(
         text[start:]
