@@ -21,7 +21,11 @@ class LoadConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the load needs (times are seconds)."""
 
     front_door: str
-    api_keys: tuple[str, ...]
+    api_keys: tuple[str, ...] = ()
+    api_keys_file: str | None = None
+    """The stack's key file (``key:user`` a line): the simulated users' keys are the
+    ``load-*`` users' (the file, not this config, holds them); ``read_config`` fills
+    ``api_keys`` from it."""
     run_dir: str
     duration: float
     users: int = 10
@@ -65,8 +69,22 @@ def read_config(path: str | Path | None = None) -> LoadConfig:
     if not where:
         raise ValueError(f"no load config: pass --lab-config PATH or set {CONFIG_ENV}")
     try:
-        return msgspec.json.decode(Path(where).read_bytes(), type=LoadConfig)
+        config = msgspec.json.decode(Path(where).read_bytes(), type=LoadConfig)
     except OSError as error:
         raise ValueError(f"{where}: cannot read the load config ({error.strerror})") from None
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         raise ValueError(f"{where}: invalid load config: {error}") from None
+    if config.api_keys_file and not config.api_keys:
+        config = msgspec.structs.replace(config, api_keys=_load_keys(config.api_keys_file))
+    return config
+
+
+def _load_keys(path: str) -> tuple[str, ...]:
+    """The ``load-*`` users' keys in a key file (every key when none is a load user's)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the stack's keys ({error.strerror})") from None
+    pairs = [line.rsplit(":", 1) for line in lines if ":" in line]
+    load = tuple(key for key, user in pairs if user.startswith("load-"))
+    return load or tuple(key for key, _ in pairs)

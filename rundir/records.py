@@ -11,6 +11,7 @@ processes and the reports all read and write the same Structs. Times are Unix se
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -38,14 +39,17 @@ __all__ = [
     "Targets",
     "UpstreamRecord",
     "append_events",
+    "key_id",
     "read_events",
     "read_requests",
     "read_stack",
     "read_upstream",
+    "stack_keys",
     "write_stack",
 ]
 
 SCHEMA_VERSION = 1
+KEY_ID_PREFIX = "sha256:"
 T = TypeVar("T")
 
 
@@ -163,9 +167,14 @@ class Stack(msgspec.Struct, frozen=True, kw_only=True):
     front_door: str
     """The URL load goes to: HAProxy, or the one replica."""
     api_key: str
-    """A development API key the stack accepts (printed in the ready-to-paste curl)."""
+    """A development API key the stack accepts; on disk, when ``keys_file`` is set, only its
+    id (``sha256:...``): the key itself is in the key file (``stack_keys`` reads it)."""
     load_api_keys: tuple[str, ...] = ()
-    """Keys for simulated users, each its own user (rate limits apply per key)."""
+    """Keys for simulated users, each its own user (rate limits apply per key); on disk, with
+    ``keys_file``, their ids only."""
+    keys_file: str | None = None
+    """The stack's key file (mode 600, ``key:user`` a line, the development key first):
+    the only place its keys are written."""
     prometheus_url: str | None = None
     proxy_api: str | None = None
     targets: Targets
@@ -194,8 +203,39 @@ class Stack(msgspec.Struct, frozen=True, kw_only=True):
         return tuple(part for part in self.components if part.kind == kind)
 
 
+def key_id(key: str) -> str:
+    """What a file may say about a key: ``sha256:`` and the first 16 hex digits of its
+    hash (an id is kept as it is)."""
+    if key.startswith(KEY_ID_PREFIX):
+        return key
+    return KEY_ID_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def stack_keys(stack: Stack) -> tuple[str, tuple[str, ...]]:
+    """The stack's development key and its load keys: from its key file when it names one
+    (``RunDirError`` when that file cannot be read), else from ``stack.json`` itself."""
+    if not stack.keys_file:
+        return stack.api_key, stack.load_api_keys or (stack.api_key,)
+    try:
+        lines = Path(stack.keys_file).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise RunDirError(f"{stack.keys_file}: cannot read the stack's keys ({error})") from None
+    pairs = [line.rsplit(":", 1) for line in lines if ":" in line]
+    if not pairs:
+        raise RunDirError(f"{stack.keys_file}: no key in the stack's key file")
+    load = tuple(key for key, user in pairs if user.startswith("load-"))
+    return pairs[0][0], load or (pairs[0][0],)
+
+
 def write_stack(run_dir: Path, stack: Stack) -> Path:
-    """Write ``stack.json`` atomically (write then rename)."""
+    """Write ``stack.json`` atomically (write then rename). With a key file, the keys are
+    written as ids only (no secret in a stack or run directory)."""
+    if stack.keys_file:
+        stack = msgspec.structs.replace(
+            stack,
+            api_key=key_id(stack.api_key),
+            load_api_keys=tuple(key_id(key) for key in stack.load_api_keys),
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / STACK_FILE
     tmp = path.with_suffix(".json.tmp")

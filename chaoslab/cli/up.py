@@ -162,8 +162,14 @@ def up(
     print_stack(console, stack)
     elapsed = time.monotonic() - started
     console.print(f"ready in {elapsed:.1f} s · stack directory {target_dir}", markup=False)
+    from rundir import RunDirError, stack_keys
+
+    try:
+        dev_key = stack_keys(stack)[0]  # read from the stack's key file (mode 600)
+    except RunDirError:
+        dev_key = "$KEY"
     console.print(
-        f"try:  curl -s {stack.front_door}/v1/chat -H 'authorization: Bearer {stack.api_key}'"
+        f"try:  curl -s {stack.front_door}/v1/chat -H 'authorization: Bearer {dev_key}'"
         ' -d \'{"message":"hi"}\'',
         markup=False,
     )

@@ -79,10 +79,12 @@ def build_load_config(
 ) -> LoadConfig:
     load = scenario.load
     latency, ttft = _all_targets()
-    keys = stack.load_api_keys or (stack.api_key,)
+    # with a key file, the load reads its keys there: config.json names it, holds no key
+    keys = () if stack.keys_file else (stack.load_api_keys or (stack.api_key,))
     return LoadConfig(
         front_door=stack.front_door,
         api_keys=tuple(keys),
+        api_keys_file=stack.keys_file,
         run_dir=str(run_dir),
         duration=duration,
         users=users,

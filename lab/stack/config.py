@@ -50,6 +50,7 @@ class Keys(msgspec.Struct, frozen=True, kw_only=True):
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
+        path.chmod(0o600)  # credentials: the owner only, even over an older file
         path.write_text(self.lines(), encoding="utf-8")
         return path
 

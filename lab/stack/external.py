@@ -44,8 +44,10 @@ from urllib.parse import urlsplit
 import msgspec
 
 from lab.phases import Phase, get_phase
+from lab.stack.config import Keys
 from lab.stack.errors import StackError
 from rundir import Component, NoControl, ProxyRoute, Stack, write_stack
+from rundir.layout import KEYS_FILE
 
 __all__ = [
     "DEFAULT_MAX_RPS",
@@ -188,10 +190,13 @@ def external_stack(
         "prometheus": targets.prometheus,
     }
     parts = external_components(targets) if components is None else list(components)
+    # the keys (one may come from the environment) go to the stack's 0600 key file only
+    load_keys = targets.load_api_keys or (api_key,)
+    keys_file = Keys(dev=api_key, load=tuple(load_keys)).write(stack_dir / KEYS_FILE)
     return Stack(
         phase=phase.id, phase_title=phase.title, backend="external", seed=seed,
         created_at=time.time(), stack_dir=str(stack_dir), front_door=targets.front_door,
-        api_key=api_key, load_api_keys=targets.load_api_keys or (api_key,),
+        api_key=api_key, load_api_keys=load_keys, keys_file=str(keys_file),
         prometheus_url=prometheus_url or targets.prometheus, proxy_api=targets.proxy_api,
         targets=phase.sla(), phase_config=config, components=tuple(parts),
         proxies=tuple(ProxyRoute(**msgspec.structs.asdict(r)) for r in targets.proxies),

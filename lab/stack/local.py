@@ -225,6 +225,7 @@ class LocalStack:
                 phase=self.phase.id, phase_title=self.phase.title, backend="local",
                 seed=self.seed, created_at=self.created_at, stack_dir=str(self.stack_dir),
                 front_door=self.front_door, api_key=self.keys.dev, load_api_keys=self.keys.load,
+                keys_file=str(self.stack_dir / KEYS_FILE),
                 prometheus_url=self.parts["prometheus"].url,
                 proxy_api=self.parts["toxiproxy"].url, targets=self.phase.sla(),
                 phase_config=self.phase.as_config(), components=tuple(self.components()),

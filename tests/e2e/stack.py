@@ -13,7 +13,7 @@ import httpx
 from lab.net import is_listening
 from lab.stack import StackError, down, up
 from lab.stack.processes import alive
-from rundir import ProcessControl, Stack
+from rundir import ProcessControl, Stack, stack_keys
 from tests.fixtures.servers import skip_unless_required
 
 __all__ = [
@@ -43,7 +43,7 @@ def bring_up(phase: str, run_dir: Path, *, seed: int = 7) -> Iterator[Stack]:
 def chat(stack: Stack, message: str = "hello", **fields: Any) -> httpx.Response:
     return httpx.post(
         f"{stack.front_door}/v1/chat",
-        headers={"authorization": f"Bearer {stack.api_key}"},
+        headers={"authorization": f"Bearer {stack_keys(stack)[0]}"},
         json={"message": message, **fields},
         timeout=30,
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lab.binaries import BinaryNotFound, find
-from rundir import Stack, read_stack
+from rundir import Stack, read_stack, stack_keys
 from tests.fixtures.chatload import chat_load
 from tests.fixtures.servers import skip_unless_required
 
@@ -60,7 +60,7 @@ def test_export_runs_after_down_and_up(tmp_path: Path) -> None:
         assert _chaoslab(tmp_path, "down", timeout=120).returncode == 0
         second = _up(tmp_path)
         assert _ports(second) != _ports(first)
-        with chat_load(second.front_door, second.load_api_keys or (second.api_key,)) as load:
+        with chat_load(second.front_door, stack_keys(second)[1]) as load:
             done = subprocess.run([CHAOS, "run", "exp.json"], cwd=tmp_path, capture_output=True,
                                   text=True, timeout=240)  # fmt: skip
     finally:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from lab.stack import control, down
-from rundir import Stack, read_stack
+from rundir import Stack, read_stack, stack_keys
 from tests.e2e.stack import bring_up, chat, leftovers, wait_targets_up
 
 # A whole stack starts in the module's first test: bound it for a busy 2-core machine.
@@ -67,7 +67,7 @@ def test_region_down_fails_over_and_keeps_conversations(stack: Stack) -> None:
     """Kill every process of region a (replicas, Redis, the primary): the front door
     moves to region b, the supervisor promotes the standby and repoints every store
     proxy, and a conversation written before the failover is read after it."""
-    headers = {"authorization": f"Bearer {stack.api_key}"}
+    headers = {"authorization": f"Bearer {stack_keys(stack)[0]}"}
     first = chat(stack, "remember the oak tree")
     assert first.status_code == 200, first.text
     conversation = first.json()["conversation_id"]

@@ -3,13 +3,14 @@ lab's own Prometheus beside it is tested in tests/e2e/test_stack_external.py).""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
 from lab.stack import StackError, control
 from lab.stack.external import describe
-from rundir import NoControl, read_stack
+from rundir import NoControl, read_stack, stack_keys
 
 TARGETS = """\
 front_door = "http://127.0.0.1:8000"
@@ -94,3 +95,21 @@ def test_controlling_an_external_part_is_refused(tmp_path: Path) -> None:
     for action in (control.kill, control.freeze, control.restart):
         with pytest.raises(control.ControlError, match="runs outside the lab"):
             action(stack, "fake-openai")
+
+
+def test_a_key_read_from_the_environment_is_written_only_to_the_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api_key_env: the key goes to the stack's 0600 key file; stack.json holds its id."""
+    monkeypatch.setenv("STAGING_SECRET_KEY", "sk-from-the-environment-123")
+    path = _file(
+        tmp_path, TARGETS.replace('api_key = "sk-staging"', 'api_key_env = "STAGING_SECRET_KEY"')
+    )
+    stack_dir = tmp_path / "stack"
+    describe("v1", path, stack_dir=stack_dir)
+    holding = [p.name for p in stack_dir.rglob("*") if b"sk-from-the-environment" in p.read_bytes()]
+    assert holding == ["keys.txt"]
+    assert stat.S_IMODE((stack_dir / "keys.txt").stat().st_mode) == 0o600
+    stack = read_stack(stack_dir)
+    assert stack.api_key.startswith("sha256:")
+    assert stack_keys(stack)[0] == "sk-from-the-environment-123"
