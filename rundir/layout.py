@@ -56,6 +56,7 @@ __all__ = [
     "STOP_FILE",
     "SUPERVISOR_LOG",
     "SUPERVISOR_PID_FILE",
+    "TOKEN_FILE",
     "UPSTREAM_DIR",
     "Entry",
     "locust_worker_log",
@@ -106,6 +107,7 @@ PROGRESS_FILE = "progress.jsonl"
 KEYS_FILE = "keys.txt"
 RUNS_FILE = "experiments.txt"
 RUNNER_LOCK_FILE = "runner.lock"
+TOKEN_FILE = "token"  # noqa: S105 - a file's name
 PARTS_DIR = "parts"
 FAKE_REQUEST_LOG = "requests.jsonl"
 RULES_DIR = "rules"
@@ -208,6 +210,11 @@ STACK_LAYOUT: tuple[Entry, ...] = (
     Entry(PROGRESS_FILE, "`up`", "one `Step` per line while the stack starts"),
     Entry(KEYS_FILE, "`up`", "the API keys the replicas accept (mode 600)"),
     Entry(RUNS_FILE, "`run`", "one run directory per line: the runs that used this stack"),
+    Entry(
+        TOKEN_FILE,
+        "`up`",
+        "the stack's token (mode 600): the fakes' fault API and the supervisor's control channel",
+    ),
     Entry(
         RUNNER_LOCK_FILE,
         "`run`",

@@ -45,6 +45,7 @@ __all__ = [
     "read_stack",
     "read_upstream",
     "stack_keys",
+    "stack_token",
     "write_stack",
 ]
 
@@ -172,6 +173,9 @@ class Stack(msgspec.Struct, frozen=True, kw_only=True):
     load_api_keys: tuple[str, ...] = ()
     """Keys for simulated users, each its own user (rate limits apply per key); on disk, with
     ``keys_file``, their ids only."""
+    token_file: str | None = None
+    """The stack's token file (mode 600): the fakes' fault API (``/_fake``) and the
+    supervisor's control channel take that token (``stack_token`` reads it)."""
     keys_file: str | None = None
     """The stack's key file (mode 600, ``key:user`` a line, the development key first):
     the only place its keys are written."""
@@ -225,6 +229,16 @@ def stack_keys(stack: Stack) -> tuple[str, tuple[str, ...]]:
         raise RunDirError(f"{stack.keys_file}: no key in the stack's key file")
     load = tuple(key for key, user in pairs if user.startswith("load-"))
     return pairs[0][0], load or (pairs[0][0],)
+
+
+def stack_token(stack: Stack) -> str | None:
+    """The stack's token (None when the stack has none, or its file cannot be read)."""
+    if not stack.token_file:
+        return None
+    try:
+        return Path(stack.token_file).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def write_stack(run_dir: Path, stack: Stack) -> Path:

@@ -25,7 +25,7 @@ import msgspec
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import NotFound, ToxiproxyClient
-from rundir import Component, NoControl, ProcessControl, Stack
+from rundir import Component, NoControl, ProcessControl, Stack, stack_token
 from scenarios.model import TOXIC_ACTIONS, Fault
 from scenarios.targets import Resolved
 
@@ -70,7 +70,7 @@ def undo_plan(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> li
         steps: list[Step] = []
         for part in target.components:
             assert part.admin_url is not None  # checked before the run
-            with FakeAdmin(part.admin_url) as admin:
+            with FakeAdmin(part.admin_url, token=stack_token(stack)) as admin:
                 previous = admin.get_faults()
             steps.append({"kind": "fake", "admin_url": part.admin_url, "previous": previous})
         return steps
@@ -134,7 +134,7 @@ def _inflict(stack: Stack, fault: Fault, target: Resolved, fault_id: str) -> Non
         wanted = msgspec.to_builtins(fault.faults)
         for part in target.components:
             assert part.admin_url is not None
-            with FakeAdmin(part.admin_url) as admin:
+            with FakeAdmin(part.admin_url, token=stack_token(stack)) as admin:
                 admin.set_faults(wanted)
     elif action in ("freeze", "kill", "restart"):
         act = getattr(_control(), action)
@@ -182,7 +182,7 @@ def _undo(step: Step, stack: Stack) -> None:
             else:
                 handle.enable()
     elif kind == "fake":
-        with FakeAdmin(step["admin_url"]) as admin:
+        with FakeAdmin(step["admin_url"], token=stack_token(stack)) as admin:
             previous = step.get("previous") or {}
             if previous:
                 admin.set_faults(previous)

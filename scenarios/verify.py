@@ -16,7 +16,7 @@ from typing import Any
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
 from lab.proc import state_letter
-from rundir import ProcessControl, RunDirError, Stack, read_stack
+from rundir import ProcessControl, RunDirError, Stack, read_stack, stack_token
 from scenarios.model import Fault
 
 __all__ = ["process_state", "took_effect"]
@@ -54,7 +54,7 @@ def _check(stack: Stack, step: dict[str, Any], original: dict[str, int | None]) 
             if kind == "enable" and proxy.enabled:
                 return f"proxy {step['proxy']} still enabled"
     elif kind == "fake":
-        with FakeAdmin(step["admin_url"]) as admin:
+        with FakeAdmin(step["admin_url"], token=stack_token(stack)) as admin:
             if not {k for k in admin.get_faults() if k != "seed"}:
                 return f"the fake at {step['admin_url']} reports no fault"
     elif kind in ("resume", "revive"):

@@ -168,6 +168,15 @@ def up(
         dev_key = stack_keys(stack)[0]  # read from the stack's key file (mode 600)
     except RunDirError:
         dev_key = "$KEY"
+    from rundir import stack_token
+
+    token = stack_token(stack)
+    if token:
+        console.print(
+            f"token: {token}  (fault API and control channel: header x-chaoslab-token; "
+            f"also in {stack.token_file}, mode 600)",
+            markup=False,
+        )
     console.print(
         f"try:  curl -s {stack.front_door}/v1/chat -H 'authorization: Bearer {dev_key}'"
         ' -d \'{"message":"hi"}\'',

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import secrets
 import signal
 import time
 from collections.abc import Awaitable, Sequence
@@ -31,7 +32,7 @@ from granian.rsgi import (  # type: ignore[attr-defined]  # re-exported, not in 
     ProtocolClosed,
 )
 
-from fakes.llm.admin import PREFIX, handle_admin
+from fakes.llm.admin import PREFIX, handle_admin, problem
 from fakes.llm.engine import Call, FaultEngine, Hang, Reject, Reset, Serve
 from fakes.llm.faults import FaultConfig, Latency, decode_config, decode_latency
 from fakes.llm.mark import check_mark
@@ -67,6 +68,9 @@ ENV_MODELS = "FAKE_LLM_MODELS"  # comma-separated; unset: the vendor's default l
 ENV_MARK = "FAKE_LLM_MARK"  # 0..15; unset: answers carry no mark
 ENV_BASELINE = "FAKE_LLM_BASELINE_LATENCY"  # JSON latency section; unset: answers at once
 ENV_PROFILE = "FAKE_LLM_PROFILE"  # a provider profile's name (profiles.PROFILES); unset: instant
+ENV_ADMIN_TOKEN = "FAKE_LLM_ADMIN_TOKEN"  # noqa: S105 - a variable's name; unset: API open
+TOKEN_HEADER = "x-chaoslab-token"  # noqa: S105 - a header's name
+"""The header carrying the fault API's token (``authorization: Bearer`` works too)."""
 ANY_MODEL = "*"
 """In a model list: serve any model name (the names beside it are what ``/v1/models`` lists)."""
 
@@ -100,7 +104,9 @@ class FakeApp:
         mark: int | None = None,
         baseline: Latency | None = None,
         profile: Profile | None = None,
+        admin_token: str | None = None,
     ) -> None:
+        self.admin_token = admin_token or None
         self.mark = None if mark is None else check_mark(mark)
         listed = default_models(vendor) if models is None else [m for m in models if m != ANY_MODEL]
         served = None if models is not None and ANY_MODEL in models else listed
@@ -184,6 +190,13 @@ class FakeApp:
         method: str = scope.method
         if path == self.wire.chat_path and method == "POST":
             await self._chat(scope, proto)
+        elif path.startswith(PREFIX) and not self._authorized(scope, path):
+            status, headers, payload = problem(
+                401, "Unauthorized",
+                f"{path} needs the stack's token (header {TOKEN_HEADER}: the token `chaoslab up` "
+                "printed, also in the stack directory's `token` file)",
+            )  # fmt: skip
+            proto.response_bytes(status, headers, payload)
         elif path.startswith(PREFIX):
             body = await proto() if method in ("PUT", "POST") else b""
             status, headers, payload = handle_admin(
@@ -208,6 +221,18 @@ class FakeApp:
             proto.response_bytes(status, headers, payload)
         else:
             self._unrouted(proto, method, path)
+
+    def _authorized(self, scope: Any, path: str) -> bool:
+        """The fault API takes the token when one is set (health stays open: readiness)."""
+        if self.admin_token is None or path.rstrip("/") == PREFIX + "/health":
+            return True
+        given = scope.headers.get(TOKEN_HEADER) or ""
+        bearer = (scope.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        return any(
+            secrets.compare_digest(value.encode(), self.admin_token.encode())
+            for value in (given, bearer)
+            if value
+        )
 
     def _model(self, proto: Any, name: str) -> None:
         """``GET /v1/models/{name}``: the model object, or the vendor's 404 for another name."""
@@ -406,6 +431,7 @@ def from_env() -> FakeApp:
         mark=_mark_from_env(),
         baseline=decode_latency(baseline) if baseline else None,
         profile=profile,
+        admin_token=os.environ.get(ENV_ADMIN_TOKEN),
     )
 
 

@@ -28,12 +28,13 @@ class FakeAdmin:
     ``/v1`` is accepted too. Whoever creates the client closes it (``close()`` or ``with``).
     """
 
-    def __init__(self, admin_url: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, admin_url: str, *, timeout: float = 5.0, token: str | None = None) -> None:
         root = admin_url.rstrip("/")
         for suffix in ("/_fake", "/v1"):
             root = root.removesuffix(suffix)
         self.admin_url = root
-        self._http = httpx.Client(base_url=root, timeout=timeout)
+        headers = {"x-chaoslab-token": token} if token else {}
+        self._http = httpx.Client(base_url=root, timeout=timeout, headers=headers)
 
     def __enter__(self) -> FakeAdmin:
         return self

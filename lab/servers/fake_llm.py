@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from fakes.llm.app import ENV_ADMIN_TOKEN
 from fakes.llm.client import FakeAdmin
 from lab.servers.base import ManagedServer, http_status
 
@@ -30,7 +31,8 @@ class FakeLLMServer(ManagedServer):
     (``rundir.UpstreamRecord``); ``mark`` (0..15) marks every answer piece it serves
     (``fakes.llm.mark``); ``baseline_latency`` (a latency section of the fault API) is its
     normal speed, kept when faults are cleared; ``profile`` names a provider profile
-    (``fakes.llm.profiles``: its speed and answer lengths drawn per request).
+    (``fakes.llm.profiles``: its speed and answer lengths drawn per request);
+    ``admin_token`` makes the fault API (``/_fake``) take that token (``FakeAdmin(token=)``).
     """
 
     name = "fake-llm"
@@ -49,6 +51,7 @@ class FakeLLMServer(ManagedServer):
         mark: int | None = None,
         baseline_latency: Mapping[str, Any] | None = None,
         profile: str | None = None,
+        admin_token: str | None = None,
         **kwargs: Any,
     ) -> None:
         if vendor not in ("openai", "anthropic"):
@@ -75,6 +78,7 @@ class FakeLLMServer(ManagedServer):
         self.mark = mark
         self.baseline_latency = None if baseline_latency is None else dict(baseline_latency)
         self.profile = profile
+        self.admin_token = admin_token
         self._admin: FakeAdmin | None = None
 
     @property
@@ -91,7 +95,7 @@ class FakeLLMServer(ManagedServer):
     def admin(self) -> FakeAdmin:
         """An admin client bound to this fake (closed by ``stop()``)."""
         if self._admin is None:
-            self._admin = FakeAdmin(self.admin_url)
+            self._admin = FakeAdmin(self.admin_url, token=self.admin_token)
         return self._admin
 
     def command(self) -> list[str]:
@@ -117,6 +121,10 @@ class FakeLLMServer(ManagedServer):
             faults_file.write_bytes(msgspec.json.encode(self.faults))
             command += ["--faults", str(faults_file)]
         return command
+
+    def env(self) -> dict[str, str]:
+        # the token through the environment, not the command line (any user reads that)
+        return {ENV_ADMIN_TOKEN: self.admin_token} if self.admin_token else {}
 
     def probe(self) -> bool:
         return http_status(self.host, self.port, "/_fake/health", timeout=0.5) == 200

@@ -22,6 +22,7 @@ __all__ = [
     "MODEL",
     "VENDOR_MODELS",
     "Keys",
+    "ensure_token",
     "make_keys",
     "provider_chain",
     "replica_env",
@@ -53,6 +54,21 @@ class Keys(msgspec.Struct, frozen=True, kw_only=True):
         path.chmod(0o600)  # credentials: the owner only, even over an older file
         path.write_text(self.lines(), encoding="utf-8")
         return path
+
+
+def ensure_token(path: Path) -> str:
+    """The stack's token in ``path`` (mode 600), made once: random, never from the seed."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        token = ""
+    if not token:
+        token = secrets.token_urlsafe(24)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(token + "\n", encoding="utf-8")
+    return token
 
 
 def make_keys(count: int = LOAD_KEY_COUNT) -> Keys:

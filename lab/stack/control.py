@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from lab.stack.errors import StackError
-from lab.stack.processes import is_ours, signal_group
+from lab.stack.processes import is_ours, signal_group, token_header
 from rundir import (
     Component,
     DockerControl,
@@ -115,7 +115,7 @@ def restart(stack: Stack, name: str, *, timeout: float = 60.0) -> Component:
         raise ControlError("the stack has no supervisor to restart components")
     url = f"{supervisors[0].admin_url}/restart/{name}"
     try:
-        response = httpx.post(url, timeout=timeout)
+        response = httpx.post(url, timeout=timeout, headers=token_header(current))
     except httpx.HTTPError as error:
         raise ControlError(f"the supervisor at {url} did not answer: {error}") from None
     if response.status_code != 200:

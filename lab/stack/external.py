@@ -179,6 +179,7 @@ def external_stack(
     components: Sequence[Component] | None = None,
     prometheus_url: str | None = None,
     supervisor_pid: int | None = None,
+    token_file: str | None = None,
 ) -> Stack:
     """The ``Stack`` for the file; ``components``/``prometheus_url`` when the lab runs its
     own Prometheus beside it (the file's ``prometheus`` is then kept in
@@ -200,7 +201,7 @@ def external_stack(
         prometheus_url=prometheus_url or targets.prometheus, proxy_api=targets.proxy_api,
         targets=phase.sla(), phase_config=config, components=tuple(parts),
         proxies=tuple(ProxyRoute(**msgspec.structs.asdict(r)) for r in targets.proxies),
-        supervisor_pid=supervisor_pid,
+        supervisor_pid=supervisor_pid, token_file=token_file,
     )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from lab.stack.errors import StackError
 from lab.stack.external import external_components, external_stack, load_external
 from lab.stack.local import LocalStack
 from rundir import Component, Stack
+from rundir.layout import TOKEN_FILE
 
 __all__ = ["ExternalStack"]
 
@@ -60,4 +61,5 @@ class ExternalStack(LocalStack):
                 components=self.components(),
                 prometheus_url=self.parts["prometheus"].url,
                 supervisor_pid=self._supervisor_pid(),
+                token_file=str(self.stack_dir / TOKEN_FILE),
             )

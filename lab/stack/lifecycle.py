@@ -27,7 +27,14 @@ from lab.net import is_listening
 from lab.phases import get_phase
 from lab.proc import start_time
 from lab.stack.errors import StackError
-from lab.stack.processes import is_ours, signal_group, stop_group, supervisor_of, wait_gone
+from lab.stack.processes import (
+    is_ours,
+    signal_group,
+    stop_group,
+    supervisor_of,
+    token_header,
+    wait_gone,
+)
 from lab.stack.progress import Progress, read_steps
 from rundir import ProcessControl, RunDirError, Stack, read_stack
 from rundir.layout import (
@@ -256,7 +263,7 @@ def _ask_stop(stack: Stack | None) -> None:
     for part in stack.of_kind("supervisor"):
         if part.admin_url:
             with contextlib.suppress(httpx.HTTPError):
-                httpx.post(f"{part.admin_url}/stop", timeout=2.0)
+                httpx.post(f"{part.admin_url}/stop", timeout=2.0, headers=token_header(stack))
 
 
 def _addresses(stack: Stack) -> list[tuple[str, int]]:

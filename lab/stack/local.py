@@ -42,7 +42,7 @@ from lab.servers.base import http_status
 from lab.servers.haproxy import Backend
 from lab.servers.postgres import ensure_template
 from lab.servers.service import ServiceReplica
-from lab.stack.config import Keys, make_keys, replica_env
+from lab.stack.config import Keys, ensure_token, make_keys, replica_env
 from lab.stack.errors import StackError
 from lab.stack.parts import (
     Part,
@@ -59,6 +59,7 @@ from rundir.layout import (
     KEYS_FILE,
     RULES_DIR,
     SCRAPE_DIR,
+    TOKEN_FILE,
     part_dir,
     part_log,
     scrape_file,
@@ -90,6 +91,8 @@ class LocalStack:
         self.progress = progress or (lambda step: None)
         self.supervisor = supervisor
         self.keys: Keys = make_keys()
+        # the fakes' fault API and the supervisor's control channel take this token
+        self.token = ensure_token(self.stack_dir / TOKEN_FILE)
         self.parts: dict[str, Part] = {}
         self.routes: list[ProxyRoute] = []
         self.created_at = time.time()
@@ -149,7 +152,8 @@ class LocalStack:
             workdir = self._dir(f"fake-{spec.name}")
             log = workdir / FAKE_REQUEST_LOG
             fake = FakeLLMServer(spec.vendor, seed=self.seed * 100 + index, workdir=workdir,
-                                 request_log=log, mark=index, profile=spec.profile)  # fmt: skip
+                                 request_log=log, mark=index, profile=spec.profile,
+                                 admin_token=self.token)  # fmt: skip
             self._add(Part(f"fake-{spec.name}", "provider", fake, url=fake.admin_url,
                            index=index, admin_url=f"{fake.admin_url}/_fake",
                            metrics_url=f"{fake.admin_url}/metrics", vendor=spec.vendor,
@@ -226,6 +230,7 @@ class LocalStack:
                 seed=self.seed, created_at=self.created_at, stack_dir=str(self.stack_dir),
                 front_door=self.front_door, api_key=self.keys.dev, load_api_keys=self.keys.load,
                 keys_file=str(self.stack_dir / KEYS_FILE),
+                token_file=str(self.stack_dir / TOKEN_FILE),
                 prometheus_url=self.parts["prometheus"].url,
                 proxy_api=self.parts["toxiproxy"].url, targets=self.phase.sla(),
                 phase_config=self.phase.as_config(), components=tuple(self.components()),

@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterable
 
 from lab.proc import ProcState, alive, is_ours, state
-from rundir import ProcessControl, Stack
+from rundir import ProcessControl, Stack, stack_token
 
 __all__ = [
+    "TOKEN_HEADER",
     "ProcState",
     "alive",
     "is_ours",
@@ -24,8 +25,20 @@ __all__ = [
     "state",
     "stop_group",
     "supervisor_of",
+    "token_header",
     "wait_gone",
 ]
+
+
+TOKEN_HEADER = "x-chaoslab-token"  # noqa: S105 - a header's name
+"""The header the supervisor's control channel and the fakes' fault API read the stack's
+token from (``STACK/token``, mode 600)."""
+
+
+def token_header(stack: Stack) -> dict[str, str]:
+    """The header carrying the stack's token (empty when the stack has none)."""
+    token = stack_token(stack)
+    return {TOKEN_HEADER: token} if token else {}
 
 
 def supervisor_of(stack: Stack) -> tuple[int | None, int | None]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -41,6 +42,7 @@ from lab.phases import PhaseError, get_phase
 from lab.proc import start_time
 from lab.stack.errors import StackError
 from lab.stack.local import LocalStack
+from lab.stack.processes import TOKEN_HEADER
 from lab.stack.progress import Step, StepWriter
 from rundir import Component, ProcessControl
 from rundir.layout import ERROR_FILE, SUPERVISOR_LOG
@@ -241,6 +243,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": f"no route {self.path}"})
 
     def do_POST(self) -> None:
+        token = self.supervisor.stack.token
+        given = self.headers.get(TOKEN_HEADER) or ""
+        if not token or not secrets.compare_digest(given.encode(), token.encode()):
+            self._send(
+                401, {"error": f"the control channel needs the stack's token ({TOKEN_HEADER})"}
+            )
+            return
         if self.path == "/stop":
             self._send(202, {"stopping": True})
             threading.Thread(target=_stop_and_exit, args=(self.supervisor,)).start()

@@ -18,7 +18,7 @@ import pytest
 
 from fakes.llm.client import FakeAdmin
 from lab.binaries import BinaryNotFound, find
-from rundir import read_events, read_stack
+from rundir import read_events, read_stack, stack_token
 from tests.fixtures.servers import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_a_killed_runner_is_shown_and_cleaned_and_the_next_run_is_valid(v1: Path
             os.killpg(pid, signal.SIGKILL)
     stack = read_stack(v1)
     admin_url = next(p.admin_url for p in stack.of_kind("provider") if p.admin_url)
-    with FakeAdmin(admin_url) as admin:
+    with FakeAdmin(admin_url, token=stack_token(stack)) as admin:
         assert "outage" in admin.get_faults()  # the harm a killed runner leaves
     assert list((v1 / "scrape").glob("killed-*.json"))  # and its scrape targets
 
@@ -102,7 +102,7 @@ def test_a_killed_runner_is_shown_and_cleaned_and_the_next_run_is_valid(v1: Path
     done = _chaoslab(workdir, "run", "--phase", "v1", "--scenario", "baseline", "--stack",
                      str(v1), "--duration", "20s", "--out", str(after))  # fmt: skip
     assert "reverted left-over fault" in done.stdout, done.stdout + done.stderr
-    with FakeAdmin(admin_url) as admin:
+    with FakeAdmin(admin_url, token=stack_token(stack)) as admin:
         assert "outage" not in admin.get_faults()
     assert not list((v1 / "scrape").glob("killed-*.json"))
     report = _chaoslab(workdir, "report", str(after), "--format", "json", timeout=120)
@@ -114,3 +114,26 @@ def test_a_killed_runner_is_shown_and_cleaned_and_the_next_run_is_valid(v1: Path
 
 def _events(run_dir: Path) -> list:  # type: ignore[type-arg]
     return read_events(run_dir) if (run_dir / "events.jsonl").is_file() else []
+
+
+def test_the_supervisor_and_the_fakes_refuse_a_request_without_the_stacks_token(
+    v1: Path,
+) -> None:
+    """The control channel (stop, restart) and the fake's fault API answer 401 without the
+    stack's token (STACK/token, mode 600); the stack keeps running."""
+    import stat
+
+    import httpx
+
+    stack = read_stack(v1)
+    assert stack.token_file is not None
+    assert stat.S_IMODE(Path(stack.token_file).stat().st_mode) == 0o600
+    supervisor = stack.of_kind("supervisor")[0].admin_url
+    assert httpx.post(f"{supervisor}/stop", timeout=10).status_code == 401
+    assert httpx.post(f"{supervisor}/restart/replica-1", timeout=10).status_code == 401
+    fake = next(p.admin_url for p in stack.of_kind("provider") if p.admin_url)
+    refused = httpx.put(f"{fake}/faults", json={"outage": {"mode": "status"}}, timeout=10)
+    assert refused.status_code == 401
+    with FakeAdmin(fake, token=stack_token(stack)) as admin:
+        assert "outage" not in admin.get_faults()
+    assert _chaoslab(v1.parent, "status", "--stack", str(v1), timeout=60).returncode == 0
