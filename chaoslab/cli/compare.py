@@ -62,13 +62,13 @@ def _fail(message: str) -> NoReturn:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=10_000),  # scenarios.model.MAX_ARRIVAL_RATE
     help="With --run: requests/s offered to every phase (open model; default the "
     "scenario's, else 15).",
 )
 @click.option(
     "--users",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=10_000),  # scenarios.model.MAX_USERS
     help="With --run: closed-model users on every phase instead of an arrival rate.",
 )
 @click.option(

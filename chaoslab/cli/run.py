@@ -30,8 +30,10 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         raise click.BadParameter(
             f"{value!r} is not a duration (write 30, '30s', '2m', '1m30s' or auto)"
         ) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be more than 0 seconds")
+    from scenarios.model import MAX_DURATION_S
+
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise click.BadParameter(f"must be more than 0 seconds and at most {MAX_DURATION_S:g}")
     return seconds
 
 
@@ -62,14 +64,14 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=10_000),  # scenarios.model.MAX_ARRIVAL_RATE
     default=None,
     help="Open model: requests started per second whatever the service does (default: the "
     "scenario's, else 15).",
 )
 @click.option(
     "--users",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=10_000),  # scenarios.model.MAX_USERS
     default=None,
     help="Closed model instead: this many users, each waiting for its answer.",
 )

@@ -157,6 +157,9 @@ CASES: list[tuple[str, str | None, str | None, tuple[str, ...], str]] = [
         ("--phase", "../../escape"),
         "../../escape",
     ),
+    ("--rate 1e9", None, None, ("--rate", "1e9"), "--rate"),
+    ("--users a million", None, None, ("--users", "1000000"), "--users"),
+    ("--duration a year", None, None, ("--duration", "8760h"), "--duration"),
     ("--out an existing file", None, None, ("--out", "{file}"), "--out"),
     ("--out a busy directory", None, None, ("--out", "{busy}"), "--out"),
     ("stack.json a directory", None, None, ("--stack", "{broken}"), "stack.json"),
@@ -212,3 +215,13 @@ def test_bad_input_is_one_line_exit_2_and_nothing_starts(
     assert words in lines[0]
     assert "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .chaoslab, no run dir
+
+
+def test_the_cli_bounds_are_the_scenario_models() -> None:
+    """`run --rate` and `--users` stop where a scenario file's bounds do."""
+    from chaoslab.cli.run import run
+    from scenarios.model import MAX_ARRIVAL_RATE, MAX_USERS
+
+    bounds = {p.name: p.type for p in run.params}
+    assert bounds["rate"].max == MAX_ARRIVAL_RATE  # type: ignore[attr-defined]
+    assert bounds["users"].max == MAX_USERS  # type: ignore[attr-defined]
