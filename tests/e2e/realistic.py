@@ -13,12 +13,14 @@ PHASES = ROOT / "lab" / "phases.toml"
 
 
 def phases_with(workdir: Path, name: str, **flags: bool | int) -> Path:
-    """A copy of lab/phases.toml with every phase's ``[*.service]`` flags set as given."""
+    """A copy of lab/phases.toml with every phase's ``[*.service]`` flags set as given
+    (added to each service table when the file does not set them)."""
     text = PHASES.read_text(encoding="utf-8")
     for key, value in flags.items():
         literal = ("true" if value else "false") if isinstance(value, bool) else str(value)
         text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {literal}", text)
-        assert count, f"{key} is in no phase of {PHASES}"
+        if not count:
+            text = re.sub(r"(?m)^(\[\w+\.service\]\n)", rf"\g<1>{key} = {literal}\n", text)
     path = workdir / name
     path.write_text(text, encoding="utf-8")
     return path
