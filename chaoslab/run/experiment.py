@@ -7,8 +7,9 @@ errors, p95 and the active fault, checking the steady state before/during/after 
 abort rule; then, on ANY exit, roll every fault back, stop Locust, write ``run_end``, save
 Prometheus's data and the report, and take down a stack this run brought up.
 
-About 400 lines, on purpose: the run is one sequence with one clean-up path, and the
-guarantee that every fault is rolled back on any exit is easiest to check in one place;
+The run is one sequence with one clean-up path (the guarantee that every fault is rolled
+back on any exit is easiest to check in one place); its options and result (``options``),
+the steady-state check and abort rule (``steady``), the stack's Prometheus (``stackprom``),
 the Locust processes, the live display, the stack's use and clean-up are modules of their own.
 """
 
@@ -21,11 +22,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import msgspec
@@ -33,47 +30,35 @@ import msgspec
 from chaoslab.run.cleanup import cleanup_runs, register, unregister
 from chaoslab.run.cpu import CpuWatch
 from chaoslab.run.display import LiveLine
-from chaoslab.run.live import LiveStats, budget_used
+from chaoslab.run.finish import collect_and_render
+from chaoslab.run.live import LiveStats
 from chaoslab.run.loadconfig import build_load_config, load_model
-from chaoslab.run.locust import LocustRun, check_master_bind
+from chaoslab.run.locust import LocustRun, check_master_bind, write_stop
 from chaoslab.run.metrics import RunnerMetrics
-from chaoslab.run.plan import DEFAULT_RATE, KEY_SHARE, LoadPlan, key_rate_limit, make_plan
+from chaoslab.run.options import RunFailed, RunOptions, RunResult, check_out
+from chaoslab.run.plan import DEFAULT_RATE, check_key_limit, make_plan
 from chaoslab.run.provenance import git_commit, versions
+from chaoslab.run.signals import signals_raise
+from chaoslab.run.stackprom import scale_alerts, wait_scraped
 from chaoslab.run.stackuse import StackUse, acquire
+from chaoslab.run.steady import abort_of, steady_check
 from lab.proc import start_time
 from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
-from reports.stats import wilson
 from rundir import Stack, append_events, write_stack
-from rundir.events import (
-    Abort,
-    Check,
-    Detail,
-    LoadStart,
-    LoadStop,
-    Overrides,
-    RunEnd,
-    RunPlan,
-    RunStart,
-    event,
-)
+from rundir.events import Detail, LoadStart, LoadStop, Overrides, RunEnd, RunStart, event
 from rundir.layout import (
     ERROR_FILE,
     LAB_DIR,
     LOAD_CONFIG_FILE,
     LOAD_DIR,
     LOAD_STATS_FILE,
-    RULES_DIR,
     RUNS_DIR,
     SCENARIO_FILE,
     SCRAPE_DIR,
-    STOP_FILE,
     new_dir,
 )
-from scenarios.injector import (
-    Injector,
-    PlannedFault,
-)
+from scenarios.injector import Injector, PlannedFault
 from scenarios.loader import ScenarioFile, load_scenario
 from scenarios.targets import check_scenario, refuse_loosening
 
@@ -86,103 +71,8 @@ HARD_STOP_S = 120.0
 """Locust ends by itself this long past the duration if the runner never says when."""
 
 
-def _write_stop(run_dir: Path, at: float) -> None:
-    """Tell the Locust shape when to stop (Unix time), in ``RUN/load/stop-at``."""
-    path = run_dir / LOAD_DIR / STOP_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"{at:.3f}", encoding="utf-8")
-    tmp.replace(path)
-
-
 UI_KEEP_S = 30.0
 """``--ui`` on a terminal: Locust's page stays up this long after the load ends."""
-
-
-class RunFailed(Exception):
-    """An internal error after the run started (faults rolled back, load stopped): one line,
-    exit 4; the traceback is in ``RUN/error.txt``."""
-
-    def __init__(self, message: str, run_dir: Path) -> None:
-        super().__init__(message)
-        self.run_dir = run_dir
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    phase: str
-    scenario: str
-    duration: float | None = None
-    auto_duration: bool = False
-    """``--duration auto``: sized from the phase's availability target (``plan.py``)."""
-    keep_fault_times: bool = False
-    """A longer duration lengthens the steady spans only (set by auto and by ``compare``)."""
-    users: int | None = None
-    """Closed-model users (``--users``); None: the open model unless the scenario says."""
-    rate: float | None = None
-    """The open model's offered requests/s (``--rate``); None: the scenario's, else
-    ``DEFAULT_RATE``."""
-    seed: int | None = None
-    """None: the stack's seed (the one ``chaoslab up --seed`` was given)."""
-    backend: str = "local"
-    out: Path | None = None
-    fresh: bool = False
-    ui: bool = False
-    workers: int | None = 0
-    """Locust workers (0: one standalone process; None: ``--workers auto``)."""
-    expect_workers: int = 0
-    """Workers that join the master from elsewhere, besides ``workers`` started here."""
-    master_bind_host: str = "127.0.0.1"
-    master_port: int | None = None
-    allow_remote: bool = False
-    gate: bool = False
-    allow_overrides: bool = False
-    stack_dir: Path | None = None
-    report: bool = True
-    command: tuple[str, ...] = ()
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    status: str = "ok"
-    reason: str = ""
-    exit_code: int = 0
-    requests: int = 0
-    """The run's requests (sent between run_start and run_end): the report's count."""
-    warmup: int = 0
-    """Requests sent before run_start (the load's warm-up), not counted anywhere else."""
-    availability: float | None = None
-    verdict: str = ""
-    """The report's status (met, breached, inconclusive, invalid); empty without a report."""
-    faults: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    report_text: str = ""
-    plan: LoadPlan | None = None
-
-
-def _check_out(out: Path) -> None:
-    """``--out`` must be a new or empty directory (checked before anything starts)."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out}: --out is a file; name a new or empty directory")
-    if out.is_dir() and any(out.iterdir()):
-        raise FileExistsError(f"{out}: --out must be a new or empty directory")
-
-
-@contextmanager
-def _signals_raise() -> Iterator[None]:
-    """SIGTERM and SIGINT raise KeyboardInterrupt (once): cleanup always runs."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
 
 
 def run_experiment(
@@ -194,7 +84,7 @@ def run_experiment(
 
     phase = get_phase(options.phase)  # an unknown phase: one line before anything is made
     if options.out is not None:
-        _check_out(options.out)
+        check_out(options.out)
     check_master_bind(options.master_bind_host, allow_remote=options.allow_remote)
     if options.gate and not options.allow_overrides:
         refuse_loosening(scenario_file.scenario, phase.sla())
@@ -210,7 +100,7 @@ def run_experiment(
 
             check_scenario(scenario_file.scenario, sketch(phase))
 
-    with _signals_raise():
+    with signals_raise():
         use = acquire(
             options.phase,
             backend=options.backend,
@@ -256,7 +146,7 @@ class _Run:
             self.scenario, self.stack, users=options.users, rate=options.rate,
             default_rate=DEFAULT_RATE,
         )  # fmt: skip
-        self._check_key_limit()
+        check_key_limit(self.rate, self.stack)
         self.plan = make_plan(
             phase=self.stack.phase,
             target=self.scenario.steady_state.availability or self.stack.targets.availability,
@@ -277,56 +167,19 @@ class _Run:
         self.metrics = RunnerMetrics()
         self.cpu = CpuWatch()
 
-    def _check_key_limit(self) -> None:
-        """The open model rotates over the load keys; refuse a rate that would trip the
-        service's per-key limiter (the lab's ``default`` tier) on them."""
-        if self.rate is None or self.stack.backend != "local":
-            return
-        from lab.stack.config import DEFAULT_RATE_TIERS
-
-        per_key = key_rate_limit(DEFAULT_RATE_TIERS)
-        keys = len(self.stack.load_api_keys or (self.stack.api_key,))
-        if per_key is not None and self.rate > keys * per_key * KEY_SHARE:
-            most = keys * per_key * KEY_SHARE
-            raise ValueError(
-                f"--rate {self.rate:g} would trip the service's per-key limit "
-                f"({DEFAULT_RATE_TIERS} on {keys} load keys): offer at most {most:g} requests/s"
-            )
-
     def _event(self, detail: Detail, *, t: float | None = None) -> None:
         append_events(self.run_dir, [event(detail, t=t)])
 
     def _prepare(self) -> None:
-        _check_out(self.run_dir)
+        check_out(self.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         # what a killed runner left: faults, Locust, scrape targets (we hold the lock)
         for line in cleanup_runs(self.use.stack_dir, stack=self.stack):
             self.result.faults.append(line.replace("reverted fault", "reverted left-over fault"))
         write_stack(self.run_dir, self.stack)
-        self._scale_alerts()
+        scale_alerts(self.stack, self.use.stack_dir, duration_s=self.duration)
         shutil.copyfile(self.file.path, self.run_dir / SCENARIO_FILE)
         register(self.use.stack_dir, self.run_dir)
-
-    def _scale_alerts(self) -> None:
-        """Rewrite the local stack's run-scaled burn-rate rule for this run's length and
-        have Prometheus reload it (``ChatSLOBurnRateRun``: windows run/12 and run/144)."""
-        rules_dir = self.use.stack_dir / RULES_DIR
-        url = self.stack.prometheus_url
-        if self.stack.backend != "local" or url is None or not rules_dir.is_dir():
-            return
-        import urllib.request
-
-        from lab.phases import PhaseError, get_phase
-        from lab.stack.rules import write_run_burn_rules
-
-        try:
-            phase = get_phase(self.stack.phase)
-        except PhaseError:
-            return
-        write_run_burn_rules(phase, rules_dir, duration_s=self.duration, scrape_s=1.0)
-        reload = urllib.request.Request(f"{url.rstrip('/')}/-/reload", method="POST")  # noqa: S310
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(reload, timeout=5).close()  # noqa: S310 - the stack's own
 
     def play(self) -> RunResult:
         self._prepare()
@@ -357,16 +210,7 @@ class _Run:
             else self.duration / float(self.scenario.load.duration),
             arrival_rate=config.arrival_rate, workers=self.workers,
             expect_workers=self.options.expect_workers,
-            plan=RunPlan(
-                load_model="open" if self.plan.open_model else "closed",
-                offered_rate=self.plan.rate if self.plan.open_model else None,
-                duration_s=self.plan.duration_s,
-                scenario_duration_s=self.plan.scenario_duration_s,
-                auto=self.plan.auto, stretched=self.plan.stretched,
-                requests_needed=self.plan.requests_needed,
-                wall_s=self.plan.wall_s, decidable=self.plan.decidable,
-                advice=self.plan.advice,
-            ),
+            plan=self.plan.detail(),
             command=list(self.options.command), overrides=overrides,
             stack_dir=str(self.use.stack_dir), brought_up=self.use.brought_up,
             runner_metrics=f"127.0.0.1:{self.metrics.port}", runner_pid=os.getpid(),
@@ -409,9 +253,9 @@ class _Run:
                 )
             self._first_request(locust, stats)
             local = self.workers or (0 if self.options.expect_workers else 1)
-            self._wait_scraped(local)
+            wait_scraped(self.stack, self.run_dir.name, workers=local)
             zero = time.time()
-            _write_stop(self.run_dir, zero + self.duration + TAIL_S)
+            write_stop(self.run_dir, zero + self.duration + TAIL_S)
             self._event(msgspec.structs.replace(run_start, timeline_zero=zero), t=zero)
             stats.since = zero  # the live count is the report's: requests sent from here
             started = True
@@ -449,7 +293,7 @@ class _Run:
             self._event(RunEnd(status=self.result.status, reason=self.result.reason), t=ended)
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
-            _write_stop(self.run_dir, time.time() + TAIL_S)
+            write_stop(self.run_dir, time.time() + TAIL_S)
             budget = TAIL_S + float(self.scenario.load.timeout) + 15.0 + self._ui_keep_s()
             if locust.wait(budget) is None:
                 self.result.errors.append("Locust did not stop on time: stopped")
@@ -461,7 +305,7 @@ class _Run:
         self.result.requests, self.result.warmup = stats.total, stats.warmup
         valid = stats.good + stats.failure
         self.result.availability = stats.good / valid if valid else None
-        self._report()
+        self._apply_report()
         self.live.update(elapsed=self.duration, duration=self.duration, stats=stats,
                          recent=stats.window(ended - 10.0, ended), active=[],
                          final=True)  # fmt: skip
@@ -490,9 +334,16 @@ class _Run:
             self.live.update(elapsed=elapsed, duration=self.duration, stats=stats,
                              recent=recent, active=list(injector.active))  # fmt: skip
             if now >= next_check:
-                self._check(stats, start, now, injector, target)
+                check = steady_check(self.scenario, self.stack, stats, injector,
+                                     start=start, now=now, target=target)  # fmt: skip
+                if check is not None:
+                    self._event(check)
                 next_check = now + steady.check_every
-                if self._abort(stats, elapsed, target):
+                abort = abort_of(self.scenario, stats, elapsed=elapsed,
+                                 duration=self.duration, target=target)  # fmt: skip
+                if abort is not None:
+                    self._event(abort)
+                    self.result.status, self.result.reason = "aborted", abort.reason
                     return
             if elapsed >= self.duration:
                 return
@@ -510,78 +361,16 @@ class _Run:
         """Locust processes that send load (the open model's rate is split among them)."""
         return max(1, self.workers + self.options.expect_workers)
 
-    def _first_request(self, locust: LocustRun, stats: LiveStats) -> float:
-        """The timeline's zero: when the load's first request ended (Locust takes a few
-        seconds to start, remote workers a person to start them); at most 60 s of waiting
-        (200 s when workers are expected from elsewhere)."""
+    def _first_request(self, locust: LocustRun, stats: LiveStats) -> None:
+        """Wait until the load's first request ended (Locust takes a few seconds to start,
+        remote workers a person to start them): at most 60 s (200 s when workers are
+        expected from elsewhere). The timeline's zero is taken after this, once Prometheus
+        also scrapes the run's targets (``wait_scraped``)."""
         deadline = time.time() + (200.0 if self.options.expect_workers else 60.0)
         while time.time() < deadline and locust.running() and stats.poll() == 0:
             time.sleep(0.1)
         if stats.total + stats.warmup == 0 and not locust.running():
             raise RuntimeError(f"Locust exited before any request: {locust.log_tail(3)}")
-        return time.time()
-
-    def _wait_scraped(self, workers: int, timeout: float = 15.0) -> None:
-        """Until the stack's Prometheus scrapes this run's runner and every Locust exporter
-        (so the run's window has all their scrapes); at most ``timeout`` seconds."""
-        url = self.stack.prometheus_url
-        if not url:
-            return
-        import httpx
-
-        name = self.run_dir.name
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                data = httpx.get(f"{url}/api/v1/targets", timeout=2).json()["data"]
-            except (httpx.HTTPError, ValueError, KeyError):
-                return
-            ours = [
-                t for t in data["activeTargets"]
-                if t["labels"].get("run") == name
-                or str(t["labels"].get("worker", "")).startswith(f"{name}-")
-            ]  # fmt: skip
-            if len(ours) >= 1 + workers and all(t["health"] == "up" for t in ours):
-                return
-            time.sleep(0.25)
-
-    def _check(
-        self, stats: LiveStats, start: float, now: float, injector: Injector, target: float
-    ) -> None:
-        steady = self.scenario.steady_state
-        if injector.active or injector.last_end_at > now - steady.check_every:
-            window = "during"  # a window that saw a fault is not "after" it
-        elif injector.done:
-            window = "after"
-        else:
-            window = "before"
-        if window not in steady.windows:
-            return
-        seen = stats.window(now - steady.check_every, now)
-        latency_target = steady.latency_p95_s or self.stack.targets.latency_p95_s
-        upper = window_upper_bound(seen.availability, seen.requests)
-        holds = (upper is None or upper >= target) and (
-            seen.p95_s is None or seen.p95_s <= latency_target
-        )
-        self._event(Check(
-            window=window, t_rel=round(now - start, 3), requests=seen.requests,
-            availability=seen.availability, availability_upper=upper,
-            p95_s=seen.p95_s, holds=holds, active=list(injector.active),
-        ))  # fmt: skip
-
-    def _abort(self, stats: LiveStats, elapsed: float, target: float) -> bool:
-        rule = self.scenario.abort
-        valid = stats.good + stats.failure
-        if rule is None or valid < rule.min_requests:
-            return False
-        used = budget_used(failures=stats.failure, valid=valid, elapsed=elapsed,
-                           duration=self.duration, target=target)  # fmt: skip
-        if used < rule.budget:
-            return False
-        reason = f"error budget {used:.0%} used (limit {rule.budget:.0%}) after {elapsed:.0f}s"
-        self._event(Abort(reason=reason, budget_used=round(used, 4)))
-        self.result.status, self.result.reason = "aborted", reason
-        return True
 
     def _write_load_stats(self) -> None:
         import json
@@ -590,25 +379,11 @@ class _Run:
         stats = {"workers": self._load_processes(), "cpu_max_percent": self.cpu.peak}
         path.write_text(json.dumps(stats), encoding="utf-8")
 
-    def _report(self) -> None:
-        from chaoslab.run.lblog import collect_lb_log
-        from chaoslab.run.upstream import collect_upstream
-
-        start, end = self._window()
-        # the fakes' own count of this run's upstream attempts and the load balancer's log
-        # (report or not: a later `chaoslab report` reads them from the run directory)
-        collect_upstream(self.stack, self.run_dir, start=start, end=end)
-        collect_lb_log(self.stack, self.run_dir, start=start, end=end)
-        if not self.options.report:
+    def _apply_report(self) -> None:
+        result = collect_and_render(self.stack, self.run_dir, duration_s=self.duration,
+                                    report=self.options.report)  # fmt: skip
+        if result is None:
             return
-        try:
-            from chaoslab.run.collect import save
-            from reports import render_all
-        except ImportError:
-            return
-        save(self.stack, self.run_dir, start=start, end=end)
-        # the gate setting is read from run_start, as `chaoslab report` reads it later
-        result = render_all(self.run_dir)
         self.result.report_text = result.text or result.error
         self.result.errors += result.warnings
         if result.report is not None:
@@ -616,24 +391,3 @@ class _Run:
             self.result.requests = result.report.sli.requests
         if self.result.exit_code == 0:  # an interrupted run keeps 130
             self.result.exit_code = result.exit_code
-
-    def _window(self) -> tuple[float, float]:
-        from rundir import read_events
-
-        events = read_events(self.run_dir)
-        starts = [e.t for e in events if e.kind == "run_start"]
-        ends = [e.t for e in events if e.kind == "run_end"]
-        now = time.time()
-        return (starts[0] if starts else now - self.duration), (ends[-1] if ends else now)
-
-
-def window_upper_bound(availability: float | None, requests: int) -> float | None:
-    """The upper end of the 95 % Wilson interval of a check window's availability.
-
-    A steady-state check is broken only when even this misses the target: five seconds
-    hold a few dozen requests, and one failure among 40 says nothing about a 99.9 % target
-    (the same rule the verdict applies to the whole run)."""
-    if availability is None or requests <= 0:
-        return None
-    good = round(availability * requests)
-    return round(wilson(good, requests)[1], 6)

@@ -28,10 +28,17 @@ from rundir.layout import (
     LOCUST_MASTER_LOG,
     LOCUST_PIDS_FILE,
     LOCUST_STATS_PREFIX,
+    STOP_FILE,
     locust_worker_log,
 )
 
-__all__ = ["LOCUSTFILE", "LocustRun", "check_master_bind", "stop_leftover_load"]
+__all__ = [
+    "LOCUSTFILE",
+    "LocustRun",
+    "check_master_bind",
+    "stop_leftover_load",
+    "write_stop",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -82,7 +89,6 @@ class LocustRun:
         self.ui_keep_s = ui_keep_s
         """With the web UI: how long its page stays up after the load ends."""
         self.processes: list[subprocess.Popen[bytes]] = []
-        self.started_at: float | None = None
 
     @property
     def distributed(self) -> bool:
@@ -170,7 +176,6 @@ class LocustRun:
         return process
 
     def start(self) -> LocustRun:
-        self.started_at = time.time()
         if not self.distributed:
             self._spawn(self._command(*self._main_options()), LOCUST_LOG)
             self._write_pids()
@@ -247,6 +252,14 @@ class LocustRun:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def write_stop(run_dir: Path, at: float) -> None:
+    """Tell the Locust shape when to stop (Unix time), in ``RUN/load/stop-at``."""
+    path = run_dir / LOAD_DIR / STOP_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{at:.3f}", encoding="utf-8")
+    tmp.replace(path)
 
 
 def stop_leftover_load(run_dirs: list[Path]) -> list[int]:

@@ -19,12 +19,15 @@ import os
 from dataclasses import dataclass, field
 
 from reports.stats import requests_needed_proportion
+from rundir import Stack
+from rundir.events import RunPlan
 
 __all__ = [
     "DEFAULT_RATE",
     "LOADER_RATE_PER_PROCESS",
     "MAX_AUTO_S",
     "LoadPlan",
+    "check_key_limit",
     "key_rate_limit",
     "make_plan",
     "requests_needed",
@@ -76,6 +79,23 @@ def key_rate_limit(tiers: str) -> float | None:
     return None
 
 
+def check_key_limit(rate: float | None, stack: Stack) -> None:
+    """The open model rotates over the load keys; refuse a rate that would trip the
+    service's per-key limiter (the lab's ``default`` tier) on them (``ValueError``)."""
+    if rate is None or stack.backend != "local":
+        return
+    from lab.stack.config import DEFAULT_RATE_TIERS
+
+    per_key = key_rate_limit(DEFAULT_RATE_TIERS)
+    keys = len(stack.load_api_keys or (stack.api_key,))
+    if per_key is not None and rate > keys * per_key * KEY_SHARE:
+        most = keys * per_key * KEY_SHARE
+        raise ValueError(
+            f"--rate {rate:g} would trip the service's per-key limit "
+            f"({DEFAULT_RATE_TIERS} on {keys} load keys): offer at most {most:g} requests/s"
+        )
+
+
 def _duration_text(seconds: float) -> str:
     seconds = math.ceil(seconds)
     minutes, rest = divmod(seconds, 60)
@@ -122,6 +142,21 @@ class LoadPlan:
     @property
     def decidable(self) -> bool:
         return not self.advice
+
+    def detail(self) -> RunPlan:
+        """The plan as ``run_start`` records it."""
+        return RunPlan(
+            load_model="open" if self.open_model else "closed",
+            offered_rate=self.rate if self.open_model else None,
+            duration_s=self.duration_s,
+            scenario_duration_s=self.scenario_duration_s,
+            auto=self.auto,
+            stretched=self.stretched,
+            requests_needed=self.requests_needed,
+            wall_s=self.wall_s,
+            decidable=self.decidable,
+            advice=self.advice,
+        )
 
     def lines(self) -> list[str]:
         """The plan as printed before the run."""

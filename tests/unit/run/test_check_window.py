@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chaoslab.run.experiment import window_upper_bound
+from chaoslab.run.steady import window_upper_bound
 
 
 def test_a_few_failures_in_a_small_window_do_not_break_the_target() -> None:
