@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import math
 import random
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import requests.adapters
 from loadtests.marks import mark_chars, marks_in
 from loadtests.outcomes import classify
 from rundir import RequestRecord
+from rundir.quantile import nearest_rank
 
 __all__ = ["PROMPTS", "Exchange", "LabClient", "source_of", "to_record"]
 
@@ -379,18 +379,14 @@ def _marks(seen: Exchange) -> tuple[int, ...] | None:
     return marks_in("".join(seen.mark_chars)) or None
 
 
-def _nearest_rank(ordered: list[float], q: float) -> float:
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def _stream_fields(seen: Exchange) -> dict[str, Any]:
     """A 2xx stream's token timing: tokens, inter-token gaps, tokens/s, completion."""
     times = seen.token_times
     fields: dict[str, Any] = {"tokens": len(times), "stream_complete": seen.done}
     gaps = sorted(max(0.0, b - a) for a, b in itertools.pairwise(times))
     if gaps:
-        fields["itl_p50_s"] = round(_nearest_rank(gaps, 0.5), 6)
-        fields["itl_p95_s"] = round(_nearest_rank(gaps, 0.95), 6)
+        fields["itl_p50_s"] = round(nearest_rank(gaps, 0.5) or 0.0, 6)
+        fields["itl_p95_s"] = round(nearest_rank(gaps, 0.95) or 0.0, 6)
         fields["itl_max_s"] = round(gaps[-1], 6)
         span = times[-1] - times[0]
         if span > 0:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from rundir.quantile import nearest_rank
+
 __all__ = [
     "MAX_REQUESTS",
     "Z95",
@@ -49,12 +51,9 @@ def _wilson_p(p: float, n: float, z: float) -> tuple[float, float]:
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank ``q`` quantile (0 < q < 1) of ascending ``sorted_values``."""
-    n = len(sorted_values)
-    if n == 0:
-        return None
-    rank = max(1, math.ceil(q * n))
-    return sorted_values[min(rank, n) - 1]
+    """The nearest-rank ``q`` quantile (0 < q < 1) of ascending ``sorted_values`` (the lab's
+    one rule, ``rundir.quantile``)."""
+    return nearest_rank(sorted_values, q)
 
 
 def _ranks(n: int, q: float, z: float) -> tuple[int, int]:

@@ -11,12 +11,16 @@ Every step of the lab writes files the next one reads::
                        RUN/upstream/*.jsonl      (UpstreamRecord per line: each fake's requests)
     chaoslab report -> RUN/report.{html,md,json,xml}
 
-``rundir.layout`` names every file; ``rundir.records`` holds the Structs. This package
+``rundir.layout`` names every file; ``rundir.stack`` and ``rundir.records`` hold the Structs
+(``rundir.events`` each event's typed detail). This package
 imports nothing of the project, so the stack backends, the runner, the Locust processes and
 the reports all read and write the same shapes.
 """
 
 from __future__ import annotations
 
-from rundir.records import *  # noqa: F403 - the package's surface is the records' __all__
-from rundir.records import __all__ as __all__
+from rundir import records, stack
+from rundir.records import *  # noqa: F403 - the package's surface is the two modules' __all__
+from rundir.stack import *  # noqa: F403
+
+__all__ = [*records.__all__, *stack.__all__]

@@ -200,15 +200,10 @@ def _undo(step: Step, stack: Stack) -> None:
 
 
 def _fresh_component(stack: Stack, name: str) -> Component | None:
-    from pathlib import Path
 
-    from rundir import RunDirError, read_stack
+    from rundir import fresh_stack
 
-    current = stack
-    if stack.stack_dir:
-        with contextlib.suppress(RunDirError):
-            current = read_stack(Path(stack.stack_dir))
     try:
-        return current.component(name)
+        return fresh_stack(stack).component(name)
     except KeyError:
         return None

@@ -10,13 +10,12 @@ not, otherwise. The injector records the answer as a ``check`` event after each 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from fakes.llm.client import FakeAdmin
 from lab.faults.toxiproxy import ToxiproxyClient
 from lab.proc import state_letter
-from rundir import ProcessControl, RunDirError, Stack, read_stack, stack_token
+from rundir import ProcessControl, Stack, fresh_stack, stack_token
 from scenarios.model import Fault
 
 __all__ = ["process_state", "took_effect"]
@@ -28,14 +27,8 @@ def process_state(pid: int) -> str:
 
 
 def _pid(stack: Stack, name: str) -> int | None:
-    current = stack
-    if stack.stack_dir:
-        try:
-            current = read_stack(Path(stack.stack_dir))
-        except RunDirError:
-            current = stack
     try:
-        control = current.component(name).control
+        control = fresh_stack(stack).component(name).control
     except KeyError:
         return None
     return control.pid if isinstance(control, ProcessControl) else None

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 import urllib.error
 import urllib.parse
@@ -51,12 +50,11 @@ from reports.promdata import (
 )
 from rundir import Stack
 from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE, prom_series_file
+from scenarios.model import parse_seconds
 
 __all__ = ["PREFIXES", "PrometheusError", "save"]
 
 PREFIXES = ("chat_", "fake_llm_", "toxiproxy_", "load_", "locust_", "lab_", "chaoslab_", "up")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class PrometheusError(RuntimeError):
@@ -85,8 +83,12 @@ class _Client:
 
 
 def _seconds(text: str) -> float:
-    total = sum(float(n) * _UNIT[unit] for n, unit in _DURATION.findall(text))
-    return total or 60.0
+    """Prometheus's ``scrape_interval`` (``15s``, ``1m``): the scenarios' duration rule;
+    60 s (its default) when unreadable."""
+    try:
+        return float(parse_seconds(text)) or 60.0
+    except ValueError:
+        return 60.0
 
 
 def _scrape_interval(client: _Client) -> float:

@@ -16,6 +16,7 @@ import msgspec
 
 from rundir import RequestRecord
 from rundir.layout import LOAD_DIR, REQUESTS_GLOB
+from rundir.quantile import nearest_rank
 
 __all__ = ["LiveStats", "Window", "budget_used"]
 
@@ -49,10 +50,7 @@ class Window:
 
 
 def _p95(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return nearest_rank(sorted(values), 0.95)
 
 
 def budget_used(

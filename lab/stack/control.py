@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-from pathlib import Path
 
 import httpx
 
@@ -27,9 +26,8 @@ from rundir import (
     DockerControl,
     NoControl,
     ProcessControl,
-    RunDirError,
     Stack,
-    read_stack,
+    fresh_stack,
 )
 
 __all__ = ["ControlError", "freeze", "kill", "restart", "resume"]
@@ -37,15 +35,6 @@ __all__ = ["ControlError", "freeze", "kill", "restart", "resume"]
 
 class ControlError(StackError):
     """The component cannot be controlled that way (or is gone); one line."""
-
-
-def _fresh(stack: Stack) -> Stack:
-    if stack.stack_dir:
-        try:
-            return read_stack(Path(stack.stack_dir))
-        except RunDirError:
-            pass
-    return stack
 
 
 def _component(stack: Stack, name: str) -> Component:
@@ -66,7 +55,7 @@ def _docker(*args: str) -> None:
 
 
 def _signal(stack: Stack, name: str, sig: int, docker_verb: str) -> Component:
-    part = _component(_fresh(stack), name)
+    part = _component(fresh_stack(stack), name)
     control = part.control
     if isinstance(control, ProcessControl):
         # the very process recorded (pid + start time), never one that reused its pid
@@ -100,7 +89,7 @@ def resume(stack: Stack, name: str) -> Component:
 def restart(stack: Stack, name: str, *, timeout: float = 60.0) -> Component:
     """Start the component again and wait until it is ready; returns it as ``stack.json``
     now describes it (new pid)."""
-    current = _fresh(stack)
+    current = fresh_stack(stack)
     part = _component(current, name)
     control = part.control
     if isinstance(control, DockerControl):
@@ -120,4 +109,4 @@ def restart(stack: Stack, name: str, *, timeout: float = 60.0) -> Component:
         raise ControlError(f"the supervisor at {url} did not answer: {error}") from None
     if response.status_code != 200:
         raise ControlError(f"restart {name}: {response.json().get('error', response.text)}")
-    return _component(_fresh(current), name)
+    return _component(fresh_stack(current), name)
