@@ -36,7 +36,7 @@ from loadtests.users import (
     OpenAIUser,
     OpenModelUser,
     StreamUser,
-    lab,
+    state,
 )
 from rundir.layout import LOAD_DIR, LOAD_SCRAPE_DIR, STOP_FILE
 
@@ -70,7 +70,7 @@ def _init(environment: Any, **_kwargs: Any) -> None:
         config = read_config(given or None)
     except ValueError as error:
         raise SystemExit(f"chaoslab load: {error}") from None
-    lab.config = config
+    state.config = config
     LabClient.stop_file = Path(config.run_dir) / LOAD_DIR / STOP_FILE
     for kind, cls in _CLASSES.items():
         cls.weight = max(0, config.mix.get(kind, 0))
@@ -82,19 +82,19 @@ def _init(environment: Any, **_kwargs: Any) -> None:
         _master_records.append(records)
         runner.register_message(MESSAGE, lambda msg, **_kw: records.receive(msg.data))
         return
-    lab.worker = f"worker-{os.getpid()}" if isinstance(runner, WorkerRunner) else "local"
+    state.worker = f"worker-{os.getpid()}" if isinstance(runner, WorkerRunner) else "local"
     run_dir = Path(config.run_dir)
-    lab.log = RequestLog(run_dir, worker=lab.worker)
+    state.log = RequestLog(run_dir, worker=state.worker)
     if config.exporter:
-        lab.metrics = ClientMetrics(
+        state.metrics = ClientMetrics(
             latency_targets=config.latency_targets, ttft_targets=config.ttft_targets
         )
-        port = lab.metrics.serve()
+        port = state.metrics.serve()
         for directory in (run_dir / LOAD_DIR / LOAD_SCRAPE_DIR, *map(Path, config.scrape_dirs)):
-            lab.scrape_files.append(
+            state.scrape_files.append(
                 write_scrape_target(
                     directory,
-                    worker=f"{run_dir.name}-{lab.worker}",
+                    worker=f"{run_dir.name}-{state.worker}",
                     address=f"127.0.0.1:{port}",
                 )
             )
@@ -108,13 +108,13 @@ def _remote_start(environment: Any, **_kwargs: Any) -> None:
 
     runner = environment.runner
     data = getattr(environment.parsed_options, CONFIG_OPTION, None)
-    if lab.config is not None or not isinstance(runner, WorkerRunner) or not data:
+    if state.config is not None or not isinstance(runner, WorkerRunner) or not data:
         return
     config = msgspec.json.decode(str(data).encode(), type=LoadConfig)
-    lab.config = msgspec.structs.replace(config, exporter=False)
-    lab.worker = remote_worker_name(os.getpid())
-    worker = lab.worker
-    lab.log = StreamedLog(
+    state.config = msgspec.structs.replace(config, exporter=False)
+    state.worker = remote_worker_name(os.getpid())
+    worker = state.worker
+    state.log = StreamedLog(
         lambda lines: runner.send_message(MESSAGE, {"worker": worker, "lines": lines})
     )
 
@@ -126,27 +126,27 @@ def _stopping(environment: Any, **_kwargs: Any) -> None:
     from locust.runners import WorkerRunner
 
     LabClient.stopping = True
-    deadline = time.monotonic() + (lab.config.timeout if lab.config else 30.0) + 1.0
+    deadline = time.monotonic() + (state.config.timeout if state.config else 30.0) + 1.0
     while LabClient.in_flight > 0 and time.monotonic() < deadline:
         gevent.sleep(0.05)
-    if lab.log is not None:
-        lab.log.flush()
+    if state.log is not None:
+        state.log.flush()
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner._send_stats()
 
 
 def _flush(**_kwargs: Any) -> None:
-    if lab.log is not None:
-        lab.log.flush()
+    if state.log is not None:
+        state.log.flush()
 
 
 def _close(**_kwargs: Any) -> None:
-    if lab.log is not None:
-        lab.log.close()
+    if state.log is not None:
+        state.log.close()
     for records in _master_records:
         records.close()
-    for path in lab.scrape_files[1:]:  # the stack's entries go; the run's own stays as a record
+    for path in state.scrape_files[1:]:  # the stack's entries go; the run's own stays as a record
         path.unlink(missing_ok=True)
 
 
@@ -168,7 +168,7 @@ class LabShape(LoadTestShape):
     loop per Locust process."""
 
     def tick(self) -> tuple[int, float, list[type[Any]]] | None:
-        config = lab.config
+        config = state.config
         if config is None:
             return None
         elapsed = float(self.get_run_time())  # type: ignore[no-untyped-call]

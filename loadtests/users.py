@@ -32,7 +32,7 @@ __all__ = [
     "OpenAIUser",
     "OpenModelUser",
     "StreamUser",
-    "lab",
+    "state",
 ]
 
 
@@ -87,7 +87,7 @@ class LabState:
         )
 
 
-lab = LabState()
+state = LabState()
 """This process's state (one per Locust process)."""
 
 
@@ -97,11 +97,11 @@ class _LabUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        config = lab.config
+        config = state.config
         assert config is not None
         self.config = config
-        number = next(lab.counter)
-        self.rng = random.Random(f"{config.seed}:{lab.worker}:{self.kind}:{number}")
+        number = next(state.counter)
+        self.rng = random.Random(f"{config.seed}:{state.worker}:{self.kind}:{number}")
         key = config.api_keys[number % len(config.api_keys)] if config.api_keys else "sk-none"
         self.client = LabClient(
             base_url=config.front_door, key=key, timeout=config.timeout, model=config.model
@@ -126,7 +126,7 @@ class _LabUser(User):
         t = time.time()
         started = time.perf_counter()
         seen: Exchange = call()
-        lab.report(
+        state.report(
             self.environment,
             seen,
             t=t,
@@ -204,7 +204,7 @@ class AbusiveUser(_LabUser):
             t = time.time()
             started = time.perf_counter()
             what, seen = self.client.abusive(self.rng)
-            lab.report(
+            state.report(
                 self.environment,
                 seen,
                 t=t,
@@ -279,7 +279,7 @@ class OpenModelUser(_LabUser):
         self.pool.join(timeout=config.timeout)
 
     def _report_failure(self, kind: str, due: float, reason: str) -> None:
-        lab.report(
+        state.report(
             self.environment,
             Exchange(error=reason),
             t=due,
@@ -306,7 +306,7 @@ class OpenModelUser(_LabUser):
                 seen = self.client.chat(
                     message, conversation_id=None, temperature=temperature, key=key
                 )
-            lab.report(
+            state.report(
                 self.environment,
                 seen,
                 t=due,

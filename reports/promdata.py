@@ -233,12 +233,3 @@ class PromData:
                 )
             below_bound, below_count = bound, count
         return below_bound
-
-    def last_value(self, metric: str, where: Filter = None) -> dict[str, float]:
-        """The last value of every matching series, keyed by its labels rendered."""
-        out: dict[str, float] = {}
-        for s in self.series(metric, where):
-            if s.points:
-                key = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
-                out[key] = s.points[-1][1]
-        return out

@@ -145,10 +145,6 @@ class Injector:
         """When the last fault ended (Unix time; 0: none yet)."""
         self._on_change = on_change
 
-    @property
-    def timeline(self) -> list[PlannedFault]:
-        return list(self.pending)
-
     def tick(self, elapsed: float) -> None:
         """Start the faults due by ``elapsed`` seconds, end the ones past their end."""
         for fault_id, active in list(self.active.items()):

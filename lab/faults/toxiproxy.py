@@ -1,4 +1,5 @@
-"""Toxiproxy for the lab: a typed client over ``toxiproxy-python`` and the server process.
+"""Toxiproxy for the lab: a typed client over ``toxiproxy-python`` (the server itself, real
+or ours, is started by ``lab.servers.toxiproxy``).
 
 ``ToxiproxyClient(api_url)`` keeps toxiproxy-python's surface (``proxies()``, ``create()``,
 ``populate()``, ``reset()``, ``Proxy.add_toxic()``, ``Proxy.down()``...) and fixes what

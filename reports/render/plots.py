@@ -18,9 +18,8 @@ from matplotlib.figure import Figure
 
 from reports.model import ProviderView, Report, WindowSli
 
-__all__ = ["PLOTS", "plot_all"]
+__all__ = ["plot_all"]
 
-PLOTS = ("availability", "latency", "distribution", "providers")
 _FAULT_COLOUR = "#d62728"
 _STYLE: Any = {  # rcParams; typed Any because matplotlib types keys as Literals
     "svg.fonttype": "none",

@@ -4,6 +4,7 @@ and a failed check breaching the run."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -253,19 +254,28 @@ def test_a_failed_check_breaches_the_run_and_names_itself(tmp_path: Path) -> Non
 
 
 def test_every_output_shows_the_upstream_view_and_the_reactions(tmp_path: Path) -> None:
-    """Markdown, HTML, JUnit and the terminal each carry the fakes' table and the failover
-    line of a run with a provider fault."""
-    builder = _two_providers(tmp_path, failover_s=2.0)
+    """Markdown, HTML, JUnit and the terminal each carry the fakes' table and the reactions
+    of a run with a provider fault: the failover line and each replica's breaker line (one
+    opened in time, one never opened)."""
+    builder = _two_providers(tmp_path, failover_s=2.0, breaker_opens_within_failures=20)
     builder.fault(20, 40, components=("fake-openai",))
+    _breaker(builder, "replica-1", failures=40.0, opened_at=10.0)
+    _breaker(builder, "replica-2", failures=30.0, opened_at=None)
     for i in range(60):
         moved = 20 <= i < 40
         builder.records.append(_answer(i, f"r{i}", provider="anthropic" if moved else "openai"))
         name = "fake-anthropic" if moved else "fake-openai"
         builder.upstream_lines(name, [_attempt(i, f"r{i}")])
     written = render_all(builder.write())
-    failover = "failover f1: openai down, first answer from anthropic after"
+    reactions = [
+        "failover f1: openai down, first answer from anthropic after",
+        "breaker f1: replica-1 → openai opened after ≤ 10 failures (40 failed attempts",
+        "breaker f1: replica-2 → openai never opened (30 failed attempts",
+    ]
     for kind in ("md", "html", "xml"):
-        text = written.paths[kind].read_text()
+        text = html.unescape(written.paths[kind].read_text())
         assert "Upstream cost (the fakes' count)" in text, kind
-        assert failover in text, kind
-    assert failover in written.text
+        for line in reactions:
+            assert line in text, (kind, line)
+    for line in reactions:
+        assert line in written.text, line
