@@ -31,6 +31,7 @@ from reports.render.format import measured, percent, seconds
 from reports.render.format import target as target_text
 from reports.rundata import RunData, load_run
 from reports.stats import quantile, wilson
+from rundir.layout import REPORT_FILES, SCENARIO_FILE
 
 __all__ = [
     "CompareRow",
@@ -171,7 +172,7 @@ def _row(run: RunData, report: Report, prices: Prices | None) -> CompareRow:
     return CompareRow(
         label=f"{run.stack.phase.upper()} · {Path(run.run_dir).name}",
         run_dir=run.run_dir,
-        report=str(Path(run.run_dir) / "report.html"),
+        report=str(Path(run.run_dir) / REPORT_FILES["html"]),
         phase=run.stack.phase,
         scenario=report.run.scenario,
         status=report.status,
@@ -242,7 +243,7 @@ def compare_runs(run_dirs: Sequence[Path], *, prices: Prices | None = None) -> l
 def _scenario_text(run_dir: str) -> tuple[str, str]:
     """The hypothesis and what it teaches, from the scenario file the run copied."""
     try:
-        data = tomllib.loads((Path(run_dir) / "scenario.toml").read_text(encoding="utf-8"))
+        data = tomllib.loads((Path(run_dir) / SCENARIO_FILE).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return "", ""
     return str(data.get("hypothesis", "")), str(data.get("teaches", ""))
