@@ -7,6 +7,10 @@ The JSON Schema (docs/report.schema.json) is generated from these Structs
 (``python -m reports.schema``) and documented field by field in docs/report-schema.md.
 Version rule: adding an optional field keeps version 1; renaming, removing or changing
 the meaning of a field makes version 2.
+
+Over 400 lines on purpose: it is the whole ``report.json`` schema, Structs and field
+docstrings only (no logic), kept in one module so the generated JSON Schema and
+docs/report-schema.md follow one file.
 """
 
 from __future__ import annotations
