@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from lab.stack import control, down, status
+from lab.stack.processes import token_header
 from rundir import ProcessControl, Stack, read_stack
 from tests.e2e.stack import bring_up, chat, leftovers, wait_targets_up
 
@@ -35,11 +36,16 @@ def test_a_provider_outage_fails_over_to_the_second_provider(stack: Stack) -> No
     """With the fake OpenAI answering 503, the chat is answered by Anthropic."""
     fake = stack.component("fake-openai")
     fault = {"errors": {"rate": 1.0, "mix": {"503": 1}}}
-    assert httpx.put(f"{fake.admin_url}/faults", json=fault, timeout=5).status_code == 200
+    assert (
+        httpx.put(
+            f"{fake.admin_url}/faults", json=fault, timeout=5, headers=token_header(stack)
+        ).status_code
+        == 200
+    )
     try:
         response = chat(stack, "during the outage")
     finally:
-        httpx.delete(f"{fake.admin_url}/faults", timeout=5)
+        httpx.delete(f"{fake.admin_url}/faults", timeout=5, headers=token_header(stack))
     assert response.status_code == 200, response.text
     assert response.json()["provider"] == "anthropic"
 

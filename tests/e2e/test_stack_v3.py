@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from lab.stack import control, down
-from lab.stack.processes import alive
+from lab.stack.processes import alive, token_header
 from rundir import ProcessControl, Stack, read_stack
 from tests.e2e.stack import bring_up, chat, leftovers, query, wait_targets_up
 from tests.unit.observability.promql import dashboard_queries, grafana_to_promql, metric_names
@@ -99,7 +99,12 @@ def test_requests_in_flight_on_a_killed_replica_are_lost_not_retried(stack: Stac
     replica-1 mid-flight fails its requests (502 from HAProxy), the others succeed: a
     request that reached a replica is never sent twice."""
     fake = stack.component("fake-openai")
-    httpx.put(f"{fake.admin_url}/faults", json={"latency": {"ttft": 5000}}, timeout=5)
+    httpx.put(
+        f"{fake.admin_url}/faults",
+        json={"latency": {"ttft": 5000}},
+        timeout=5,
+        headers=token_header(stack),
+    )
     try:
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = [pool.submit(chat, stack, f"slow {n}") for n in range(6)]
@@ -107,7 +112,7 @@ def test_requests_in_flight_on_a_killed_replica_are_lost_not_retried(stack: Stac
             control.kill(stack, "replica-1")
             statuses = [f.result().status_code for f in futures]
     finally:
-        httpx.delete(f"{fake.admin_url}/faults", timeout=5)
+        httpx.delete(f"{fake.admin_url}/faults", timeout=5, headers=token_header(stack))
     assert 502 in statuses or 503 in statuses, statuses
     assert statuses.count(200) >= 3, statuses
     assert _wait_ready(str(stack.component("replica-1").url), 120)
