@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from chaoslab.run.experiment import RunOptions, run_experiment
 from fakes.llm.client import FakeAdmin
@@ -201,3 +202,36 @@ def test_runner_with_two_workers_adds_up_exactly(mini_stack: MiniStack, tmp_path
     assert len(workers) == 2
     stats = json.loads((out / "load" / "locust.json").read_text())
     assert sum(s["num_requests"] for s in stats) == len(records)
+
+
+def test_an_internal_error_after_the_start_is_one_line_exit_4(
+    mini_stack: MiniStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug once the run started: one line naming it, exit 4 (never 1, "breached"), the
+    traceback in RUN/error.txt, run_end written, the stack's registrations removed."""
+    from click.testing import CliRunner
+
+    from chaoslab.cli import main
+    from chaoslab.run import experiment
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("a bug in the loop")
+
+    monkeypatch.setattr(experiment._Run, "_loop", broken)
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        'title = "t"\nhypothesis = "h"\nteaches = "x"\n[load]\nusers = 2\nduration = "4s"\n'
+        'think_time = "0.2s"\nmix = { chat = 1 }\n'
+    )
+    out = tmp_path / "broken"
+    result = CliRunner().invoke(main, ["run", "--phase", "v2", "--scenario", str(scenario),
+                                       "--stack", str(mini_stack.stack_dir), "--out", str(out),
+                                       "--no-report", "--users", "2"])  # fmt: skip
+    assert result.exit_code == 4, result.output
+    errors = [line for line in result.output.splitlines() if "internal error" in line]
+    assert len(errors) == 1
+    assert "KeyError" in errors[0]
+    assert "Traceback" not in result.output
+    assert "a bug in the loop" in (out / "error.txt").read_text()
+    assert [e.detail["status"] for e in read_events(out) if e.kind == "run_end"] == ["error"]
+    assert not list((mini_stack.stack_dir / "scrape").glob("broken-*.json"))
