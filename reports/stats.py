@@ -6,6 +6,9 @@
   distribution-free interval for it from order statistics: the ranks ``n p -/+ z sqrt(n p
   (1 - p))`` (the normal approximation of the binomial count below the true quantile). When
   a rank falls outside the sample the bound is unknown (``None``): too few requests.
+- ``exact_upper``: the exact (Clopper-Pearson) one-sided upper bound of a proportion at a
+  given error level, for small samples judged many times (the steady-state checks: a few
+  dozen requests every few seconds, where the Wilson bound is too eager to call a breach).
 - ``requests_needed_*``: the smallest sample size at which, with the same observed rate or
   the same observed distribution, the interval would no longer straddle the target.
 
@@ -23,6 +26,7 @@ __all__ = [
     "MAX_REQUESTS",
     "Z95",
     "conclusive_duration_s",
+    "exact_upper",
     "quantile",
     "quantile_interval",
     "requests_needed_proportion",
@@ -130,3 +134,36 @@ def conclusive_duration_s(
         return None
     needed = requests_needed_proportion(expected, target)
     return None if needed is None else needed / requests_per_s
+
+
+def _tail_at_most(good: int, total: int, p: float) -> float:
+    """P(X <= good) for X ~ Binomial(total, p), summed on the shorter side in log space."""
+    if p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 1.0 if good >= total else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+
+    def term(j: int) -> float:
+        log_choose = math.lgamma(total + 1) - math.lgamma(j + 1) - math.lgamma(total - j + 1)
+        return math.exp(log_choose + j * log_p + (total - j) * log_q)
+
+    if good < total - good:
+        return min(1.0, sum(term(j) for j in range(good + 1)))
+    return max(0.0, 1.0 - sum(term(j) for j in range(good + 1, total + 1)))
+
+
+def exact_upper(good: int, total: int, *, alpha: float) -> float:
+    """The exact one-sided upper bound of ``good / total`` at error ``alpha``: the largest
+    proportion ``p`` under which seeing ``good`` or fewer still has probability ``alpha``
+    (Clopper-Pearson). 1.0 when nothing failed or nothing was seen."""
+    if total <= 0 or good >= total:
+        return 1.0
+    low, high = good / total, 1.0
+    for _ in range(60):  # bisection: P(X <= good) falls as p rises
+        middle = (low + high) / 2
+        if _tail_at_most(good, total, middle) > alpha:
+            low = middle
+        else:
+            high = middle
+    return low

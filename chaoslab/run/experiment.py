@@ -41,7 +41,7 @@ from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.signals import signals_raise
 from chaoslab.run.stackprom import scale_alerts, wait_scraped
 from chaoslab.run.stackuse import StackUse, acquire
-from chaoslab.run.steady import abort_of, steady_check
+from chaoslab.run.steady import abort_of, planned_checks, steady_check
 from lab.proc import start_time
 from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
@@ -324,6 +324,7 @@ class _Run:
     ) -> None:
         steady = self.scenario.steady_state
         next_check = start + steady.check_every
+        checks = planned_checks(self.duration, steady.check_every)
         while True:
             now = time.time()
             elapsed = now - start
@@ -335,7 +336,8 @@ class _Run:
                              recent=recent, active=list(injector.active))  # fmt: skip
             if now >= next_check:
                 check = steady_check(self.scenario, self.stack, stats, injector,
-                                     start=start, now=now, target=target)  # fmt: skip
+                                     start=start, now=now, target=target,
+                                     checks=checks)  # fmt: skip
                 if check is not None:
                     self._event(check)
                 next_check = now + steady.check_every

@@ -1,12 +1,16 @@
-"""A steady-state check window is judged by the upper end of its Wilson interval."""
+"""A steady-state check window is judged by the exact upper bound of its availability, at an
+error level the run's checks share."""
 
 from __future__ import annotations
 
-from chaoslab.run.steady import window_upper_bound
+import random
+
+from chaoslab.run.steady import planned_checks, window_upper_bound
+from reports.stats import _tail_at_most, exact_upper
 
 
 def test_a_few_failures_in_a_small_window_do_not_break_the_target() -> None:
-    """37 of 40 good (92.5 %): below 95 % by its point, but the interval still reaches it."""
+    """37 of 40 good (92.5 %): below 95 % by its point, but the bound still reaches it."""
     upper = window_upper_bound(37 / 40, 40)
     assert upper is not None
     assert upper >= 0.95
@@ -22,3 +26,43 @@ def test_a_window_clearly_below_the_target_breaks_it() -> None:
 def test_a_window_without_requests_has_no_bound() -> None:
     """No request in the window: nothing to judge."""
     assert window_upper_bound(None, 0) is None
+
+
+def test_one_failure_among_70_does_not_break_a_999_target() -> None:
+    """One failure in 70 happens to a service exactly at 99.9 % in 7 % of windows: not a
+    breach even for a lone check (the Wilson bound, 99.74 %, called it one)."""
+    upper = window_upper_bound(69 / 70, 70, checks=1)
+    assert upper is not None
+    assert upper >= 0.999
+
+
+def test_three_failures_among_70_break_a_999_target_even_over_50_checks() -> None:
+    """A real fall (3 of 70, 4.3 %) still breaks a check when the run makes 50 of them."""
+    upper = window_upper_bound(67 / 70, 70, checks=50)
+    assert upper is not None
+    assert upper < 0.999
+
+
+def test_the_bound_is_where_the_observed_tail_has_the_error_level() -> None:
+    """At the bound, seeing this many good answers or fewer has probability alpha."""
+    for good, total, alpha in [(0, 10, 0.05), (37, 40, 0.05), (69, 70, 0.001), (990, 1000, 0.01)]:
+        upper = exact_upper(good, total, alpha=alpha)
+        assert abs(_tail_at_most(good, total, upper) - alpha) < 1e-6
+    assert exact_upper(0, 10, alpha=0.05) == __import__("pytest").approx(1 - 0.05**0.1)
+
+
+def test_a_service_at_its_target_breaks_no_check_in_most_runs() -> None:
+    """Calibration: 400 simulated runs of 50 checks of 70 requests each, at exactly 99.9 %:
+    at most about 5 % of runs see any check broken (the family error)."""
+    rng = random.Random(7)
+    checks = planned_checks(250.0, 5.0)
+    assert checks == 50
+    runs_broken = 0
+    for _ in range(400):
+        for _ in range(checks):
+            good = sum(rng.random() < 0.999 for _ in range(70))
+            upper = window_upper_bound(good / 70, 70, checks=checks)
+            if upper is not None and upper < 0.999:
+                runs_broken += 1
+                break
+    assert runs_broken <= 0.08 * 400
