@@ -24,6 +24,7 @@ import pytest
 
 from lab.stack import control
 from rundir import Stack
+from rundir.layout import SUPERVISOR_LOG
 from tests.e2e.campaign import LONG
 from tests.e2e.stack import bring_up, chat
 
@@ -63,7 +64,11 @@ def _after_failover(stack: Stack, conversation: str) -> list[str]:
             turns = response.json()["turns"]
             return [t["content"] for t in turns if t["role"] == "user"]
         time.sleep(0.3)
-    raise AssertionError("the front door never served the conversation after the failover")
+    log = Path(stack.stack_dir) / SUPERVISOR_LOG
+    tail = log.read_text(errors="replace")[-3000:] if log.is_file() else "(no supervisor log)"
+    raise AssertionError(
+        f"the front door never served the conversation after the failover:\n{tail}"
+    )
 
 
 def _one_failover(workdir: Path) -> list[str]:
