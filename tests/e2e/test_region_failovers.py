@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from lab.stack import control
-from rundir import Stack
+from rundir import Stack, stack_keys
 from rundir.layout import SUPERVISOR_LOG
 from tests.e2e.campaign import LONG
 from tests.e2e.stack import bring_up, chat
@@ -53,7 +53,7 @@ def _conversation(stack: Stack) -> tuple[str, list[str]]:
 def _after_failover(stack: Stack, conversation: str) -> list[str]:
     """The user turns of ``conversation`` as region b serves them (waits for the failover)."""
     url = f"{stack.front_door}/v1/conversations/{conversation}"
-    headers = {"authorization": f"Bearer {stack.api_key}"}
+    headers = {"authorization": f"Bearer {stack_keys(stack)[0]}"}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
