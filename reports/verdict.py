@@ -266,6 +266,8 @@ def _prometheus_reasons(
             )
         for t in target.down:
             offset = t - t0
+            if offset < 0:  # before the run: the runner's and the load's exporters starting
+                continue
             if not any(w.start <= offset <= w.end + DOWN_GRACE_S for w in windows):
                 reasons.append(f"{name} was down at +{offset:.0f} s, outside every fault window")
                 break

@@ -224,3 +224,12 @@ def test_target_that_joined_late_is_judged_on_its_span(tmp_path: Path) -> None:
     assert _report(builder).invalid_reasons == [
         "Prometheus missed scrapes of load-exporter (replica): 20 of 40 expected"
     ]
+
+
+def test_an_exporter_down_before_the_run_starts_is_not_invalid(tmp_path: Path) -> None:
+    """A scrape that found the load's exporter down 1 s before t0 (still starting) does not
+    make the run invalid; down 1 s after t0 still does."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.scrape(60, **{"load-1": (60, [-1.0]), "replica-1": (60, [1.0])})
+    reasons = _report(builder).invalid_reasons
+    assert reasons == ["replica-1 (replica) was down at +1 s, outside every fault window"]
