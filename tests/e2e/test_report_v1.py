@@ -32,7 +32,7 @@ tags = ["baseline"]
 
 [load]
 duration = "40s"
-users = 10
+arrival_rate = 8
 mix = { chat = 1, stream = 1 }
 """
 

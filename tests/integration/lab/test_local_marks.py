@@ -29,6 +29,7 @@ def test_each_fake_logs_to_its_workdir_and_marks_with_its_index(tmp_path: Path) 
             "base_url": fake.base_url,
             "mark": component.index,
             "request_log": str(log),
+            "profile": fake.profile,
         }
         command = fake.command()
         assert command[command.index("--mark") + 1] == str(component.index)

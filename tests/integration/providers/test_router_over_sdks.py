@@ -54,12 +54,13 @@ async def pair(
 async def test_outage_fails_over_to_second_vendor(
     pair: ProviderRouter, fake_openai: FakeLLMServer, observer: RecordingObserver
 ) -> None:
-    """With the first vendor down, the answer comes from the second."""
+    """With the first vendor down (a 503 with Retry-After), the answer comes from the
+    second at once: the Retry-After cools the first down instead of a retry on it."""
     fake_openai.set_faults({"outage": {"status": 503, "retry_after_s": 0}})
     completion = await pair.complete(REQUEST)
     assert completion.provider == "anthropic-test"
-    assert observer.of("failover") == [("openai-test", "anthropic-test", "overloaded")]
-    assert observer.of("attempts_per_request") == [(3,)]
+    assert observer.of("failover") == [("openai-test", "anthropic-test", "retry_after")]
+    assert observer.of("attempts_per_request") == [(2,)]  # one on each, no retry on the first
 
 
 async def test_stream_fails_over_before_first_token_only(
