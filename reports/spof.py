@@ -128,28 +128,17 @@ def _row(out: Path, probe: PlannedProbe, phase: str) -> SpofRow:
         "run_dir": str(out / probe.run_dir),
         "seed": seed,
     }
+
+    def invalid(note: str) -> SpofRow:
+        return SpofRow(**base, window_availability=None, window_requests=0, availability=None,
+                       verdict="invalid", spof=None, note=note)  # fmt: skip
+
     if probe.error or not probe.ran:
-        return SpofRow(
-            **base,
-            window_availability=None,
-            window_requests=0,
-            availability=None,
-            verdict="invalid",
-            spof=None,
-            note=probe.error or "not run",
-        )
+        return invalid(probe.error or "not run")
     try:
         report = build_report(load_run(out / probe.run_dir))
     except RunDirError as error:
-        return SpofRow(
-            **base,
-            window_availability=None,
-            window_requests=0,
-            availability=None,
-            verdict="invalid",
-            spof=None,
-            note=str(error),
-        )
+        return invalid(str(error))
     good = sum(w.sli.good for w in report.windows)
     valid = sum(w.sli.good + w.sli.failure for w in report.windows)
     window = good / valid if valid else None
