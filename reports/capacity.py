@@ -8,8 +8,9 @@
 ``build_capacity(phase_dir)`` reads those files only. A step **passes** when no target is
 breached (inconclusive is not a breach); the **knee** is the interval [last passing rate,
 first breached rate]; **what broke first** is the first breached step's failing targets,
-measured beside the target. A step the report calls invalid ends the search: beyond it the
-numbers say nothing (often the load generator itself could not keep up on two cores).
+measured beside the target. A step the report calls invalid says nothing about the phase
+(often the load generator itself could not keep up on two cores): it is left out of the
+knee, and the search looks below it.
 """
 
 from __future__ import annotations

@@ -153,6 +153,20 @@ def _tail_at_most(good: int, total: int, p: float) -> float:
     return max(0.0, 1.0 - sum(term(j) for j in range(good + 1, total + 1)))
 
 
+def exact_quantile_lower(sorted_values: Sequence[float], q: float, *, alpha: float) -> float | None:
+    """A distribution-free one-sided lower bound of the ``q`` quantile at error ``alpha``: the
+    highest order statistic ``x_(k)`` with P(x_(k) > true quantile) <= ``alpha``, that is
+    P(Binomial(n, q) <= k - 1) <= ``alpha``. None when even the smallest value is no bound
+    (too few values)."""
+    n = len(sorted_values)
+    best: float | None = None
+    for k in range(1, n + 1):
+        if _tail_at_most(k - 1, n, q) > alpha:
+            break
+        best = sorted_values[k - 1]
+    return best
+
+
 def exact_upper(good: int, total: int, *, alpha: float) -> float:
     """The exact one-sided upper bound of ``good / total`` at error ``alpha``: the largest
     proportion ``p`` under which seeing ``good`` or fewer still has probability ``alpha``

@@ -168,6 +168,8 @@ class Check(Detail, frozen=True, kw_only=True):
     requests: int | None = None
     availability: float | None = None
     availability_upper: float | None = None
+    p95_lower: float | None = None
+    """The exact lower bound of the window's p95 (the check breaks only when it is over)."""
     p95_s: float | None = None
     holds: bool | None = None
     active: list[str] = msgspec.field(default_factory=list)

@@ -27,7 +27,8 @@ def _fail(message: str) -> NoReturn:
 
 @click.command(
     epilog="\b\nExit codes: 0 the curve (a knee, or the partial result when the bound came "
-    "first), 2 bad input, 4 a step was invalid before any breach, 130 interrupted."
+    "first), 2 bad input, 4 no breach the lab could measure (the steps above the last passing "
+    "one were invalid), 130 interrupted."
 )
 @phases_option()
 @click.option(
@@ -190,6 +191,7 @@ def _search(
     plan = CapacityPlan(phase=phase, step_s=step_s, budget_s=budget)
     passing: float | None = None
     breached: float | None = None
+    unreachable: float | None = None  # lowest rate whose step was invalid
     rate = start
     with Campaign(
         phase,
@@ -200,14 +202,20 @@ def _search(
         command=("chaoslab", *sys.argv[1:]),
     ) as campaign:
         while True:
-            if breached is None and rate > ceiling:
+            if breached is None and unreachable is None and rate > ceiling:
                 plan.stopped = f"the next step ({rate:g}/s) is above --max-rate {ceiling:g}"
                 break
-            if breached is not None:
+            bounds = [r for r in (breached, unreachable) if r is not None]
+            high = min(bounds) if bounds else None
+            if high is not None:
                 low = passing if passing is not None else 0.0
-                if low and breached / low <= REFINE_RATIO:
+                if low and high / low <= REFINE_RATIO:
+                    if breached is None or breached > high:
+                        plan.stopped = _unreachable_text(phase, passing, unreachable)
+                        (out / PLAN_FILE).write_bytes(msgspec.json.encode(plan))
+                        return True
                     break
-                rate = round((low * breached) ** 0.5 if low else breached / 2, 2)
+                rate = round((low * high) ** 0.5 if low else high / 2, 2)
             if not campaign.fits(step_s):
                 if breached is None:
                     plan.stopped = (
@@ -247,9 +255,14 @@ def _search(
                 markup=False,
             )
             if done.status == "invalid":
-                plan.stopped = f"the step at {rate:g}/s was invalid: {done.note or error}"
-                (out / PLAN_FILE).write_bytes(msgspec.json.encode(plan))
-                return True
+                if passing is None or error:
+                    plan.stopped = f"the step at {rate:g}/s was invalid: {done.note or error}"
+                    (out / PLAN_FILE).write_bytes(msgspec.json.encode(plan))
+                    return True
+                # the lab could not measure this rate here (most often the load generator
+                # fell behind): search below it for a breach the lab can measure
+                unreachable = rate if unreachable is None else min(unreachable, rate)
+                continue
             if done.status == "breached":
                 breached = rate if breached is None else min(breached, rate)
             else:
@@ -258,6 +271,14 @@ def _search(
                     rate = round(rate * factor, 2)
     (out / PLAN_FILE).write_bytes(msgspec.json.encode(plan))
     return False
+
+
+def _unreachable_text(phase: str, passing: float | None, unreachable: float | None) -> str:
+    return (
+        f"{phase.upper()} kept its targets at {passing:g}/s and the lab could not measure "
+        f"{unreachable:g}/s on this machine (that step was invalid): the knee is above "
+        f"{passing:g}/s, beyond what this machine can offer and serve at once"
+    )
 
 
 def _pct(value: float | None) -> str:

@@ -90,7 +90,8 @@ class Campaign:
         path.write_text(scenario_text, encoding="utf-8")
         options = RunOptions(phase=self.phase, scenario=str(path), duration=duration,
                              seed=self.seed, out=self.out / name, stack_dir=self.stack_dir,
-                             backend=self.backend, command=self.command)  # fmt: skip
+                             backend=self.backend, command=self.command,
+                             workers=None)  # fmt: skip
         live = LiveLine(self.console)
         try:
             with live:

@@ -31,6 +31,8 @@ class Window:
     p95_s: float | None
     ttft_p95_s: float | None
     seconds: float
+    good_latencies: tuple[float, ...] = ()
+    """The good requests' latencies, sorted (for the steady check's p95 bound)."""
 
     @property
     def valid(self) -> int:
@@ -131,11 +133,13 @@ class LiveStats:
         """Requests that ended in ``[start, end)``."""
         chosen = [r for r in self.recent if start <= r.t + r.latency_s < end]
         valid = [r for r in chosen if r.outcome != "excluded"]
+        good_latencies = tuple(sorted(r.latency_s for r in valid if r.outcome == "good"))
         return Window(
             requests=len(chosen),
             good=sum(r.outcome == "good" for r in chosen),
             failure=sum(r.outcome == "failure" for r in chosen),
-            p95_s=_p95([r.latency_s for r in valid if r.outcome == "good"]),
+            p95_s=_p95(list(good_latencies)),
             ttft_p95_s=_p95([r.ttft_s for r in valid if r.ttft_s is not None]),
             seconds=max(end - start, 0.0),
+            good_latencies=good_latencies,
         )

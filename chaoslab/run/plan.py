@@ -254,7 +254,12 @@ def make_plan(
                 f"conclusive (needs {needed:,}); --duration auto sizes the run"
             )
         if not reachable:
-            advice = _advice(phase, target, needed or 0, offered, length, reachable, cpus)
+            advice = (
+                f"{phase.upper()} at {offered:g} requests/s: this machine's loader cannot offer "
+                f"it ({_loader_processes(offered)} Locust processes needed, {cpus} cores), so "
+                f"the run will likely be invalid; {cpus * LOADER_RATE_PER_PROCESS:g} requests/s "
+                "is the most it offers here (more from workers on other machines: docs/load.md)"
+            )
     wall = length + OVERHEAD_S + (UP_S if brings_up else 0.0)
     return LoadPlan(
         phase=phase,

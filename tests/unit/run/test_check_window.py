@@ -1,12 +1,12 @@
-"""A steady-state check window is judged by the exact upper bound of its availability, at an
-error level the run's checks share."""
+"""A steady-state check window is judged by the exact upper bound of its availability and
+the exact lower bound of its p95, at an error level the run's checks share."""
 
 from __future__ import annotations
 
 import random
 
-from chaoslab.run.steady import planned_checks, window_upper_bound
-from reports.stats import _tail_at_most, exact_upper
+from chaoslab.run.steady import planned_checks, window_p95_lower_bound, window_upper_bound
+from reports.stats import _tail_at_most, exact_quantile_lower, exact_upper
 
 
 def test_a_few_failures_in_a_small_window_do_not_break_the_target() -> None:
@@ -66,3 +66,60 @@ def test_a_service_at_its_target_breaks_no_check_in_most_runs() -> None:
                 runs_broken += 1
                 break
     assert runs_broken <= 0.08 * 400
+
+
+# -- the p95 half: an exact lower bound of the window's p95 ------------------------------
+
+
+def test_one_slow_answer_among_15_does_not_break_the_p95() -> None:
+    """15 answers of about 1.5 s and one of 3.7 s: the window's p95 reads 3.7 s by its point
+    (the capacity search's step at 4/s on V3 was called breached for it), but the p95 itself
+    can well be under 3.5 s."""
+    latencies = tuple(sorted([1.5] * 14 + [3.7]))
+    low = window_p95_lower_bound(latencies, checks=50)
+    assert low is not None
+    assert low <= 3.5
+
+
+def test_a_third_of_the_answers_slow_breaks_the_p95() -> None:
+    """30 of 90 answers at 7 s (requests waiting out a frozen provider): even the lower
+    bound of the p95 is 7 s, over a 3.5 s target, with 50 checks sharing the error."""
+    latencies = tuple(sorted([1.2] * 60 + [7.0] * 30))
+    low = window_p95_lower_bound(latencies, checks=50)
+    assert low == 7.0
+
+
+def test_the_p95_bound_has_its_error_level() -> None:
+    """The bound is the highest order statistic x_(k) with P(Binomial(n, .95) <= k-1) <= alpha:
+    the next one up would exceed the error level."""
+    for n, alpha in [(15, 0.001), (70, 0.001), (70, 0.05), (400, 0.01)]:
+        values = [float(i) for i in range(1, n + 1)]
+        low = exact_quantile_lower(values, 0.95, alpha=alpha)
+        if low is None:
+            assert _tail_at_most(0, n, 0.95) > alpha
+            continue
+        k = int(low)
+        assert _tail_at_most(k - 1, n, 0.95) <= alpha
+        assert k == n or _tail_at_most(k, n, 0.95) > alpha
+
+
+def test_a_service_at_its_p95_target_breaks_no_check_in_most_runs() -> None:
+    """Calibration: 400 simulated runs of 50 checks of 70 answers whose true p95 is exactly
+    the target: at most about 5 % of runs see any check's p95 called broken."""
+    rng = random.Random(11)
+    target = 1.0  # latencies uniform on [0, 1/0.95]: P(latency <= 1.0) = 0.95
+    runs_broken = 0
+    for _ in range(400):
+        for _ in range(50):
+            latencies = tuple(sorted(rng.random() / 0.95 for _ in range(70)))
+            low = window_p95_lower_bound(latencies, checks=50)
+            if low is not None and low > target:
+                runs_broken += 1
+                break
+    assert runs_broken <= 0.08 * 400
+
+
+def test_too_few_answers_give_no_p95_bound() -> None:
+    """Two answers cannot bound a p95 from below at any useful level."""
+    assert window_p95_lower_bound((9.0, 9.5), checks=50) is None
+    assert window_p95_lower_bound((), checks=1) is None

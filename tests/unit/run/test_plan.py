@@ -160,3 +160,15 @@ def test_closed_users_auto_plan_says_it_is_an_estimate() -> None:
     assert plan.rate == 20.0
     assert plan.lines()[0].startswith("plan V3: closed model, 20 users (about 20 requests/s)")
     assert plan.lines()[1].startswith("note: closed users send less")
+
+
+def test_a_fixed_duration_at_an_unreachable_rate_says_the_run_will_be_invalid() -> None:
+    """A fixed --duration at a rate this machine's loader cannot offer (a capacity step at
+    256/s on 2 cores): the plan says so and names the most it offers, with no nonsense rate
+    to "decide" it (it proposed --rate 4 before)."""
+    far = make_plan(phase="v3", target=V3, scenario_duration=30.0, duration=30.0, auto=False,
+                    rate=256.0, users=None, cpus=2)  # fmt: skip
+    assert "loader cannot offer it (3 Locust processes needed, 2 cores)" in far.advice
+    assert "will likely be invalid" in far.advice
+    assert f"{2 * LOADER_RATE_PER_PROCESS:g} requests/s is the most" in far.advice
+    assert "--rate" not in far.advice
