@@ -159,7 +159,11 @@ class _Run:
             workers=options.workers,
             brings_up=False,
             keep_fault_times=options.keep_fault_times,
+            rate_is_default=options.rate is None and self.scenario.load.arrival_rate is None,
         )
+        if self.plan.open_model and self.plan.rate != self.rate:
+            self.rate = self.plan.rate  # auto raised the default rate
+            check_key_limit(self.rate, self.stack)
         self.result.plan = self.plan
         self.duration = self.plan.duration_s
         self.workers = self.plan.workers

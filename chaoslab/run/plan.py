@@ -213,18 +213,33 @@ def make_plan(
     brings_up: bool = False,
     keep_fault_times: bool = False,
     cpus: int | None = None,
+    rate_is_default: bool = False,
 ) -> LoadPlan:
     """The plan of one run. ``rate`` set: the open model at that rate; else closed ``users``
     (its rate estimated as users / think time). ``duration`` None and not ``auto``: the
-    scenario's. ``workers`` None: as many as the rate needs (``--workers auto``)."""
+    scenario's. ``workers`` None: as many as the rate needs (``--workers auto``).
+    ``rate_is_default``: nobody chose ``rate`` (``DEFAULT_RATE``); with ``auto``, when the
+    requests a conclusive pass needs do not fit in ``MAX_AUTO_S`` at it, the plan offers the
+    lowest rate at which they fit, if this machine's loader reaches it."""
     cpus = cpus or os.cpu_count() or 1
     open_model = rate is not None
     offered = float(rate) if rate is not None else max(1, users or 1) / max(think_time, 0.1)
     needed = requests_needed(target)
+    raised = ""
+    if auto and open_model and rate_is_default and needed is not None:
+        fit_rate = float(math.ceil(needed * START_MARGIN / (MAX_AUTO_S - START_S)))
+        if fit_rate > offered and fit_rate <= cpus * LOADER_RATE_PER_PROCESS:
+            raised = (
+                f"note: auto offers {fit_rate:g} requests/s instead of the default "
+                f"{offered:g}/s: the {needed:,} requests a conclusive {target * 100:g} % needs "
+                f"take {_duration_text(needed * START_MARGIN / offered + START_S)} at "
+                f"{offered:g}/s, over the {_duration_text(MAX_AUTO_S)} limit (--rate sets it)"
+            )
+            offered = fit_rate
     processes = _loader_processes(offered) if open_model else 1
     auto_workers = min(processes, cpus)
     chosen = workers if workers is not None else (0 if auto_workers <= 1 else auto_workers)
-    notes: list[str] = []
+    notes: list[str] = [raised] if raised else []
     advice = ""
     reachable = (
         not open_model or max(1, chosen) * LOADER_RATE_PER_PROCESS >= offered

@@ -9,6 +9,7 @@ import pytest
 
 from chaoslab.run.loadconfig import load_model
 from chaoslab.run.plan import (
+    DEFAULT_RATE,
     LOADER_RATE_PER_PROCESS,
     MAX_AUTO_S,
     key_rate_limit,
@@ -65,6 +66,27 @@ def test_auto_duration_for_v3_and_v4_at_the_default_rate() -> None:
     assert v4.decidable
     assert v4.stretched
     assert "38,411 needed for a conclusive 99.99 %" in v4.lines()[0]
+
+
+def test_auto_raises_the_default_rate_until_v4_fits_in_twenty_minutes() -> None:
+    """Nobody chose the rate (the default 15/s): V4's 38,411 requests would take 45 min, so
+    auto offers 34/s, which fits them in 20 min, and says why; a rate somebody chose is kept
+    (the plan then says what would decide it)."""
+    default = make_plan(phase="v4", target=V4, scenario_duration=60.0, duration=None,
+                        auto=True, rate=DEFAULT_RATE, users=None, rate_is_default=True)  # fmt: skip
+    assert default.rate == 34.0
+    assert default.decidable
+    assert default.duration_s <= MAX_AUTO_S
+    assert default.requests_expected >= 38411
+    assert any("auto offers 34 requests/s instead of the default 15/s" in line
+               for line in default.lines())  # fmt: skip
+    chosen = make_plan(phase="v4", target=V4, scenario_duration=60.0, duration=None,
+                       auto=True, rate=DEFAULT_RATE, users=None)  # fmt: skip
+    assert chosen.rate == DEFAULT_RATE
+    assert not chosen.decidable
+    v3 = make_plan(phase="v3", target=V3, scenario_duration=60.0, duration=None, auto=True,
+                   rate=DEFAULT_RATE, users=None, rate_is_default=True)  # fmt: skip
+    assert v3.rate == DEFAULT_RATE  # 3,838 requests fit at 15/s
 
 
 def test_auto_never_shortens_the_scenario() -> None:
