@@ -30,7 +30,7 @@ from reports.render.compare import render_compare_html, render_compare_md, rende
 from reports.render.format import measured, percent, seconds
 from reports.render.format import target as target_text
 from reports.rundata import RunData, load_run
-from reports.stats import quantile, wilson
+from reports.stats import quantile, quantile_interval, wilson
 from rundir.layout import REPORT_FILES, SCENARIO_FILE
 
 __all__ = [
@@ -75,6 +75,9 @@ class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
     """p95 latency of the good requests sent inside the fault windows (pooled)."""
     ttft_p95_s: float | None
     ttft_p95_interval: Interval | None
+    ttft_p99_s: float | None = None
+    """TTFT p99 of the run's good streams: the tail hedging cuts (``provider-tail``)."""
+    ttft_p99_interval: Interval | None = None
     goodput_rps: float | None
     """Good answers per second over the run."""
     error_budget_consumed: float | None
@@ -166,6 +169,12 @@ def _row(run: RunData, report: Report, prices: Prices | None) -> CompareRow:
     in_faults = [u for u in upstream if u.window not in (None, "steady")]
     reached = sum(u.reached for u in in_faults)
     attempts = whole.attempts_per_request if whole else report.attempts_per_request
+    ttfts = sorted(
+        r.ttft_s
+        for r in run.requests
+        if run.start <= r.t < run.end and r.outcome == "good" and r.ttft_s is not None
+    )
+    p99_low, p99_high = quantile_interval(ttfts, 0.99)
     units = units_of(run.stack)
     cost = phase_cost(run.stack, prices) if prices else None
     duration = run.duration
@@ -193,6 +202,10 @@ def _row(run: RunData, report: Report, prices: Prices | None) -> CompareRow:
         fault_p95_s=fault_p95,
         ttft_p95_s=report.sli.ttft.get("p95"),
         ttft_p95_interval=next(v for v in report.verdicts if v.name == "ttft_p95").interval,
+        ttft_p99_s=quantile(ttfts, 0.99) if ttfts else None,
+        ttft_p99_interval=Interval(low=p99_low, high=p99_high, method="order-statistic")
+        if ttfts
+        else None,
         goodput_rps=report.sli.good / duration if duration else None,
         error_budget_consumed=report.error_budget_consumed,
         attempts_per_request=attempts,
@@ -322,6 +335,13 @@ def judge(a: CompareRow, b: CompareRow) -> list[MetricChange]:
                                   higher_is_better=False),
             before=_shown(seconds(a.ttft_p95_s), a.ttft_p95_interval, seconds),
             after=_shown(seconds(b.ttft_p95_s), b.ttft_p95_interval, seconds),
+        ),
+        MetricChange(
+            metric="TTFT p99",
+            verdict=_ratio_change(a.ttft_p99_interval, b.ttft_p99_interval,
+                                  higher_is_better=False),
+            before=_shown(seconds(a.ttft_p99_s), a.ttft_p99_interval, seconds),
+            after=_shown(seconds(b.ttft_p99_s), b.ttft_p99_interval, seconds),
         ),
     ]  # fmt: skip
     x, y = a.attempts_per_request, b.attempts_per_request

@@ -145,3 +145,40 @@ def test_region_failover_skips_the_phases_without_a_region_one_line_each(tmp_pat
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert [r["phase"] for r in data["rows"]] == ["v4"]
     assert len(data["skipped"]) == 3
+
+
+def _tail_run(root: Path, tail_s: float) -> Path:
+    """V4 provider-tail: streams answer their first token in 0.3 s, but every 25th stream
+    (4 %) waits ``tail_s``."""
+    import msgspec
+
+    builder = RunBuilder(root, phase="v4", targets=get_phase("v4").sla(), duration=120)
+    builder.components = phase_stack("v4").components
+    builder.info["scenario"] = "provider-tail"
+    builder.requests(rate=10, stream_every=1, ttft=0.3)
+    builder.records = [
+        msgspec.structs.replace(r, ttft_s=tail_s) if i % 25 == 0 else r
+        for i, r in enumerate(builder.records)
+    ]
+    builder.fault(20, 110)
+    path = builder.write()
+    shutil.copyfile(ROOT / "scenarios" / "provider-tail.toml", path / "scenario.toml")
+    return path
+
+
+def test_compare_judges_the_ttft_p99_the_tail_hedging_cuts(tmp_path: Path) -> None:
+    """`compare OFF ON` on provider-tail: the TTFT p99 (8 s without hedging, 2.5 s with) is
+    named improved beyond both intervals, while the TTFT p95 (the primary's own) is not."""
+    from reports.compare import judge
+
+    off, on = compare_runs([_tail_run(tmp_path / "off", 8.0), _tail_run(tmp_path / "on", 2.5)])
+    assert (off.ttft_p99_s, on.ttft_p99_s) == (8.0, 2.5)
+    changes = {c.metric: c for c in judge(off, on)}
+    assert changes["TTFT p99"].verdict == "improved"
+    assert changes["TTFT p99"].before.startswith("8.00 s [")
+    assert changes["TTFT p95"].verdict == "unchanged"
+    runner = CliRunner()
+    done = runner.invoke(main, ["compare", str(off.run_dir), str(on.run_dir), "--out",
+                                str(tmp_path / "cmp")])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "TTFT p99: improved (8.00 s [" in done.output, done.output
