@@ -16,7 +16,8 @@ The tutorial marks each command and the place of its output::
 (``uv run chaoslab`` becomes this interpreter's ``-m chaoslab``) and exits 1 at the first whose
 exit code is not the one marked; ``--write`` does the same and rewrites each output block from
 what the command printed (live progress lines dropped, the working directory shown as ``.``,
-long outputs cut in the middle). ``--list`` prints the commands. Nothing here is a test
+long outputs cut in the middle; ``--from NAME`` resumes there, ``--only NAME`` redoes one
+command). ``--list`` prints the commands. Nothing here is a test
 double: the outputs in the tutorial are those of real runs on the machine that wrote them.
 """
 
@@ -73,11 +74,13 @@ def tidy(output: str, workdir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_all(*, write: bool, start: str | None = None) -> int:
+def run_all(*, write: bool, start: str | None = None, only: str | None = None) -> int:
     text = TUTORIAL.read_text(encoding="utf-8")
     found = commands(text)
     if start is not None:  # resume: the commands from START on (each needs no earlier one)
         found = found[[c.name for c in found].index(start) :]
+    if only is not None:  # one command (each needs no earlier one)
+        found = [c for c in found if c.name == only]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     with tempfile.TemporaryDirectory(prefix="chaoslab-tutorial-") as temp:
         workdir = Path(temp)
@@ -124,8 +127,10 @@ def main(argv: list[str]) -> int:
         return run_all(write=argv == ["--write"])
     if len(argv) == 3 and argv[:2] == ["--write", "--from"]:
         return run_all(write=True, start=argv[2])
+    if len(argv) == 3 and argv[:2] == ["--write", "--only"]:
+        return run_all(write=True, only=argv[2])
     print(
-        "usage: python scripts/tutorial.py --list | --check | --write [--from NAME]",
+        "usage: python scripts/tutorial.py --list | --check | --write [--from NAME | --only NAME]",
         file=sys.stderr,
     )
     return 2
