@@ -102,6 +102,16 @@ class CompareRow(msgspec.Struct, frozen=True, kw_only=True):
     pays_off_note: str = ""
 
 
+class MetricChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One metric of run B against run A."""
+
+    metric: str
+    verdict: str
+    """``improved``, ``regressed``, ``unchanged`` or ``not comparable`` (a side lacks it)."""
+    before: str
+    after: str
+
+
 class Comparison(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     scenario: str
@@ -112,6 +122,8 @@ class Comparison(msgspec.Struct, frozen=True, kw_only=True):
     """One line per phase left out (it lacks a role the scenario needs, or has no run)."""
     prices: str = ""
     """Where the prices came from (file, source, date)."""
+    changes: list[MetricChange] = msgspec.field(default_factory=list)
+    """``compare RUN_A RUN_B``: each metric of B against A (``judge``); empty otherwise."""
 
 
 def _label(verdict: TargetVerdict) -> str:
@@ -268,6 +280,7 @@ def comparison(
     title: str,
     skipped: Sequence[str] = (),
     prices: Prices | None = None,
+    changes: Sequence[MetricChange] = (),
 ) -> Comparison:
     hypothesis, teaches = _scenario_text(rows[0].run_dir) if rows else ("", "")
     where = ""
@@ -281,17 +294,8 @@ def comparison(
         rows=rows,
         skipped=list(skipped),
         prices=where,
+        changes=list(changes),
     )
-
-
-class MetricChange(msgspec.Struct, frozen=True, kw_only=True):
-    """One metric of run B against run A."""
-
-    metric: str
-    verdict: str
-    """``improved``, ``regressed``, ``unchanged`` or ``not comparable`` (a side lacks it)."""
-    before: str
-    after: str
 
 
 def _ratio_change(a: Interval | None, b: Interval | None, *, higher_is_better: bool) -> str:

@@ -200,12 +200,12 @@ def compare(
     )
     target = out or new_dir(lab_dir / COMPARE_DIR, "")
     target.mkdir(parents=True, exist_ok=True)
-    table = comparison(rows, title=title, skipped=skipped, prices=price_list)
+    invalid = [r for r in rows if r.status == "invalid"]
+    changes = judge(rows[0], rows[1]) if pair and not invalid else []
+    table = comparison(rows, title=title, skipped=skipped, prices=price_list, changes=changes)
     (target / "compare.md").write_text(render_compare_md(table), encoding="utf-8")
     (target / "compare.html").write_text(render_compare_html(table), encoding="utf-8")
     (target / "compare.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2))
-    invalid = [r for r in rows if r.status == "invalid"]
-    changes = judge(rows[0], rows[1]) if pair and not invalid else []
     found = regressions(rows[0], rows[1]) if pair and not invalid else []
     code = 4 if invalid else (1 if found else 0)
     if as_json:

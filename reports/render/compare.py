@@ -125,7 +125,13 @@ def render_compare_md(comparison: Comparison) -> str:
     for row in comparison.rows:
         cells = [c.replace("|", "\\|") for c in (*_cells(row), row.why)]
         out.append("| " + " | ".join(cells) + f" | [report]({row.report}) |")
-    return "\n".join([*out, "", *(f"- {line}" for line in _footer(comparison))]) + "\n"
+    out += ["", *(f"- {line}" for line in _footer(comparison))]
+    if comparison.changes:
+        out += ["", "| metric | B against A | A | B |", "| --- | --- | --- | --- |"]
+        out += [
+            f"| {c.metric} | {c.verdict} | {c.before} | {c.after} |" for c in comparison.changes
+        ]
+    return "\n".join(out) + "\n"
 
 
 def _bars(
@@ -239,6 +245,19 @@ def render_compare_html(comparison: Comparison) -> str:
     intro = "".join(f"<p>{html.escape(line)}</p>" for line in _preamble(comparison))
     notes = "".join(f"<li>{html.escape(line)}</li>" for line in _footer(comparison))
     figure = _plot(comparison.rows) if comparison.rows else ""
+    changes = ""
+    if comparison.changes:
+        lines = "".join(
+            f'<tr class="{html.escape(c.verdict)}"><td>{html.escape(c.metric)}</td>'
+            f"<td>{html.escape(c.verdict)}</td><td>{html.escape(c.before)}</td>"
+            f"<td>{html.escape(c.after)}</td></tr>"
+            for c in comparison.changes
+        )
+        changes = (
+            "<h2>Run B against run A, beyond both runs' 95 % intervals</h2><table><thead><tr>"
+            "<th>metric</th><th>B against A</th><th>A</th><th>B</th></tr></thead>"
+            f"<tbody>{lines}</tbody></table>"
+        )
     title = html.escape(comparison.title)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -250,7 +269,7 @@ def render_compare_html(comparison: Comparison) -> str:
         "svg{width:100%;height:auto}"
         f"</style></head><body><h1>{title}</h1>{intro}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f"<ul>{notes}</ul>"
+        f"<ul>{notes}</ul>{changes}"
         f"<figure>{figure}<figcaption>Availability (whole run and inside fault windows), p95 "
         "latency and TTFT p95 per run, on shared axes; dashed red: each run's target."
         "</figcaption></figure></body></html>\n"

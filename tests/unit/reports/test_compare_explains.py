@@ -182,3 +182,6 @@ def test_compare_judges_the_ttft_p99_the_tail_hedging_cuts(tmp_path: Path) -> No
                                 str(tmp_path / "cmp")])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "TTFT p99: improved (8.00 s [" in done.output, done.output
+    page = (tmp_path / "cmp" / "compare.html").read_text()
+    assert '<tr class="improved"><td>TTFT p99</td><td>improved</td><td>8.00 s [' in page
+    assert "| TTFT p99 | improved | 8.00 s [" in (tmp_path / "cmp" / "compare.md").read_text()
