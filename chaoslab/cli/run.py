@@ -60,7 +60,7 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     default=None,
     help="Run length (e.g. 60s, 2m; the timeline scales with it), or auto: long enough for a "
     "conclusive pass of the phase's availability target (steady spans lengthen, faults keep "
-    "their times).",
+    "their times; without --rate, a rate high enough to fit it in 20 min).",
 )
 @click.option(
     "--rate",
