@@ -13,13 +13,17 @@ Measured in one run, ``ROUNDS`` times each, medians printed:
 - ``run baseline 60 s``: ``chaoslab run``'s wall time over the scenario's duration on a stack
   already up (target at most 1.2); the report's own time beside it;
 - ``locust 1 process vs fake``: the most requests per second one Locust process drives
-  against a fake provider directly (OpenAI-compatible users, no think time).
+  against a fake provider directly (OpenAI-compatible users, no think time);
+- with ``--auto v3,v4`` (minutes each: V3 about 5, V4 about 20): ``chaoslab run --scenario
+  baseline --duration auto --gate`` on each phase's stack (already up), its wall time against
+  the plan's estimate, its exit code (0: a perfect phase is met) and its request count. Issue
+  18's calibration of a perfect V3 and V4, as a benchmark rather than a timed test.
 
 The ratio ``up v3 / one replica`` says how much the stack costs beyond the one process it
 cannot avoid. Target: up v3 under 10 s on a 2-core machine.
 
 ``MEASUREMENTS`` is a list of functions, each returning rows: add a figure by appending
-one. Usage: ``python -m benchmarks lab [-- --rounds 3 --phase v3]``.
+one. Usage: ``python -m benchmarks lab [-- --rounds 3 --phase v3 --auto v3,v4]``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Row:
 class Options:
     rounds: int
     phase: str
+    auto: tuple[str, ...] = ()
 
 
 def one_replica(options: Options) -> list[Row]:
@@ -182,11 +187,46 @@ def locust_max_rps(options: Options) -> list[Row]:
     ]
 
 
+def auto_gate(options: Options) -> list[Row]:
+    """``run --scenario baseline --duration auto --gate`` per phase of ``--auto``: wall time
+    (the stack already up) against the plan's estimate, the exit code and the requests."""
+    from chaoslab.run.experiment import RunOptions, run_experiment
+    from lab.stack import down, up
+
+    rows: list[Row] = []
+    for phase in options.auto:
+        with tempfile.TemporaryDirectory(prefix=f"bench-lab-auto-{phase}-") as tmp:
+            stack_dir = Path(tmp) / "stack"
+            up(phase, stack_dir=stack_dir, timeout=180)
+            try:
+                started = time.monotonic()
+                result = run_experiment(
+                    RunOptions(phase=phase, scenario="baseline", auto_duration=True,
+                               keep_fault_times=True, gate=True, workers=None,
+                               out=Path(tmp) / "run", stack_dir=stack_dir)
+                )  # fmt: skip
+                wall = time.monotonic() - started
+            finally:
+                down(stack_dir)
+        plan = result.plan
+        planned = f"{plan.wall_s:.0f} s planned at {plan.rate:g}/s" if plan else "no plan"
+        rows.append(
+            Row(
+                f"{phase} baseline auto --gate",
+                wall,
+                f"exit {result.exit_code} ({result.verdict}), {result.requests:,} requests, "
+                f"{planned}",
+            )
+        )
+    return rows
+
+
 MEASUREMENTS: list[Callable[[Options], list[Row]]] = [
     one_replica,
     up_phase,
     run_overhead,
     locust_max_rps,
+    auto_gate,
 ]
 """Each returns rows; the first row of the first function is the baseline."""
 
@@ -195,8 +235,15 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench lab", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="repetitions (medians shown)")
     parser.add_argument("--phase", default="v3")
+    parser.add_argument(
+        "--auto",
+        default="",
+        metavar="PHASES",
+        help="also run a baseline with --duration auto --gate on these phases (v3,v4)",
+    )
     args = parser.parse_args(argv)
-    options = Options(rounds=max(1, args.rounds), phase=args.phase)
+    auto = tuple(p.strip() for p in args.auto.split(",") if p.strip())
+    options = Options(rounds=max(1, args.rounds), phase=args.phase, auto=auto)
     rows = [row for measure in MEASUREMENTS for row in measure(options)]
     baseline = rows[0].seconds
     print(f"medians of {options.rounds} rounds; baseline: {rows[0].name}")
