@@ -34,7 +34,7 @@ def tests(session: nox.Session) -> None:
     Example: nox -s tests -- -m unit -x
     """
     _sync(session, "tests")
-    session.run("pytest", "--durations=25", *session.posargs)
+    session.run("pytest", "--durations=60", *session.posargs)
 
 
 @nox.session

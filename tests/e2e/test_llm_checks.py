@@ -7,7 +7,10 @@ and down, judged from the report the run writes.
   off, the thresholds kept): attempts per request, breaker reaction, failover time and the
   run-scaled burn rate fail.
 - A one-provider chain (V1's topology) with V1's flags fails the breaker check; the same
-  chain with the breaker on passes it: "a chain of one provider included".
+  chain with the breaker on passes it: "a chain of one provider included" (two more stacks:
+  only with ``CHAOSLAB_E2E_ALL=1``; in CI the check is judged on built runs in
+  ``tests/unit/reports/test_llmchecks.py`` and a lone provider's breaker opens on a real
+  service in ``tests/integration/service/test_resilience.py``).
 
 The mixed-answer check's failing side is `tests/integration/experiments/
 test_mixed_answer_check.py` (the service never mixes, so a broken stream path is built
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.campaign import LONG
 from tests.e2e.conftest import Finished, outage_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,6 +146,7 @@ def test_v3_without_its_mechanisms_fails_the_checks(v3off: Finished) -> None:
     assert report["llm"]["failovers"][0]["seconds"] is None
 
 
+@pytest.mark.skipif(not LONG, reason="two more stacks: CHAOSLAB_E2E_ALL=1")
 def test_a_one_provider_chain_without_a_breaker_fails_and_with_one_passes(
     v1k: Finished, v1b: Finished
 ) -> None:

@@ -1,9 +1,9 @@
 """The report on real runs of V1 (local backend): the CI gate passes a baseline and fails
 (exit 1) on an outage, and the measurement is calibrated against what the fakes inject.
 
-One V1 stack serves three `chaoslab run`s (each starts with no fault and its own counters):
-a baseline, the shipped provider-outage scenario, and a calibration run where the fake
-fails exactly 5 % of requests and holds every first token for exactly 1 s.
+One V1 stack serves two `chaoslab run`s (each starts with no fault and its own counters): a
+baseline, and a calibration run where the fake fails exactly 5 % of requests and holds every
+first token for exactly 1 s. The outage is the session's V1 provider-outage run (conftest).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 
 from reports.promdata import PromData
 from rundir import Stack
+from tests.e2e.conftest import Finished
 from tests.e2e.stack import bring_up
 
 ERROR_RATE = 0.05
@@ -94,9 +95,10 @@ def baseline(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[in
 
 
 @pytest.fixture(scope="module")
-def outage(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
-    return _run(stack, tmp_path_factory.mktemp("outage"), "provider-outage", "--duration", "40s",
-                "--gate")  # fmt: skip
+def outage(outage_v1: Finished) -> tuple[int, Path, str]:
+    """The session's V1 provider outage (the README's main job, 30 s, its own stack), which
+    test_one_truth and test_no_secrets read too: a breach exits 1 with or without --gate."""
+    return outage_v1.code, outage_v1.run_dir, outage_v1.output
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +138,16 @@ def test_outage_breaches_the_gate_with_exit_1(outage: tuple[int, Path, str]) -> 
     assert window["sli"]["availability"] < 0.5
 
 
-def test_rerendering_a_run_gives_the_same_verdict(outage: tuple[int, Path, str]) -> None:
-    """`chaoslab report RUN --gate` on the finished run reads only files and exits 1 again."""
+def test_rerendering_a_run_gives_the_same_verdict(
+    outage: tuple[int, Path, str], tmp_path: Path
+) -> None:
+    """`chaoslab report RUN --gate` on the finished run reads only files and exits 1 again
+    (written elsewhere: the run directory is the session's)."""
     _, run, _ = outage
-    done = _lab("report", str(run), "--gate", "--format", "json", cwd=run)
+    again = tmp_path / "again"
+    done = _lab("report", str(run), "--gate", "--format", "json", "--out", str(again), cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert _report(run)["status"] == "breached"
+    assert _report(again)["status"] == "breached"
 
 
 def _truth_availability(prom: PromData) -> float:
