@@ -79,6 +79,16 @@ def test_fix2_retry_after_fails_over_at_once(tmp_path: Path) -> None:
     assert verdict(off, "ttft_p95")["value"] > ttft["value"]
 
 
+def test_fix2_on_v3_the_failover_check_fails_with_the_flag_off(tmp_path: Path) -> None:
+    """V3 provider-outage: V3's failover threshold (1.5x the slowest time measured with the
+    cooldown on) passes with the flag on and fails with it off (measured: 0.91 s on, 2.83 s
+    off, limit 1.6 s)."""
+    off_flags: dict[str, bool | int] = {"CHAT_RETRY_AFTER_FAILOVER": False}
+    off, on = _pair(tmp_path, "v3", "provider-outage", off_flags, "--duration", "60s")
+    assert [state for state, _ in check_values(on, "failover_s")] == ["pass"], on.output[-3000:]
+    assert [state for state, _ in check_values(off, "failover_s")] == ["fail"], off.output[-3000:]
+
+
 def test_hedging_cuts_the_ttft_tail_for_few_more_attempts(tmp_path: Path) -> None:
     """provider-tail on V4: hedging makes the TTFT p99 at least 2x lower than without it,
     for at most 10 % more upstream attempts per request (measured: 8.25 s -> 2.72 s, 1.033

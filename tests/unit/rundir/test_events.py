@@ -50,7 +50,7 @@ def test_stack_checks_are_the_phase_thresholds_typed() -> None:
     """Stack.checks is the phase file's checks table as CheckThresholds (unset: None)."""
     stack = phase_stack("v3")
     assert isinstance(stack.checks, CheckThresholds)
-    assert stack.checks.failover_s == 3.5
+    assert stack.checks.failover_s == 1.6
     v1 = msgspec.structs.replace(stack, phase_config={"checks": {"burn_rate": 14.4}})
     assert v1.checks == CheckThresholds(burn_rate=14.4)
     broken = msgspec.structs.replace(stack, phase_config={"checks": {"failover": 1}})
