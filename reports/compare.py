@@ -317,36 +317,34 @@ def _shown(value: str, interval: Interval | None, fmt: Any) -> str:
     return f"{value} [{fmt(interval.low)}, {fmt(interval.high)}]"
 
 
+def _change(
+    metric: str,
+    before: tuple[float | None, Interval | None],
+    after: tuple[float | None, Interval | None],
+    fmt: Any,
+    *,
+    higher_is_better: bool,
+) -> MetricChange:
+    """One metric of run B against run A: each side a (value, 95 % interval)."""
+    return MetricChange(
+        metric=metric,
+        verdict=_ratio_change(before[1], after[1], higher_is_better=higher_is_better),
+        before=_shown(fmt(before[0]), before[1], fmt),
+        after=_shown(fmt(after[0]), after[1], fmt),
+    )
+
+
 def judge(a: CompareRow, b: CompareRow) -> list[MetricChange]:
     """Each metric of ``b`` against ``a``, beyond both runs' 95 % intervals."""
     out = [
-        MetricChange(
-            metric="availability",
-            verdict=_ratio_change(a.availability_interval, b.availability_interval,
-                                  higher_is_better=True),
-            before=_shown(percent(a.availability), a.availability_interval, percent),
-            after=_shown(percent(b.availability), b.availability_interval, percent),
-        ),
-        MetricChange(
-            metric="p95 latency",
-            verdict=_ratio_change(a.p95_interval, b.p95_interval, higher_is_better=False),
-            before=_shown(seconds(a.p95_s), a.p95_interval, seconds),
-            after=_shown(seconds(b.p95_s), b.p95_interval, seconds),
-        ),
-        MetricChange(
-            metric="TTFT p95",
-            verdict=_ratio_change(a.ttft_p95_interval, b.ttft_p95_interval,
-                                  higher_is_better=False),
-            before=_shown(seconds(a.ttft_p95_s), a.ttft_p95_interval, seconds),
-            after=_shown(seconds(b.ttft_p95_s), b.ttft_p95_interval, seconds),
-        ),
-        MetricChange(
-            metric="TTFT p99",
-            verdict=_ratio_change(a.ttft_p99_interval, b.ttft_p99_interval,
-                                  higher_is_better=False),
-            before=_shown(seconds(a.ttft_p99_s), a.ttft_p99_interval, seconds),
-            after=_shown(seconds(b.ttft_p99_s), b.ttft_p99_interval, seconds),
-        ),
+        _change("availability", (a.availability, a.availability_interval),
+                (b.availability, b.availability_interval), percent, higher_is_better=True),
+        _change("p95 latency", (a.p95_s, a.p95_interval), (b.p95_s, b.p95_interval), seconds,
+                higher_is_better=False),
+        _change("TTFT p95", (a.ttft_p95_s, a.ttft_p95_interval),
+                (b.ttft_p95_s, b.ttft_p95_interval), seconds, higher_is_better=False),
+        _change("TTFT p99", (a.ttft_p99_s, a.ttft_p99_interval),
+                (b.ttft_p99_s, b.ttft_p99_interval), seconds, higher_is_better=False),
     ]  # fmt: skip
     x, y = a.attempts_per_request, b.attempts_per_request
     if x is None or y is None:
