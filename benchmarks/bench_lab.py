@@ -16,8 +16,8 @@ Measured in one run, ``ROUNDS`` times each, medians printed:
   against a fake provider directly (OpenAI-compatible users, no think time);
 - with ``--auto v3,v4`` (minutes each: V3 about 5, V4 about 20): ``chaoslab run --scenario
   baseline --duration auto --gate`` on each phase's stack (already up), its wall time against
-  the plan's estimate, its exit code (0: a perfect phase is met) and its request count. Issue
-  18's calibration of a perfect V3 and V4, as a benchmark rather than a timed test.
+  the plan's estimate, its exit code (0: a perfect phase is met) and its request count: the
+  calibration of a perfect V3 and V4 (docs/load.md), as a benchmark rather than a timed test.
 
 The ratio ``up v3 / one replica`` says how much the stack costs beyond the one process it
 cannot avoid. Target: up v3 under 10 s on a 2-core machine.
