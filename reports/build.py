@@ -52,9 +52,7 @@ def build_report(
     requested = msgspec.structs.asdict(info.overrides)
     targets, overrides = effective_targets(run.stack.targets, requested)
     changed = {o.name for o in overrides}
-    # the run is what was sent between run_start and run_end (the runner keeps the load a
-    # little past the end so the last counts are scraped; those requests are not the run's)
-    records = [r for r in run.requests if run.start <= r.t < run.end]
+    records = run.run_requests
     sli = sli_of(records, quantiles)
     tl = timeline(records, t0=run.start, duration=run.duration)
     windows = window_slis(

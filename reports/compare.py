@@ -182,9 +182,7 @@ def _row(run: RunData, report: Report, prices: Prices | None) -> CompareRow:
     reached = sum(u.reached for u in in_faults)
     attempts = whole.attempts_per_request if whole else report.attempts_per_request
     ttfts = sorted(
-        r.ttft_s
-        for r in run.requests
-        if run.start <= r.t < run.end and r.outcome == "good" and r.ttft_s is not None
+        r.ttft_s for r in run.run_requests if r.outcome == "good" and r.ttft_s is not None
     )
     p99_low, p99_high = quantile_interval(ttfts, 0.99)
     units = units_of(run.stack)

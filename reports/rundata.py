@@ -80,6 +80,12 @@ class RunData:
     def duration(self) -> float:
         return max(self.end - self.start, 0.0)
 
+    @property
+    def run_requests(self) -> list[RequestRecord]:
+        """The run's requests: sent between run_start and run_end (the runner keeps the load
+        a little past the end so the last counts are scraped; those are not the run's)."""
+        return [r for r in self.requests if self.start <= r.t < self.end]
+
 
 def load_run(run_dir: Path) -> RunData:
     """Read a run directory; ``RunDirError`` (one line) when a file is missing or bad."""

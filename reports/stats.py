@@ -159,9 +159,16 @@ def exact_quantile_lower(sorted_values: Sequence[float], q: float, *, alpha: flo
     P(Binomial(n, q) <= k - 1) <= ``alpha``. None when even the smallest value is no bound
     (too few values)."""
     n = len(sorted_values)
+    if n == 0 or not 0.0 < q < 1.0:
+        return None
+    log_q, log_p = math.log(q), math.log1p(-q)
     best: float | None = None
+    below = 0.0  # P(Binomial(n, q) <= k - 1), grown one term a step (linear, not quadratic)
     for k in range(1, n + 1):
-        if _tail_at_most(k - 1, n, q) > alpha:
+        j = k - 1
+        log_choose = math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1)
+        below += math.exp(log_choose + j * log_q + (n - j) * log_p)
+        if below > alpha:
             break
         best = sorted_values[k - 1]
     return best

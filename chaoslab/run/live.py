@@ -138,7 +138,7 @@ class LiveStats:
             requests=len(chosen),
             good=sum(r.outcome == "good" for r in chosen),
             failure=sum(r.outcome == "failure" for r in chosen),
-            p95_s=_p95(list(good_latencies)),
+            p95_s=nearest_rank(good_latencies, 0.95),
             ttft_p95_s=_p95([r.ttft_s for r in valid if r.ttft_s is not None]),
             seconds=max(end - start, 0.0),
             good_latencies=good_latencies,
