@@ -325,6 +325,7 @@ class FakeApp:
                 progress = [0]
                 try:
                     await send_stream(
+                        scope,
                         proto,
                         wire,
                         parsed,

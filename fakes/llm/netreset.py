@@ -9,6 +9,11 @@ response, exactly like a provider's load balancer resetting it.
 
 Where that is impossible (no ``/proc``), ``drop`` returns False and the caller falls back to
 sending headers that promise a body it never sends (the client sees a truncated response).
+
+``finish`` ends a connection mid-answer the same way but gracefully (a FIN after the bytes
+already sent, no RST, which would let the client's kernel discard them): a stream cut with a
+promised ``content-length`` then ends at once, without waiting for granian to notice that the
+app stopped writing.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import socket
 import stat
 import struct
 
-__all__ = ["drop"]
+__all__ = ["drop", "finish"]
 
 _FD_DIR = "/proc/self/fd"
 _LINGER_ZERO = struct.pack("ii", 1, 0)
@@ -45,6 +50,15 @@ def _matches(sock: socket.socket, client: tuple[str, int], server_port: int) -> 
 
 def drop(client: str, server: str) -> bool:
     """Reset the connection from ``client`` to ``server`` ("host:port" each); True if done."""
+    return _shut(client, server, reset=True)
+
+
+def finish(client: str, server: str) -> bool:
+    """End the connection from ``client`` to ``server`` after what is sent; True if done."""
+    return _shut(client, server, reset=False)
+
+
+def _shut(client: str, server: str, *, reset: bool) -> bool:
     peer = _split(client)
     local = _split(server)
     if peer is None or local is None or not os.path.isdir(_FD_DIR):
@@ -63,10 +77,11 @@ def drop(client: str, server: str) -> bool:
             continue
         try:
             if _matches(sock, peer, local[1]):
+                if reset:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
                 with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+                    sock.shutdown(socket.SHUT_RDWR if reset else socket.SHUT_WR)
                 return True
         finally:
             sock.close()

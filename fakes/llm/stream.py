@@ -25,6 +25,8 @@ _SSE = ("content-type", "text/event-stream; charset=utf-8")
 _STREAM_HANG_S = 300.0
 # A length no cut stream reaches: the client reads a truncated body when we stop early.
 _PROMISED_LENGTH = str(1 << 40)
+# How long a cut stream's last bytes get to leave granian before the fake ends the connection.
+_FLUSH_S = 0.1
 
 Wait = Callable[[Awaitable[Any], float], Awaitable[str]]
 """Wait for an awaitable (the client going away), the fake's shutdown or a timeout."""
@@ -40,6 +42,7 @@ def reset_connection(scope: Any, proto: Any) -> None:
 
 
 async def send_stream(
+    scope: Any,
     proto: Any,
     wire: Wire,
     parsed: Parsed,
@@ -53,7 +56,9 @@ async def send_stream(
 ) -> None:
     """Send the stream, counting the tokens sent in ``progress[0]``.
 
-    Raises granian's ``ProtocolClosed`` when the client goes away mid-stream.
+    A ``close`` fault ends the connection itself after the bytes sent, so the cut does not
+    depend on when granian notices that the app stopped writing. Raises granian's
+    ``ProtocolClosed`` when the client goes away mid-stream.
     """
     frames = wire.frames(parsed, text, request_id)
     fault = decision.stream_fault
@@ -99,7 +104,10 @@ async def send_stream(
         pending.append(wire.error_event(request_id))
     if pending:
         await transport.send_bytes(b"".join(pending))
-    if fault == "hang":
+    if fault == "close":
+        await asyncio.sleep(_FLUSH_S)
+        netreset.finish(scope.client, scope.server)
+    elif fault == "hang":
         # until the client goes, _STREAM_HANG_S passes or the fake shuts down
         await wait(proto.client_disconnect(), _STREAM_HANG_S)
     elif fault in ("malformed_json", "malformed_sse"):
