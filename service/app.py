@@ -191,6 +191,10 @@ async def start_service(app: Litestar, stack: AsyncExitStack, core: Core) -> Non
     stack.push_async_callback(_cancel, task)
     flusher = asyncio.create_task(flush_periodically())
     stack.push_async_callback(_cancel, flusher)
+    flags = s.resilience
+    if flags.unresponsive_failover and len(router.providers) > 1:
+        watch = router.watch(flags.provider_probe_interval, flags.provider_probe_timeout)
+        stack.push_async_callback(_cancel, asyncio.create_task(watch))
     # Everything alive now (SDK types, settings, clients) lives as long as the
     # process: keep it out of the cyclic GC's scans (large with two vendor SDKs).
     gc.freeze()

@@ -59,6 +59,7 @@ def build_router(
         max_attempts_per_request=flags.max_attempts_per_request,
         hedge_after_ms=flags.hedge_after_ms or None,
         retry_after_failover=flags.retry_after_failover,
+        unresponsive_failover=flags.unresponsive_failover,
     )
     return ProviderRouter(
         chain, config=config, retry=retry, breaker=breaker, budget=budget, observer=observer

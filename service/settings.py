@@ -216,6 +216,12 @@ class ResilienceSettings(msgspec.Struct, frozen=True, kw_only=True):
     """A Retry-After puts its provider in a cooldown shared by the replica's requests;
     requests fail over at once while another provider is available (off: each request
     sleeps on the failing provider and retries it)."""
+    unresponsive_failover: bool = True
+    """Probe each provider every ``provider_probe_interval`` s; one that misses a probe
+    (``provider_probe_timeout``) is skipped and the attempts waiting on it fail over at once
+    while another provider is available (off: each waits out its own timeout)."""
+    provider_probe_interval: float = 0.25
+    provider_probe_timeout: float = 0.5
     budget_enabled: bool = True
     budget_ratio: float = 0.2
     budget_min_per_second: float = 1.0
@@ -248,6 +254,13 @@ class ResilienceSettings(msgspec.Struct, frozen=True, kw_only=True):
             retry_max_delay=env.float("CHAT_RETRY_MAX_DELAY", 2.0),
             retry_after_cap=env.float("CHAT_RETRY_AFTER_CAP", 5.0),
             retry_after_failover=env.bool("CHAT_RETRY_AFTER_FAILOVER", True),
+            unresponsive_failover=env.bool("CHAT_UNRESPONSIVE_FAILOVER", True),
+            provider_probe_interval=env.float(
+                "CHAT_PROVIDER_PROBE_INTERVAL_SECONDS", 0.25, minimum=0.01
+            ),
+            provider_probe_timeout=env.float(
+                "CHAT_PROVIDER_PROBE_TIMEOUT_SECONDS", 0.5, minimum=0.01
+            ),
             budget_enabled=env.bool("CHAT_RETRY_BUDGET_ENABLED", True),
             budget_ratio=env.float("CHAT_RETRY_BUDGET_RATIO", 0.2),
             budget_min_per_second=env.float("CHAT_RETRY_BUDGET_MIN_PER_SECOND", 1.0),

@@ -90,6 +90,11 @@ ENV_VARS: dict[str, str] = {
     "CHAT_RETRY_AFTER_FAILOVER": (
         "skip a provider until its Retry-After while another is available (true)"
     ),
+    "CHAT_UNRESPONSIVE_FAILOVER": (
+        "skip a provider that misses its liveness probe, failing its waiting attempts over (true)"
+    ),
+    "CHAT_PROVIDER_PROBE_INTERVAL_SECONDS": "liveness probe of each provider every, s (0.25)",
+    "CHAT_PROVIDER_PROBE_TIMEOUT_SECONDS": "liveness probe's answer within, s (0.5)",
     "CHAT_RETRY_BUDGET_ENABLED": "retries limited to a share of traffic (true)",
     "CHAT_RETRY_BUDGET_RATIO": "retries per request allowed (0.2)",
     "CHAT_RETRY_BUDGET_MIN_PER_SECOND": "retries always allowed per second (1.0)",

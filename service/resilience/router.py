@@ -23,6 +23,11 @@ is available (breaker not open, not cooling), and the request that got the heade
 over at once instead of sleeping. The last available provider is still retried after the
 header's delay.
 
+Unresponsive providers (``unresponsive_failover``): ``watch`` probes every provider every
+few hundred milliseconds (``liveness.Liveness``); one that misses its probe is skipped like
+a cooling one, and the attempts already waiting on it are cancelled and fail over at once
+(while a later provider is available), instead of each waiting out its own timeout.
+
 Hedging (``hedge_after_ms``): when a provider has given no answer (no first event, for
 streams) after that long, the next provider of the chain starts too; the first answer
 wins and the other is cancelled (a stream it opened is closed). A primary that loses the
@@ -35,7 +40,7 @@ admit a call (their breaker is not open), one attempt may use at most the time l
 divided by the providers still to try, so a hung provider can never eat the whole
 deadline before failover.
 
-Longer than this package's other modules (about 520 lines) on purpose: ``complete``,
+Longer than this package's other modules (about 580 lines) on purpose: ``complete``,
 ``stream``, the per-provider lane and the hedged race all work on one request's state
 (``_Call``) and on the shared breakers and budgets; apart, each piece would take that
 state and half of the router's attributes as arguments.
@@ -48,7 +53,7 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -59,6 +64,7 @@ from service.resilience.breaker import BreakerConfig, CircuitBreaker, Permit
 from service.resilience.budget import BudgetConfig, RetryBudget
 from service.resilience.clock import SystemClock
 from service.resilience.cooldown import Cooldowns
+from service.resilience.liveness import Liveness
 from service.resilience.observer import BreakerState, NoopObserver, ResilienceObserver
 from service.resilience.retry import RetryConfig, RetryPolicy
 
@@ -81,6 +87,9 @@ class RouterConfig(msgspec.Struct, frozen=True, kw_only=True):
     - ``retry_after_failover``: a ``Retry-After`` puts its provider in a cooldown shared
       by every request and fails over at once when a later provider is available,
       instead of sleeping on the failing one (``True``).
+    - ``unresponsive_failover``: a provider that missed its liveness probe (``watch``) is
+      skipped, and the attempts waiting on it fail over at once, while a later provider
+      is available (``False``: without ``watch`` running nothing is ever unresponsive).
     """
 
     deadline_seconds: float = 30.0
@@ -90,6 +99,7 @@ class RouterConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts_per_request: int = 6
     hedge_after_ms: int | None = None
     retry_after_failover: bool = True
+    unresponsive_failover: bool = False
 
     def __post_init__(self) -> None:
         if self.max_attempts_per_request < 1:
@@ -166,6 +176,7 @@ class ProviderRouter:
         }
         self._budgets = {n: RetryBudget(budget_config, clock=self._clock) for n in names}
         self._cooldowns = Cooldowns(self._clock)
+        self._liveness = Liveness()
 
     @property
     def providers(self) -> tuple[LLMProvider, ...]:
@@ -186,6 +197,34 @@ class ProviderRouter:
         """Each provider's probe result, by name."""
         results = await asyncio.gather(*(p.ping() for p in self._providers))
         return {p.name: ok for p, ok in zip(self._providers, results, strict=True)}
+
+    async def watch(self, interval: float, timeout: float) -> None:
+        """Probe every provider every ``interval`` seconds, each probe bounded by
+        ``timeout``, and keep their liveness current; runs until cancelled."""
+        await asyncio.gather(*(self._watch_one(p, interval, timeout) for p in self._providers))
+
+    async def _watch_one(self, provider: LLMProvider, interval: float, timeout: float) -> None:
+        while True:
+            started = self._clock.monotonic()
+            self._liveness.note(provider.name, await self._probe(provider, timeout))
+            await self._clock.sleep(max(0.0, interval - (self._clock.monotonic() - started)))
+
+    async def _probe(self, provider: LLMProvider, timeout: float) -> bool:
+        """Whether ``provider`` answered its probe within ``timeout`` (on the router's clock)."""
+        ping = asyncio.ensure_future(provider.ping())
+        timer = asyncio.ensure_future(self._clock.sleep(timeout))
+        try:
+            await asyncio.wait({ping, timer}, return_when=asyncio.FIRST_COMPLETED)
+            answered = ping.done() and not ping.cancelled() and ping.exception() is None
+            return answered and bool(ping.result())
+        finally:
+            for task in (ping, timer):
+                task.cancel()
+            await asyncio.gather(ping, timer, return_exceptions=True)
+
+    def unresponsive(self) -> list[str]:
+        """The providers whose last liveness probe failed."""
+        return [p.name for p in self._providers if self._liveness.unresponsive(p.name)]
 
     async def aclose(self) -> None:
         """Close every provider (the router owns them)."""
@@ -368,6 +407,10 @@ class ProviderRouter:
                 call.reason = "retry_after"
                 call.errors.append(_skip(name, "retry_after", "cooling down after Retry-After"))
                 return None
+            if self._unresponsive(name) and self._available(later):
+                call.reason = "unresponsive"
+                call.errors.append(_skip(name, "unresponsive", "missed its liveness probe"))
+                return None
             permit = breaker.acquire()
             if permit is None:
                 self._observer.short_circuit(name)
@@ -379,7 +422,8 @@ class ProviderRouter:
             tries += 1
             call.attempts += 1
             try:
-                value = await attempt(provider, self._share(call.deadline - now, later))
+                work = attempt(provider, self._share(call.deadline - now, later))
+                value = await self._watched(name, work, later)
             except ProviderError as error:
                 self._observer.attempt(name, "error", error.kind, self._clock.monotonic() - now)
                 if not error.retryable:
@@ -391,6 +435,8 @@ class ProviderRouter:
                 if self._cool_down(name, error) and self._available(later):
                     too_long = (error.retry_after or 0.0) > self._policy.config.retry_after_cap
                     call.reason = "retry_after_too_long" if too_long else "retry_after"
+                    return None
+                if self._unresponsive(name) and self._available(later):
                     return None
                 delay = self._policy.delay(tries, error)
                 if delay is None:
@@ -421,6 +467,31 @@ class ProviderRouter:
                 self._observer.attempt(name, "success", "ok", self._clock.monotonic() - now)
                 return _Won(provider, value, permit, now)
 
+    async def _watched(self, name: str, work: Awaitable[T], later: Sequence[LLMProvider]) -> T:
+        """``work`` (an attempt at ``name``), given up with kind ``unresponsive`` when
+        ``name`` misses its liveness probe meanwhile and a later provider is available."""
+        if not self.config.unresponsive_failover or not later:
+            return await work
+        task = asyncio.ensure_future(work)
+        try:
+            down: asyncio.Future[Any] = self._liveness.signal(name)
+            await asyncio.wait({task, down}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done() and self._available(later):
+                raise ProviderError(
+                    "stopped answering its liveness probe",
+                    provider=name,
+                    kind="unresponsive",
+                    retryable=True,
+                )
+            return await task
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    def _unresponsive(self, name: str) -> bool:
+        return self.config.unresponsive_failover and self._liveness.unresponsive(name)
+
     def _cooling(self, name: str) -> bool:
         return self.config.retry_after_failover and self._cooldowns.cooling(name)
 
@@ -434,7 +505,9 @@ class ProviderRouter:
     def _available(self, later: Sequence[LLMProvider]) -> bool:
         """Whether a later provider could take the call now (breaker not open, not cooling)."""
         return any(
-            self._breakers[p.name].state is not BreakerState.OPEN and not self._cooling(p.name)
+            self._breakers[p.name].state is not BreakerState.OPEN
+            and not self._cooling(p.name)
+            and not self._unresponsive(p.name)
             for p in later
         )
 
