@@ -35,7 +35,8 @@ class ResilienceObserver(Protocol):
 
     def failover(self, from_provider: str, to_provider: str, reason: str) -> None:
         """The request moved on along the chain. ``reason``: the last error kind,
-        ``breaker_open``, ``budget_exhausted``, ``retry_after_too_long`` or ``deadline``."""
+        ``breaker_open``, ``budget_exhausted``, ``retry_after``, ``retry_after_too_long``,
+        ``unresponsive`` (missed its liveness probe) or ``deadline``."""
 
     def short_circuit(self, provider: str) -> None:
         """A call was refused without trying because ``provider``'s breaker is open."""

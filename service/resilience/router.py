@@ -513,8 +513,13 @@ class ProviderRouter:
 
     def _share(self, remaining: float, later: Sequence[LLMProvider]) -> float:
         """The time one attempt may take: ``remaining`` split evenly with the later
-        providers that would admit a call."""
-        admitting = sum(1 for p in later if self._breakers[p.name].state is not BreakerState.OPEN)
+        providers that would admit a call (breaker not open, not unresponsive)."""
+        admitting = sum(
+            1
+            for p in later
+            if self._breakers[p.name].state is not BreakerState.OPEN
+            and not self._unresponsive(p.name)
+        )
         return remaining / (1 + admitting)
 
     async def _hedged(

@@ -143,6 +143,22 @@ async def test_a_slow_provider_that_answers_its_probe_is_not_unresponsive(
     assert observer.of("failover") == []
 
 
+async def test_an_attempt_keeps_the_share_an_unresponsive_later_provider_cannot_use(
+    clock: ManualClock, observer: RecordingObserver
+) -> None:
+    """With the only later provider unresponsive, the attempt at the first gets the whole
+    deadline instead of half of it."""
+    a = Freezable("a", clock)
+    b = Freezable("b", clock, frozen_at=1000.0)
+    config = RouterConfig(unresponsive_failover=True, deadline_seconds=10.0)
+    router = make_router([a, b], clock, observer, config=config)
+    assert (await router.complete(request())).provider == "a"
+    async with watching(router):
+        await clock.sleep(1.0)
+        assert (await router.complete(request())).provider == "a"
+    assert a.timeouts == [5.0, 10.0]
+
+
 async def test_liveness_signals_each_waiter_once_per_freeze() -> None:
     """``signal`` completes when the provider is next marked down, once; a recovery and a
     new failure make a new signal."""
