@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -216,8 +217,12 @@ def _warnings(
     run: RunData, verdicts: Sequence[TargetVerdict], status: Status, *, gate: bool
 ) -> list[str]:
     out: list[str] = []
-    if status == "inconclusive" and not gate:
-        out.append("inconclusive targets count as met without --gate; run longer to settle them")
+    if status == "inconclusive":
+        settle = _settle(run, verdicts)
+        if not gate:
+            out.append(f"inconclusive targets count as met without --gate; {settle}")
+        else:
+            out.append(settle)
     skipped = [v.name for v in verdicts if v.verdict == "not_exercised"]
     if skipped:
         out.append(f"not exercised (no verdict): {', '.join(skipped)}")
@@ -231,6 +236,26 @@ def _warnings(
     if open_faults:
         out.append(f"faults never ended (counted to the run's end): {', '.join(open_faults)}")
     return out
+
+
+def _settle(run: RunData, verdicts: Sequence[TargetVerdict]) -> str:
+    """How to settle the inconclusive targets: the requests the most demanding one needs
+    (at the shares this run measured) and the ``--duration`` that sends them at this run's
+    rate, 5 % more for the start (as ``--duration auto`` plans)."""
+    needs = [
+        (v.requests_needed, v.title)
+        for v in verdicts
+        if v.verdict == "inconclusive" and v.requests_needed is not None
+    ]
+    if not needs:
+        return "run longer to settle them"
+    needed, title = max(needs)
+    rate = len(run.run_requests) / run.duration if run.duration > 0 else 0.0
+    text = f"run longer to settle them: {title} needs ≥ {needed:,} requests if its share holds"
+    if rate <= 0:
+        return text
+    minutes = math.ceil(needed * 1.05 / rate / 60.0)
+    return f"{text} (at this run's {rate:.1f} requests/s: --duration {minutes}m)"
 
 
 def _summary(

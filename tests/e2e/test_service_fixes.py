@@ -17,6 +17,7 @@ from tests.e2e.campaign import LONG, Done, chaoslab
 from tests.e2e.realistic import (
     check_values,
     phases_with,
+    report,
     run,
     streams,
     upstream_attempts,
@@ -34,9 +35,9 @@ def _pair(
 ) -> tuple[Done, Done]:
     """(off, on): the scenario with the ``off`` flags in every phase, then the phase file's."""
     off_file = phases_with(tmp_path, "phases-off.toml", **off)
-    off = run(tmp_path, phase, scenario, "--phases", str(off_file), *args, name="off")
-    on = run(tmp_path, phase, scenario, *args, name="on")
-    return off, on
+    before = run(tmp_path, phase, scenario, "--phases", str(off_file), *args, name="off")
+    after = run(tmp_path, phase, scenario, *args, name="on")
+    return before, after
 
 
 def _compare(tmp_path: Path, before: Done, after: Done) -> str:
@@ -104,6 +105,28 @@ def test_fix4_a_frozen_provider_is_failed_over_at_its_missed_probe(tmp_path: Pat
     assert [state for state, _ in check_values(on, "failover_s")] == ["pass"], on.output[-3000:]
     assert [state for state, _ in check_values(off, "failover_s")] == ["fail"], off.output[-3000:]
     assert _balancer_503s(on) == 0, on.output[-2000:]
+
+
+def test_fix4_v3_provider_freeze_at_duration_auto_passes_everything_it_can(
+    tmp_path: Path,
+) -> None:
+    """V3 provider-freeze with ``--duration auto`` (seed 7): exit 0, every LLM-aware check
+    and every steady-state window passes, no load-balancer 503; the only failures are
+    streams the freeze cut after their first token, which no failover can finish without
+    mixing two providers' text (measured: 4,108 requests, 1 failed, availability 99.98 %
+    [99.86, 100.00], inconclusive: one failure needs 6,705 requests)."""
+    done = run(tmp_path, "v3", "provider-freeze", "--duration", "auto", name="auto")
+    assert done.code == 0, done.output[-3000:]
+    checks = {c["name"]: c["state"] for c in report(done)["llm"]["checks"]}
+    assert set(checks.values()) <= {"pass", "not_exercised"}, checks
+    assert checks["failover_s"] == "pass"
+    judged = {v["name"]: v["verdict"] for v in report(done)["verdicts"]}
+    assert all(state == "pass" for name, state in judged.items() if name != "availability")
+    assert judged["availability"] in ("pass", "inconclusive"), judged
+    assert _balancer_503s(done) == 0, done.output[-2000:]
+    failed = [r for r in read_requests(done.out) if r.outcome == "failure"]
+    cut = [r for r in failed if r.stream and r.reason == "stream_error" and (r.tokens or 0) > 0]
+    assert cut == failed, failed
 
 
 def test_hedging_cuts_the_ttft_tail_for_few_more_attempts(tmp_path: Path) -> None:

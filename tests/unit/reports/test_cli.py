@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -50,6 +51,24 @@ def test_report_inconclusive_under_gate_exits_3(tmp_path: Path) -> None:
     assert code == 0
     assert "warning: inconclusive targets count as met without --gate" in out
     assert _run("report", str(run), "--gate")[0] == 3
+
+
+def test_an_inconclusive_report_says_how_long_a_run_would_settle_it(tmp_path: Path) -> None:
+    """The warning names the requests the verdict needs and the ``--duration`` that sends
+    them at the run's own rate (5 % more, as auto plans), under --gate too."""
+    run = RunBuilder(tmp_path).requests(rate=20).write()
+    code, out, _ = _run("report", str(run), "--gate")
+    assert code == 3
+    report = json.loads((run / "report.json").read_text())
+    availability = next(v for v in report["verdicts"] if v["name"] == "availability")
+    needed = availability["requests_needed"]
+    rate = availability["requests"] / report["run"]["duration_s"]
+    minutes = math.ceil(needed * 1.05 / rate / 60)
+    assert (
+        f"warning: run longer to settle them: availability ≥ 99.9 % needs ≥ {needed:,} "
+        f"requests if its share holds (at this run's {rate:.1f} requests/s: "
+        f"--duration {minutes}m)"
+    ) in out
 
 
 def test_report_invalid_run_exits_4(tmp_path: Path) -> None:
