@@ -12,13 +12,11 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from reports.compare_model import CompareRow, Comparison
 from reports.cost import money
 from reports.render.format import percent, seconds
-
-if TYPE_CHECKING:
-    from reports.compare import CompareRow, Comparison
 
 __all__ = ["render_compare_html", "render_compare_md", "render_compare_text"]
 
