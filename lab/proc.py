@@ -75,6 +75,22 @@ def state(pid: int, start: int | None = None) -> ProcState:
     return "running"
 
 
+def group_running(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` that have not exited yet (zombies have: their files,
+    sockets included, are closed); empty without ``/proc``."""
+    proc = Path("/proc")
+    if pgid <= 0 or not proc.is_dir():
+        return []
+    running = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields and len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            running.append(int(entry.name))
+    return running
+
+
 def alive(pid: int | None, start: int | None = None) -> bool:
     """Whether ``pid`` (and, with ``start``, the very process recorded) still lives."""
     return pid is not None and state(pid, start) != "gone"

@@ -16,9 +16,11 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import time
 
 import httpx
 
+from lab.proc import group_running
 from lab.stack.errors import StackError
 from lab.stack.processes import is_ours, signal_group, token_header
 from rundir import (
@@ -30,7 +32,10 @@ from rundir import (
     fresh_stack,
 )
 
-__all__ = ["ControlError", "freeze", "kill", "restart", "resume"]
+__all__ = ["KILL_WAIT_S", "ControlError", "freeze", "kill", "restart", "resume"]
+
+KILL_WAIT_S = 5.0
+"""How long ``kill`` waits for the killed group's processes to exit."""
 
 
 class ControlError(StackError):
@@ -72,8 +77,16 @@ def _signal(stack: Stack, name: str, sig: int, docker_verb: str) -> Component:
 
 
 def kill(stack: Stack, name: str) -> Component:
-    """SIGKILL the component's process group (``docker kill``): a crash."""
-    return _signal(stack, name, signal.SIGKILL, "kill")
+    """SIGKILL the component's process group (``docker kill``): a crash. Returns once every
+    process of the group has exited (at most ``KILL_WAIT_S``): SIGKILL is delivered
+    asynchronously, and until then the group's listening socket still accepts connections
+    that die with it, so a request sent right after the kill would meet a half-dead server."""
+    part = _signal(stack, name, signal.SIGKILL, "kill")
+    if isinstance(part.control, ProcessControl):
+        deadline = time.monotonic() + KILL_WAIT_S
+        while group_running(part.control.pgid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    return part
 
 
 def freeze(stack: Stack, name: str) -> Component:
