@@ -16,13 +16,12 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import time
 
 import httpx
 
 from lab.proc import group_running
 from lab.stack.errors import StackError
-from lab.stack.processes import is_ours, signal_group, token_header
+from lab.stack.processes import is_ours, signal_group, token_header, wait_gone
 from rundir import (
     Component,
     DockerControl,
@@ -83,9 +82,7 @@ def kill(stack: Stack, name: str) -> Component:
     that die with it, so a request sent right after the kill would meet a half-dead server."""
     part = _signal(stack, name, signal.SIGKILL, "kill")
     if isinstance(part.control, ProcessControl):
-        deadline = time.monotonic() + KILL_WAIT_S
-        while group_running(part.control.pgid) and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_gone(group_running(part.control.pgid), KILL_WAIT_S)
     return part
 
 
