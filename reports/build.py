@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ import msgspec
 from reports.divergence import divergence_warnings
 from reports.eventlog import run_events
 from reports.llm import llm_report
-from reports.load import load_rates
+from reports.load import cli_minutes, load_rates, send_seconds
 from reports.model import Check, Report, RunFacts, Status, TargetVerdict
 from reports.rundata import RunData
 from reports.serverside import attempts_per_request, provider_views, server_view
@@ -241,7 +240,7 @@ def _warnings(
 def _settle(run: RunData, verdicts: Sequence[TargetVerdict]) -> str:
     """How to settle the inconclusive targets: the requests the most demanding one needs
     (at the shares this run measured) and the ``--duration`` that sends them at this run's
-    rate, 5 % more for the start (as ``--duration auto`` plans)."""
+    rate, as ``--duration auto`` plans it (``send_seconds``)."""
     needs = [
         (v.requests_needed, v.title)
         for v in verdicts
@@ -254,8 +253,8 @@ def _settle(run: RunData, verdicts: Sequence[TargetVerdict]) -> str:
     text = f"run longer to settle them: {title} needs ≥ {needed:,} requests if its share holds"
     if rate <= 0:
         return text
-    minutes = math.ceil(needed * 1.05 / rate / 60.0)
-    return f"{text} (at this run's {rate:.1f} requests/s: --duration {minutes}m)"
+    duration = cli_minutes(send_seconds(needed, rate))
+    return f"{text} (at this run's {rate:.1f} requests/s: --duration {duration})"
 
 
 def _summary(

@@ -10,6 +10,7 @@ slow. Pure function of the run's records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -17,7 +18,33 @@ from reports.model import LoadRates
 from rundir import RequestRecord
 from rundir.events import RunPlan, RunStart
 
-__all__ = ["NOT_SENT", "load_rates", "meets_targets"]
+__all__ = [
+    "NOT_SENT",
+    "START_MARGIN",
+    "START_S",
+    "cli_minutes",
+    "load_rates",
+    "meets_targets",
+    "send_seconds",
+]
+
+START_MARGIN = 1.05
+"""A run planned to send N requests sends 5 % more (plus ``START_S``): the live window starts
+after Locust's first answer, and a share of arrivals may end after the run's end."""
+START_S = 5.0
+
+
+def send_seconds(requests: int, rate: float) -> float:
+    """Load time that sends ``requests`` at ``rate`` requests/s, as ``--duration auto`` plans
+    it (``START_MARGIN`` more, plus ``START_S``); the report's advice on an inconclusive
+    verdict uses the same."""
+    return requests * START_MARGIN / rate + START_S
+
+
+def cli_minutes(seconds: float) -> str:
+    """``seconds`` as a ``--duration`` in whole minutes, rounded up (``8m``)."""
+    return f"{math.ceil(seconds / 60.0)}m"
+
 
 NOT_SENT = frozenset({"dropped_at_cap", "late"})
 """Open-model arrivals recorded as failures without a request being sent."""

@@ -18,6 +18,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from reports.load import START_MARGIN, START_S, cli_minutes, send_seconds
 from reports.stats import requests_needed_proportion
 from rundir import Stack
 from rundir.events import RunPlan
@@ -45,10 +46,6 @@ at 40/s against V3 (docs/load.md, "Calibration"), so about 40 % at 120/s, far fr
 that makes a run invalid; ``--workers auto`` adds processes above it."""
 MAX_AUTO_S = 20 * 60.0
 """An auto duration longer than this is not run: the plan says what would decide it."""
-START_MARGIN = 1.05
-"""Auto plans 5 % more requests than needed (plus ``START_S``): the live window starts after
-Locust's first answer, and a share of arrivals may end after the run's end."""
-START_S = 5.0
 OVERHEAD_S = 35.0
 """Wall time beyond the load: Locust's start, the first answer and scrape, the tail, saving
 Prometheus's data and the report (measured on a 2-core machine; docs/load.md)."""
@@ -102,11 +99,6 @@ def _duration_text(seconds: float) -> str:
     if minutes == 0:
         return f"{rest} s"
     return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
-
-
-def _cli_duration(seconds: float) -> str:
-    minutes = math.ceil(seconds / 60.0)
-    return f"{minutes}m"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,7 +224,7 @@ def make_plan(
             raised = (
                 f"note: auto offers {fit_rate:g} requests/s instead of the default "
                 f"{offered:g}/s: the {needed:,} requests a conclusive {target * 100:g} % needs "
-                f"take {_duration_text(needed * START_MARGIN / offered + START_S)} at "
+                f"take {_duration_text(send_seconds(needed, offered))} at "
                 f"{offered:g}/s, over the {_duration_text(MAX_AUTO_S)} limit (--rate sets it)"
             )
             offered = fit_rate
@@ -252,7 +244,7 @@ def make_plan(
     if auto:
         wanted = scenario_duration
         if needed is not None:
-            wanted = max(scenario_duration, needed * START_MARGIN / offered + START_S)
+            wanted = max(scenario_duration, send_seconds(needed, offered))
         length = min(wanted, MAX_AUTO_S)
         if needed is None:
             advice = (
@@ -321,16 +313,16 @@ def _advice(
             + f" (if the stack serves it here: chaoslab capacity --phase {phase})"
         )
     else:
-        slow = needed * START_MARGIN / most + START_S
+        slow = send_seconds(needed, most)
         fix = (
             f"--rate {fit_rate} from {_loader_processes(fit_rate)} Locust workers on more "
             f"cores (docs/load.md), or --rate {most:g} --workers {cpus} --duration "
-            f"{_cli_duration(slow)} here"
+            f"{cli_minutes(slow)} here"
         )
     if reachable and fit_rate > most:
-        fix += f", or --duration {_cli_duration(wanted)} at this rate"
+        fix += f", or --duration {cli_minutes(wanted)} at this rate"
     elif reachable:
-        fix += f" or --duration {_cli_duration(wanted)}"
+        fix += f" or --duration {cli_minutes(wanted)}"
     return (
         f"{phase.upper()} cannot be decided at {rate:g} requests/s here: {why}; "
         f"{fix} would decide it"

@@ -55,7 +55,7 @@ def test_report_inconclusive_under_gate_exits_3(tmp_path: Path) -> None:
 
 def test_an_inconclusive_report_says_how_long_a_run_would_settle_it(tmp_path: Path) -> None:
     """The warning names the requests the verdict needs and the ``--duration`` that sends
-    them at the run's own rate (5 % more, as auto plans), under --gate too."""
+    them at the run's own rate (5 % more plus 5 s, as auto plans), under --gate too."""
     run = RunBuilder(tmp_path).requests(rate=20).write()
     code, out, _ = _run("report", str(run), "--gate")
     assert code == 3
@@ -63,7 +63,7 @@ def test_an_inconclusive_report_says_how_long_a_run_would_settle_it(tmp_path: Pa
     availability = next(v for v in report["verdicts"] if v["name"] == "availability")
     needed = availability["requests_needed"]
     rate = availability["requests"] / report["run"]["duration_s"]
-    minutes = math.ceil(needed * 1.05 / rate / 60)
+    minutes = math.ceil((needed * 1.05 / rate + 5) / 60)
     assert (
         f"warning: run longer to settle them: availability ≥ 99.9 % needs ≥ {needed:,} "
         f"requests if its share holds (at this run's {rate:.1f} requests/s: "
