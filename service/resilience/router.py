@@ -502,24 +502,18 @@ class ProviderRouter:
         self._cooldowns.note(name, error.retry_after)
         return True
 
+    def _admits(self, name: str) -> bool:
+        """Whether ``name`` would take a call now: breaker not open, not unresponsive."""
+        return self._breakers[name].state is not BreakerState.OPEN and not self._unresponsive(name)
+
     def _available(self, later: Sequence[LLMProvider]) -> bool:
-        """Whether a later provider could take the call now (breaker not open, not cooling)."""
-        return any(
-            self._breakers[p.name].state is not BreakerState.OPEN
-            and not self._cooling(p.name)
-            and not self._unresponsive(p.name)
-            for p in later
-        )
+        """Whether a later provider could take the call now (it admits one, not cooling)."""
+        return any(self._admits(p.name) and not self._cooling(p.name) for p in later)
 
     def _share(self, remaining: float, later: Sequence[LLMProvider]) -> float:
         """The time one attempt may take: ``remaining`` split evenly with the later
-        providers that would admit a call (breaker not open, not unresponsive)."""
-        admitting = sum(
-            1
-            for p in later
-            if self._breakers[p.name].state is not BreakerState.OPEN
-            and not self._unresponsive(p.name)
-        )
+        providers that would admit a call."""
+        admitting = sum(1 for p in later if self._admits(p.name))
         return remaining / (1 + admitting)
 
     async def _hedged(
