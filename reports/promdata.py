@@ -25,12 +25,14 @@ import msgspec
 from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE
 
 __all__ = [
+    "GAP_INTERVALS",
     "Index",
     "PromData",
     "RangeResult",
     "ScrapeSummary",
     "ScrapeTarget",
     "Series",
+    "gaps_between",
 ]
 
 
@@ -60,6 +62,18 @@ class ScrapeTarget(msgspec.Struct, frozen=True, kw_only=True):
     first: float | None = None
     """Its first scrape in the window (a target may join late: a load exporter)."""
     last: float | None = None
+    gaps: list[tuple[float, float]] = msgspec.field(default_factory=list)
+    """Spans with no scrape longer than ``GAP_INTERVALS`` intervals: (the scrape before, the
+    scrape after)."""
+
+
+GAP_INTERVALS = 1.5
+"""Two scrapes further apart than this many scrape intervals leave a gap between them."""
+
+
+def gaps_between(times: list[float], interval: float) -> list[tuple[float, float]]:
+    """The spans between consecutive scrape ``times`` longer than ``GAP_INTERVALS`` intervals."""
+    return [(a, b) for a, b in itertools.pairwise(times) if b - a > GAP_INTERVALS * interval]
 
 
 class ScrapeSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,7 +29,7 @@ from rundir import (
     read_stack,
     read_upstream,
 )
-from rundir.events import Abort, FaultStart, RunEnd, RunStart, detail
+from rundir.events import Abort, FaultStart, MachineWait, RunEnd, RunStart, detail
 from rundir.layout import EVENTS_FILE, LOAD_DIR, LOAD_STATS_FILE
 
 __all__ = ["FaultWindow", "LoadStats", "RunData", "load_run"]
@@ -75,6 +75,8 @@ class RunData:
     faults: list[FaultWindow]
     upstream: dict[str, list[UpstreamRecord]] = field(default_factory=dict)
     """Provider component name -> the requests its fake logged (``RUN/upstream/``)."""
+    machine: MachineWait | None = None
+    """How long the machine kept processes waiting during the run (``run_end``'s record)."""
 
     @property
     def duration(self) -> float:
@@ -119,9 +121,10 @@ def load_run(run_dir: Path) -> RunData:
     else:
         end = start
     aborts = [e for e in events if e.kind == "abort"]
+    machine = None
     if ends:
         run_end = detail(ends[-1], RunEnd)
-        status, reason = run_end.status, run_end.reason
+        status, reason, machine = run_end.status, run_end.reason, run_end.machine
     else:
         status = "aborted" if aborts else "ok"
         reason = detail(aborts[0], Abort).reason if aborts else ""
@@ -140,6 +143,7 @@ def load_run(run_dir: Path) -> RunData:
         info=detail(starts[0], RunStart) if starts else RunStart(),
         faults=_fault_windows(events, end),
         upstream=read_upstream(run_dir),
+        machine=machine,
     )
 
 

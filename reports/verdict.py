@@ -28,7 +28,7 @@ from reports.model import (
     Verdict,
     WindowSli,
 )
-from reports.promdata import PromData
+from reports.promdata import PromData, ScrapeSummary, ScrapeTarget
 from reports.rundata import RunData
 from reports.stats import (
     quantile,
@@ -37,6 +37,7 @@ from reports.stats import (
     requests_needed_quantile,
 )
 from rundir import Targets
+from rundir.events import MachineWait
 
 __all__ = [
     "CPU_LIMIT_PERCENT",
@@ -243,35 +244,94 @@ def invalid_reasons(
             f"the load generator saturated: Locust warned its CPU passed 90 % "
             f"({run.load_stats.cpu_warning}); add --workers"
         )
-    reasons.extend(_prometheus_reasons(run.prom, windows, t0=run.start))
+    reasons.extend(_prometheus_reasons(run.prom, windows, t0=run.start, machine=run.machine))
     return reasons
 
 
 def _prometheus_reasons(
-    prom: PromData | None, windows: Sequence[WindowSli], *, t0: float
+    prom: PromData | None,
+    windows: Sequence[WindowSli],
+    *,
+    t0: float,
+    machine: MachineWait | None = None,
 ) -> list[str]:
     if prom is None or prom.scrapes is None:
         return []
-    reasons: list[str] = []
-    interval = prom.scrapes.scrape_interval
-    for target in prom.scrapes.targets:
-        name = f"{target.instance} ({target.job})"
-        expected = prom.scrapes.expected
-        if target.first is not None and target.last is not None and interval > 0:
-            # over the span it existed: a target that joined late (a load exporter) is fine
-            expected = round((target.last - target.first) / interval) + 1
-        if expected >= 3 and target.scrapes < SCRAPE_SHARE * expected:
-            reasons.append(
-                f"Prometheus missed scrapes of {name}: {target.scrapes} of {expected} expected"
-            )
+    summary = prom.scrapes
+    missed = [
+        (target, expected)
+        for target in summary.targets
+        if (expected := _expected_scrapes(target, summary)) >= 3
+        and target.scrapes < SCRAPE_SHARE * expected
+    ]
+    # Prometheus missing its own scrapes is a stall of the machine or of Prometheus: one
+    # reason for it, and none for a target that missed nothing else
+    stalls = [(t, n) for t, n in missed if t.job == "prometheus" and t.gaps]
+    reasons = [_stall_reason(t, n, t0=t0, machine=machine) for t, n in stalls]
+    gaps = [gap for t, _ in stalls for gap in t.gaps]
+    for target, expected in missed:
+        if any(target is t for t, _ in stalls) or (
+            gaps and target.gaps and _within(target.gaps, gaps, summary)
+        ):
+            continue
+        reasons.append(
+            f"Prometheus missed scrapes of {target.instance} ({target.job}): "
+            f"{target.scrapes} of {expected} expected"
+        )
+    for target in summary.targets:
         for t in target.down:
             offset = t - t0
             if offset < 0:  # before the run: the runner's and the load's exporters starting
                 continue
             if not any(w.start <= offset <= w.end + DOWN_GRACE_S for w in windows):
-                reasons.append(f"{name} was down at +{offset:.0f} s, outside every fault window")
+                reasons.append(
+                    f"{target.instance} ({target.job}) was down at +{offset:.0f} s, outside "
+                    f"every fault window"
+                )
                 break
     return reasons
+
+
+def _within(
+    gaps: Sequence[tuple[float, float]],
+    stalls: Sequence[tuple[float, float]],
+    summary: ScrapeSummary,
+) -> bool:
+    """Every one of ``gaps`` overlaps one of ``stalls`` (give or take a scrape interval)."""
+    slack = summary.scrape_interval
+    return all(any(a < e + slack and s < b + slack for s, e in stalls) for a, b in gaps)
+
+
+def _expected_scrapes(target: ScrapeTarget, scrapes: ScrapeSummary) -> int:
+    interval = scrapes.scrape_interval
+    if target.first is not None and target.last is not None and interval > 0:
+        # over the span it existed: a target that joined late (a load exporter) is fine
+        return round((target.last - target.first) / interval) + 1
+    return scrapes.expected
+
+
+def _stall_reason(
+    target: ScrapeTarget, expected: int, *, t0: float, machine: MachineWait | None
+) -> str:
+    spans = ", ".join(f"+{a - t0:.0f} to +{b - t0:.0f} s" for a, b in target.gaps)
+    return (
+        f"the machine or Prometheus stalled: Prometheus missed its own scrapes "
+        f"({target.scrapes} of {expected} expected; none from {spans}), and with them every "
+        f"target's of that span; nothing was measured then{_waits(machine)}: rerun on a "
+        f"machine not paused or starved of CPU or disk"
+    )
+
+
+def _waits(machine: MachineWait | None) -> str:
+    """What the machine made processes wait for during the run, when the kernel said."""
+    if machine is None:
+        return ""
+    kinds = [("on CPU", machine.cpu_s), ("on disk", machine.io_s), ("on memory", machine.memory_s),
+             ("for CPU the hypervisor stole", machine.steal_s)]  # fmt: skip
+    known = [f"{seconds:.1f} s {kind}" for kind, seconds in kinds if seconds is not None]
+    return (
+        f" (during the run the machine kept processes waiting {', '.join(known)})" if known else ""
+    )
 
 
 def status_of(verdicts: Sequence[TargetVerdict], invalid: Sequence[str]) -> Status:

@@ -24,6 +24,7 @@ __all__ = [
     "FaultStart",
     "LoadStart",
     "LoadStop",
+    "MachineWait",
     "Note",
     "Overrides",
     "RunEnd",
@@ -113,11 +114,26 @@ class RunStart(Detail, frozen=True, kw_only=True):
         return " ".join(self.command) if isinstance(self.command, list) else self.command
 
 
+class MachineWait(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Seconds the machine kept processes waiting during the run (Linux pressure stall
+    information: "some" = at least one runnable task waited, "full" = all of them did), and
+    CPU seconds the hypervisor stole. ``None``: the kernel does not say."""
+
+    cpu_s: float | None = None
+    io_s: float | None = None
+    io_full_s: float | None = None
+    memory_s: float | None = None
+    memory_full_s: float | None = None
+    steal_s: float | None = None
+
+
 class RunEnd(Detail, frozen=True, kw_only=True):
     KIND: ClassVar[EventKind] = "run_end"
     status: str = "ok"
     """``ok``, ``aborted``, ``interrupted`` or ``error``."""
     reason: str = ""
+    machine: MachineWait | None = None
+    """How long the machine kept processes waiting between ``run_start`` and this event."""
 
 
 class LoadStart(Detail, frozen=True, kw_only=True):

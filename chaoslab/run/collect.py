@@ -47,6 +47,7 @@ from reports.promdata import (
     ScrapeSummary,
     ScrapeTarget,
     Series,
+    gaps_between,
 )
 from rundir import Stack
 from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE, prom_series_file
@@ -190,6 +191,7 @@ def _scrapes(client: _Client, *, start: float, end: float, interval: float) -> S
                 down=[t for t, v in samples if v == 0.0],
                 first=samples[0][0] if samples else None,
                 last=samples[-1][0] if samples else None,
+                gaps=gaps_between([t for t, _ in samples], interval),
             )
         )
     return ScrapeSummary(

@@ -42,6 +42,7 @@ from chaoslab.run.signals import signals_raise
 from chaoslab.run.stackprom import scale_alerts, wait_scraped
 from chaoslab.run.stackuse import StackUse, acquire
 from chaoslab.run.steady import abort_of, planned_checks, steady_check
+from lab import machine
 from lab.proc import start_time
 from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
@@ -240,6 +241,7 @@ class _Run:
         stats.since = math.inf  # warm-up until the run starts
         how = "run_end"
         started = False
+        at_start = machine.read()
         from chaoslab.runs import record_run
 
         record_run(LAB_DIR, self.run_dir)  # `chaoslab runs` lists an --out run too
@@ -259,6 +261,7 @@ class _Run:
             local = self.workers or (0 if self.options.expect_workers else 1)
             wait_scraped(self.stack, self.run_dir.name, workers=local)
             zero = time.time()
+            at_start = machine.read()
             write_stop(self.run_dir, zero + self.duration + TAIL_S)
             self._event(msgspec.structs.replace(run_start, timeline_zero=zero), t=zero)
             stats.since = zero  # the live count is the report's: requests sent from here
@@ -294,7 +297,9 @@ class _Run:
             ended = time.time()
             stats.until = ended  # requests sent after run_end are not the run's
             self._event(LoadStop(requests=stats.total), t=ended)
-            self._event(RunEnd(status=self.result.status, reason=self.result.reason), t=ended)
+            waited = machine.waited(at_start, machine.read())
+            self._event(RunEnd(status=self.result.status, reason=self.result.reason,
+                               machine=waited), t=ended)  # fmt: skip
             # the load (and its exporter) runs TAIL_S past run_end, so Prometheus scrapes
             # its final counts; then Locust ends by itself
             write_stop(self.run_dir, time.time() + TAIL_S)

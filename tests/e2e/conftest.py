@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rundir import read_events, read_requests
+from tests.e2e.campaign import again_if_stalled
 from tests.fixtures.servers import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +51,13 @@ class Finished:
 
 
 def outage_run(phase: str, workdir: Path, *, phases: Path | None = None) -> Finished:
-    """`chaoslab run --phase PHASE --scenario provider-outage --duration 30s --fresh`."""
-    out = workdir / f"run-{phase}"
+    """`chaoslab run --phase PHASE --scenario provider-outage --duration 30s --fresh` (once
+    more if the machine stalled under it)."""
+    return again_if_stalled(lambda out: _outage_run(phase, workdir, out, phases=phases),
+                            workdir / f"run-{phase}")  # fmt: skip
+
+
+def _outage_run(phase: str, workdir: Path, out: Path, *, phases: Path | None) -> Finished:
     command = [sys.executable, "-m", "chaoslab", "run", "--phase", phase, "--scenario",
                "provider-outage", "--duration", "30s", "--seed", "7", "--fresh", "--out",
                str(out)]  # fmt: skip
@@ -90,10 +96,13 @@ def baseline_v3_seed7(tmp_path_factory: pytest.TempPathFactory) -> Finished:
     if up.returncode == 2 and "not found on PATH" in up.stderr:
         skip_unless_required(up.stderr.split("chaoslab up: ")[-1].split()[0], up.stderr.strip())
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
-    out = workdir / "run-v3-baseline"
-    try:
+
+    def baseline(out: Path) -> Finished:
         done = _chaoslab(workdir, "run", "--phase", "v3", "--scenario", "baseline",
                          "--duration", "30s", "--out", str(out))  # fmt: skip
+        return Finished(out, done.returncode, done.stdout + done.stderr)
+
+    try:
+        return again_if_stalled(baseline, workdir / "run-v3-baseline")
     finally:
         _chaoslab(workdir, "down", timeout=120)
-    return Finished(out, done.returncode, done.stdout + done.stderr)

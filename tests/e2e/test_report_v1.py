@@ -19,6 +19,7 @@ import pytest
 
 from reports.promdata import PromData
 from rundir import Stack
+from tests.e2e.campaign import again_if_stalled
 from tests.e2e.conftest import Finished
 from tests.e2e.stack import bring_up
 
@@ -78,10 +79,13 @@ def _run(stack: Stack, root: Path, scenario: str, *extra: str) -> tuple[int, Pat
         path = root / "scenario.toml"
         path.write_text(scenario, encoding="utf-8")
         scenario = str(path)
-    out = root / "run"
-    done = _lab("run", "--phase", "v1", "--scenario", scenario, "--stack", stack.stack_dir,
-                "--out", str(out), "--seed", "3", *extra, cwd=root)  # fmt: skip
-    return done.returncode, out, done.stdout + done.stderr
+
+    def run(out: Path) -> tuple[int, Path, str]:
+        done = _lab("run", "--phase", "v1", "--scenario", scenario, "--stack", stack.stack_dir,
+                    "--out", str(out), "--seed", "3", *extra, cwd=root)  # fmt: skip
+        return done.returncode, out, done.stdout + done.stderr
+
+    return again_if_stalled(run, root / "run")
 
 
 def _report(run: Path) -> dict[str, Any]:

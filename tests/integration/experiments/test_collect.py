@@ -66,7 +66,8 @@ def test_samples_are_saved_at_scrape_resolution(saved: Path) -> None:
 def test_scrape_summary_counts_and_down_times(
     saved: Path, known_prometheus: KnownPrometheus
 ) -> None:
-    """replica-1 scraped every second, replica-2 every other second and down at +10, +12."""
+    """replica-1 scraped every second (no gap), replica-2 every other second (a 2 s gap between
+    each two scrapes) and down at +10, +12."""
     prom = PromData.load(saved)
     assert prom is not None
     assert prom.scrapes is not None
@@ -76,6 +77,10 @@ def test_scrape_summary_counts_and_down_times(
     assert by_name["replica-2"].scrapes in {60, 61}
     assert [t - known_prometheus.start for t in by_name["replica-2"].down] == [10.0, 12.0]
     assert prom.scrapes.expected == 120
+    assert by_name["replica-1"].gaps == []
+    gaps = by_name["replica-2"].gaps
+    assert len(gaps) == by_name["replica-2"].scrapes - 1
+    assert {b - a for a, b in gaps} == {2.0}
 
 
 def test_report_on_saved_data(saved: Path, known_prometheus: KnownPrometheus) -> None:

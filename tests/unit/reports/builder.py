@@ -235,17 +235,23 @@ class RunBuilder:
         self,
         expected: int,
         span: tuple[float, float] | None = None,
+        gaps: dict[str, list[tuple[float, float]]] | None = None,
         **targets: tuple[int, list[float]],
     ) -> RunBuilder:
         """Scrape counts per target name: ``name=(scrapes, [down offsets])``; ``span``: the
-        offsets of every target's first and last scrape, when known."""
+        offsets of every target's first and last scrape, when known; ``gaps``: per target
+        name, the offsets of the scrapes around each gap. A target named ``prometheus`` is
+        Prometheus's scrape of itself (job ``prometheus``); the others are replicas."""
         first, last = (T0 + span[0], T0 + span[1]) if span else (None, None)
+        gaps = gaps or {}
         self.scrapes = ScrapeSummary(
             scrape_interval=1.0,
             expected=expected,
             targets=[
-                ScrapeTarget(job="replica", instance=name, scrapes=n,
-                             down=[T0 + d for d in down], first=first, last=last)
+                ScrapeTarget(job="prometheus" if name == "prometheus" else "replica",
+                             instance=name, scrapes=n, down=[T0 + d for d in down],
+                             first=first, last=last,
+                             gaps=[(T0 + a, T0 + b) for a, b in gaps.get(name, [])])
                 for name, (n, down) in targets.items()
             ],
         )  # fmt: skip

@@ -127,6 +127,45 @@ def test_missed_scrapes_are_invalid(tmp_path: Path) -> None:
     assert any("missed scrapes of replica-1" in r for r in report.invalid_reasons)
 
 
+def test_prometheus_missing_its_own_scrapes_is_one_stall_named_with_its_span(
+    tmp_path: Path,
+) -> None:
+    """Prometheus missed its own scrapes from +12 to +21 s, and every target those of the same
+    span: one reason, a stall with its span, not a line per target; a target that also missed
+    scrapes at another time keeps its own line."""
+    stall = {"prometheus": [(12.0, 21.0)], "replica-1": [(12.0, 21.0)], "replica-2": [(12.0, 21.0)]}
+    builder = RunBuilder(tmp_path / "a").requests(rate=20)
+    builder.scrape(30, span=(0.0, 29.0), gaps=stall,
+                   **{name: (22, []) for name in stall})  # fmt: skip
+    builder.end_detail["machine"] = {"cpu_s": 0.4, "io_s": 8.2, "memory_s": 0.0, "steal_s": 0.0}
+    reasons = _report(builder).invalid_reasons
+    assert len(reasons) == 1, reasons
+    assert reasons[0].startswith("the machine or Prometheus stalled")
+    assert "22 of 30 expected; none from +12 to +21 s" in reasons[0]
+    assert (
+        "(during the run the machine kept processes waiting 0.4 s on CPU, 8.2 s on disk, "
+        "0.0 s on memory, 0.0 s for CPU the hypervisor stole)"
+    ) in reasons[0]
+    builder = RunBuilder(tmp_path / "b").requests(rate=20)
+    gaps = {**stall, "replica-2": [(12.0, 21.0), (24.0, 28.0)]}
+    counts = {"prometheus": (22, []), "replica-1": (22, []), "replica-2": (19, [])}
+    builder.scrape(30, span=(0.0, 29.0), gaps=gaps, **counts)
+    reasons = _report(builder).invalid_reasons
+    assert reasons[0].startswith("the machine or Prometheus stalled")
+    assert reasons[1:] == ["Prometheus missed scrapes of replica-2 (replica): 19 of 30 expected"]
+
+
+def test_a_target_missing_scrapes_while_prometheus_scraped_itself_is_named(tmp_path: Path) -> None:
+    """Only a replica missed scrapes (Prometheus scraped itself every second): that replica is
+    named, and no stall is."""
+    builder = RunBuilder(tmp_path).requests(rate=20)
+    builder.scrape(30, span=(0.0, 29.0), gaps={"replica-1": [(12.0, 21.0)]},
+                   **{"prometheus": (30, []), "replica-1": (22, [])})  # fmt: skip
+    assert _report(builder).invalid_reasons == [
+        "Prometheus missed scrapes of replica-1 (replica): 22 of 30 expected"
+    ]
+
+
 def test_part_down_outside_faults_is_invalid(tmp_path: Path) -> None:
     """A replica down at +5 s with no fault then is invalid; down inside a fault is not."""
     builder = RunBuilder(tmp_path).requests(rate=20).fault(20, 30)
