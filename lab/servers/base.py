@@ -14,6 +14,7 @@ import http.client
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -91,6 +92,10 @@ class ManagedServer(abc.ABC):
         self.log_path = self.workdir / part_log_name(self.name)
         self._log: IO[str] | None = None
         self._executor: _ProbedExecutor | None = None
+        self._lifecycle = threading.RLock()
+        """Held by ``start``, ``stop`` and ``kill``: a mirakuru executor is not safe to stop
+        from one thread while another starts, kills or stops it (the supervisor stopping a
+        stack while its watch thread restarts a replica left one stop without a process)."""
 
     # -- what subclasses provide ---------------------------------------------------------
     @abc.abstractmethod
@@ -115,18 +120,22 @@ class ManagedServer(abc.ABC):
 
     @property
     def running(self) -> bool:
-        return self._executor is not None and bool(self._executor.running())
+        executor = self._executor  # read once: another thread may stop it meanwhile
+        return executor is not None and bool(executor.running())
 
     @property
     def pid(self) -> int | None:
-        if self._executor is None or self._executor.process is None:
-            return None
-        pid: int = self._executor.process.pid
-        return pid
+        executor = self._executor
+        process = executor.process if executor is not None else None
+        return None if process is None else int(process.pid)
 
     def start(self) -> Self:
         """Start and wait until ready; ``ServerStartError`` with the log tail otherwise, or
         at once when something already listens on the port."""
+        with self._lifecycle:
+            return self._start()
+
+    def _start(self) -> Self:
         if self.running:
             return self
         if is_listening(self.host, self.port, timeout=0.2):
@@ -159,15 +168,17 @@ class ManagedServer(abc.ABC):
 
     def stop(self) -> None:
         """Stop the process group (escalating to SIGKILL) and remove a temporary workdir."""
-        self._halt()
+        with self._lifecycle:
+            self._halt()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def kill(self) -> None:
         """SIGKILL the server at once (a crash, for chaos); ``start()`` brings it back."""
-        if self._executor is not None and self._executor.process is not None:
-            self._executor.kill()
-        self._close_log()
+        with self._lifecycle:
+            if self._executor is not None and self._executor.process is not None:
+                self._executor.kill()
+            self._close_log()
 
     def _halt(self) -> None:
         if self._executor is not None:

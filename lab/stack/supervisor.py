@@ -52,6 +52,8 @@ __all__ = ["Supervisor", "main"]
 _POLL_S = 0.25
 _PRIMARY_MISSES = 3
 """Consecutive failed probes (one a second) of a live primary before the failover."""
+_RESTART_WAIT_S = 60.0
+"""How long a stop waits for a restart under way (a replica's start is bounded by 30 s)."""
 
 
 class Supervisor:
@@ -175,6 +177,13 @@ class Supervisor:
         if self.stopped.is_set():
             return
         self.stopped.set()
+        # a restart already under way finishes first (a later one sees ``stopped``), so no
+        # replica is started again behind the stack's stop
+        with self._lock:
+            locks = list(self._part_locks.values())
+        for lock in locks:
+            if lock.acquire(timeout=_RESTART_WAIT_S):
+                lock.release()
         self.stack.stop()
         self.stack.remove_data()
         if self._serving:  # shutdown() waits for serve_forever: only when it runs
