@@ -9,8 +9,9 @@ Per target (docs/reports.md): with a 95 % interval around the measured value,
 - not exercised when nothing triggered it (no streams for time to first token, no valid
   request, a check that never ran): never a pass.
 
-A run that is invalid (did not finish, load generator saturated, scrapes missed, a part
-down that no fault took down, no requests) gets no verdict at all.
+A run that is invalid (did not finish, load generator saturated, scrapes missed, the
+machine or Prometheus stalled, a part down that no fault took down, no requests) gets no
+verdict at all.
 """
 
 from __future__ import annotations

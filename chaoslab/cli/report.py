@@ -16,8 +16,8 @@ Exit codes:
   1  a target breached (with or without --gate)
   2  bad usage or input (no such run directory, a malformed file, a refused override)
   3  inconclusive under --gate (the run was too short to tell)
-  4  the run was invalid (did not finish, load generator saturated, scrapes missed,
-     a part down that no fault took down): no verdict
+  4  the run was invalid (did not finish, load generator saturated, scrapes missed, the
+     machine or Prometheus stalled, a part down that no fault took down): no verdict
   Without --gate/--no-gate, the run's own setting (its run_start) decides: the same code
   `chaoslab run` returned."""
 
