@@ -222,22 +222,28 @@ def comparison(
 
 
 def _ratio_change(a: Interval | None, b: Interval | None, *, higher_is_better: bool) -> str:
+    """B against A by their intervals: beyond both when they do not overlap. Separation
+    needs only the two facing bounds (A's high and B's low for a rise): a tail quantile of a
+    short run has a low bound and no high one (too few samples above it), and a fall below
+    that low bound is still a fall. ``unchanged`` needs all four bounds."""
     if a is None or b is None:
         return "not comparable"
     a_low, a_high, b_low, b_high = a.low, a.high, b.low, b.high
+    if b_low is not None and a_high is not None and b_low > a_high:
+        return "improved" if higher_is_better else "regressed"
+    if b_high is not None and a_low is not None and b_high < a_low:
+        return "regressed" if higher_is_better else "improved"
     if a_low is None or a_high is None or b_low is None or b_high is None:
         return "not comparable"
-    if b_low > a_high:
-        return "improved" if higher_is_better else "regressed"
-    if b_high < a_low:
-        return "regressed" if higher_is_better else "improved"
     return "unchanged"
 
 
 def _shown(value: str, interval: Interval | None, fmt: Any) -> str:
-    if interval is None or interval.low is None or interval.high is None:
+    if interval is None or (interval.low is None and interval.high is None):
         return value
-    return f"{value} [{fmt(interval.low)}, {fmt(interval.high)}]"
+    low = "—" if interval.low is None else fmt(interval.low)
+    high = "—" if interval.high is None else fmt(interval.high)
+    return f"{value} [{low}, {high}]"
 
 
 def _change(

@@ -147,12 +147,12 @@ def test_region_failover_skips_the_phases_without_a_region_one_line_each(tmp_pat
     assert len(data["skipped"]) == 3
 
 
-def _tail_run(root: Path, tail_s: float) -> Path:
-    """V4 provider-tail: streams answer their first token in 0.3 s, but every 25th stream
-    (4 %) waits ``tail_s``."""
+def _tail_run(root: Path, tail_s: float, *, duration: int = 120) -> Path:
+    """V4 provider-tail: streams (10 a second) answer their first token in 0.3 s, but every
+    25th stream (4 %) waits ``tail_s``."""
     import msgspec
 
-    builder = RunBuilder(root, phase="v4", targets=get_phase("v4").sla(), duration=120)
+    builder = RunBuilder(root, phase="v4", targets=get_phase("v4").sla(), duration=duration)
     builder.components = phase_stack("v4").components
     builder.info["scenario"] = "provider-tail"
     builder.requests(rate=10, stream_every=1, ttft=0.3)
@@ -160,7 +160,7 @@ def _tail_run(root: Path, tail_s: float) -> Path:
         msgspec.structs.replace(r, ttft_s=tail_s) if i % 25 == 0 else r
         for i, r in enumerate(builder.records)
     ]
-    builder.fault(20, 110)
+    builder.fault(20, duration - 10)
     path = builder.write()
     shutil.copyfile(ROOT / "scenarios" / "provider-tail.toml", path / "scenario.toml")
     return path
@@ -185,3 +185,25 @@ def test_compare_judges_the_ttft_p99_the_tail_hedging_cuts(tmp_path: Path) -> No
     page = (tmp_path / "cmp" / "compare.html").read_text()
     assert '<tr class="improved"><td>TTFT p99</td><td>improved</td><td>8.00 s [' in page
     assert "| TTFT p99 | improved | 8.00 s [" in (tmp_path / "cmp" / "compare.md").read_text()
+
+
+def test_a_tail_quantile_without_its_high_bound_is_still_judged_beyond_it(tmp_path: Path) -> None:
+    """A 45 s run's 450 streams place the TTFT p99's low bound but not its high one (too few
+    samples above it). Against a 120 s run whose p99 interval lies wholly below that low
+    bound, compare still says improved (only the facing bounds decide a separation), shows the
+    missing bound as a dash, and says "not comparable" only when the facing bound is missing."""
+    from reports.compare import judge
+
+    short, long = compare_runs(
+        [_tail_run(tmp_path / "short", 8.0, duration=45), _tail_run(tmp_path / "long", 2.5)]
+    )
+    assert short.ttft_p99_interval is not None
+    assert short.ttft_p99_interval.low is not None
+    assert short.ttft_p99_interval.high is None
+    change = next(c for c in judge(short, long) if c.metric == "TTFT p99")
+    assert change.verdict == "improved"
+    assert change.before == "8.00 s [8.00 s, —]"
+    backwards = next(c for c in judge(long, short) if c.metric == "TTFT p99")
+    assert backwards.verdict == "regressed"
+    same = next(c for c in judge(short, short) if c.metric == "TTFT p99")
+    assert same.verdict == "not comparable"
