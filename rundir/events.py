@@ -161,6 +161,9 @@ class FaultStart(Detail, frozen=True, kw_only=True):
     planned_start_s: float | None = None
     planned_end_s: float | None = None
     attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+    takes_out: bool | None = None
+    """Whether the fault takes its targets out (they stop answering) rather than degrading
+    them; None in runs recorded before the runner said (read as taking out)."""
 
 
 class FaultEnd(Detail, frozen=True, kw_only=True):

@@ -174,6 +174,7 @@ class Injector:
             planned_start_s=round(planned.start, 3),
             planned_end_s=None if planned.end is None else round(planned.end, 3),
             attributes=dict(fault.attributes),
+            takes_out=fault.takes_out,
         )
         self._event(start, planned)  # before the harm
         # active from here: an interrupt from now on (even inside inflict) is undone by close()

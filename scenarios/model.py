@@ -118,6 +118,13 @@ name, a Prometheus label and a plot."""
 TOXIC_ACTIONS: Final = frozenset(TOXIC_ATTRIBUTES)
 PROCESS_ACTIONS: Final = frozenset({"kill", "freeze", "restart"})
 FAULT_ACTIONS: Final = frozenset({"fake"})
+OUT_ACTIONS: Final = frozenset({"disable", "kill", "freeze", "restart", "region-down"})
+"""Actions that take their target out: it answers nothing while they last."""
+OUT_TOXICS: Final = frozenset({"timeout", "reset_peer"})
+"""Toxics that take the connections they apply to out (no answer, or a reset)."""
+TAKE_OUT_SHARE: Final = 0.5
+"""A fault that fails at least this share of its target's requests takes it out; a smaller
+share, a slower answer or a cut stream degrades it (a failover is not what it calls for)."""
 
 Action = Literal[
     "latency",
@@ -361,6 +368,23 @@ class Fault(_Strict, frozen=True):
             raise ValueError("target: action 'region-down' needs a region:X target")
         if self.target.startswith("region:") and self.action != "region-down":
             raise ValueError(f"action: a region target takes 'region-down', not {self.action!r}")
+
+    @property
+    def takes_out(self) -> bool:
+        """Whether the fault takes its target out (it stops answering most requests: a
+        failover is due) rather than degrading it (slower answers, a share of errors, cut
+        streams). Reports judge failover time only after a fault that takes out."""
+        if self.action in OUT_ACTIONS:
+            return True
+        if self.action in OUT_TOXICS:
+            return self.toxicity >= TAKE_OUT_SHARE
+        faults = self.faults
+        if faults is None:
+            return False
+        if faults.outage is not None:
+            return True
+        shares = [s.rate for s in (faults.errors, faults.hang) if s is not None]
+        return any(rate >= TAKE_OUT_SHARE for rate in shares)
 
 
 class Scenario(_Strict, frozen=True):

@@ -44,6 +44,13 @@ def _highest_bucket(
     return highest
 
 
+def _taking_out(faults: Sequence[FaultWindow]) -> list[FaultWindow]:
+    """The faults that took their targets out: a breaker is due to open on those, not on a
+    provider a fault only degraded (a slow tail's few timeouts are a small share, and the
+    breaker rightly stays closed). Runs recorded before ``takes_out`` count every fault."""
+    return [f for f in faults if f.detail.takes_out is not False]
+
+
 def breaker_reactions(
     prom: PromData | None, faults: Sequence[FaultWindow], stack: Stack, *, run_end: float
 ) -> list[BreakerReaction]:
@@ -53,7 +60,7 @@ def breaker_reactions(
         return []
     step = step_of(prom)
     out: list[BreakerReaction] = []
-    for fault in faults:
+    for fault in _taking_out(faults):
         down = faulted_providers(fault, stack)
         # counts of the window's last moments are in the next scrape
         start, end = fault.start, min(fault.end, run_end) + step
@@ -108,7 +115,7 @@ def breaker_checks(
             )
         ]
     title = f"breaker opens within {limit:g} failures"
-    hit = [f for f in faults if faulted_providers(f, stack)]
+    hit = [f for f in _taking_out(faults) if faulted_providers(f, stack)]
     if not hit:
         return [
             not_judged(

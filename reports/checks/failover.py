@@ -29,10 +29,14 @@ def failover_times(
     records: Sequence[RequestRecord], faults: Sequence[FaultWindow], stack: Stack, *, run_end: float
 ) -> list[FailoverTime]:
     """For each fault that took providers out (not all of them): seconds from its start to
-    the first good answer another provider served to a request sent inside the window."""
+    the first good answer another provider served to a request sent inside the window. A
+    fault that only degraded them (a slow tail, a share of errors: ``takes_out`` false) calls
+    for no failover and is not timed."""
     everyone = all_providers(stack)
     out: list[FailoverTime] = []
     for fault in faults:
+        if fault.detail.takes_out is False:
+            continue
         down = faulted_providers(fault, stack)
         if not down or down >= everyone:
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rundir import read_requests
+from rundir import read_events, read_requests
 from tests.e2e.campaign import LONG, Done, chaoslab
 from tests.e2e.realistic import (
     check_values,
@@ -110,29 +110,42 @@ def test_fix4_a_frozen_provider_is_failed_over_at_its_missed_probe(tmp_path: Pat
 def test_fix4_v3_provider_freeze_at_duration_auto_passes_everything_it_can(
     tmp_path: Path,
 ) -> None:
-    """V3 provider-freeze with ``--duration auto`` (seed 7): exit 0, every LLM-aware check
-    and every steady-state window passes, no load-balancer 503; the only failures are
-    streams the freeze cut after their first token, which no failover can finish without
-    mixing two providers' text (measured: 4,108 requests, 1 failed, availability 99.98 %
-    [99.86, 100.00], inconclusive: one failure needs 6,705 requests)."""
+    """V3 provider-freeze with ``--duration auto`` (seed 7): every LLM-aware check passes, the
+    failover within its 1.6 s, no load-balancer 503, latency and TTFT targets pass, and
+    availability is never a fail. The only failures are streams the freeze cut after their
+    first token (in flight on the frozen provider at the freeze, which no failover can finish
+    without mixing two providers' text): 1 to 4 per run. With 1 or 2 the run exits 0
+    (availability inconclusive: a failure needs 6,705 requests at 99.9 %); with 3 or more in
+    the 5 s window of the freeze instant, that steady-state window breaks (a real fall of
+    those seconds: 4 of 69 measured) and the run exits 1 for that window alone."""
     done = run(tmp_path, "v3", "provider-freeze", "--duration", "auto", name="auto")
-    assert done.code == 0, done.output[-3000:]
-    checks = {c["name"]: c["state"] for c in report(done)["llm"]["checks"]}
+    assert done.code in (0, 1), done.output[-3000:]
+    data = report(done)
+    checks = {c["name"]: c["state"] for c in data["llm"]["checks"]}
     assert set(checks.values()) <= {"pass", "not_exercised"}, checks
     assert checks["failover_s"] == "pass"
-    judged = {v["name"]: v["verdict"] for v in report(done)["verdicts"]}
-    assert all(state == "pass" for name, state in judged.items() if name != "availability")
+    judged = {v["name"]: v["verdict"] for v in data["verdicts"]}
     assert judged["availability"] in ("pass", "inconclusive"), judged
+    assert judged["latency_p95"] == judged["ttft_p95"] == "pass", judged
     assert _balancer_503s(done) == 0, done.output[-2000:]
+    freeze = next(e.t for e in read_events(done.out) if e.kind == "fault_start")
     failed = [r for r in read_requests(done.out) if r.outcome == "failure"]
     cut = [r for r in failed if r.stream and r.reason == "stream_error" and (r.tokens or 0) > 0]
     assert cut == failed, failed
+    assert all(r.t < freeze < r.t + r.latency_s for r in cut), [(r.t - freeze) for r in cut]
+    broken = [v for v in judged.items() if v[1] == "fail"]
+    if done.code == 1:  # only the steady-state window where the freeze cut its streams
+        assert len(failed) >= 3, failed
+        assert [name for name, _ in broken] == ["check:during:steady state"], broken
+    else:
+        assert broken == [], broken
 
 
 def test_hedging_cuts_the_ttft_tail_for_few_more_attempts(tmp_path: Path) -> None:
     """provider-tail on V4: hedging makes the TTFT p99 at least 2x lower than without it,
-    for at most 10 % more upstream attempts per request (measured: 8.25 s -> 2.72 s, 1.033
-    -> 1.093 attempts per request, the fakes' count)."""
+    for at most 10 % more upstream attempts per request (measured: 8.32 s -> 2.74 s, 1.040
+    -> 1.097 attempts per request, the fakes' count); both runs exit 0 (a slow tail takes no
+    provider out: no failover or breaker is due)."""
     off, on = _pair(tmp_path, "v4", "provider-tail", {"CHAT_HEDGE_AFTER_MS": 0})
     compared = _compare(tmp_path, off, on)
     print(compared)

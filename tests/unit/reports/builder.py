@@ -40,9 +40,15 @@ V3_TARGETS = Targets(availability=0.999, latency_p95_s=3.0, ttft_p95_s=1.5)
 
 
 def fault(
-    start: float, end: float | None, *, fault_id: str = "f1", components: tuple[str, ...] = ()
+    start: float,
+    end: float | None,
+    *,
+    fault_id: str = "f1",
+    components: tuple[str, ...] = (),
+    takes_out: bool | None = None,
 ) -> dict[str, Any]:
-    return {"id": fault_id, "start": start, "end": end, "components": list(components)}
+    return {"id": fault_id, "start": start, "end": end, "components": list(components),
+            "takes_out": takes_out}  # fmt: skip
 
 
 class RunBuilder:
@@ -131,9 +137,13 @@ class RunBuilder:
         *,
         fault_id: str = "f1",
         components: tuple[str, ...] = (),
+        takes_out: bool | None = None,
     ) -> RunBuilder:
-        """A fault window; ``components``: the stack parts it hit (its event's detail)."""
-        self.faults.append(fault(start, end, fault_id=fault_id, components=components))
+        """A fault window; ``components``: the stack parts it hit, ``takes_out``: whether it
+        takes them out (None: a run recorded before the runner said), both its event's
+        detail."""
+        self.faults.append(fault(start, end, fault_id=fault_id, components=components,
+                                 takes_out=takes_out))  # fmt: skip
         return self
 
     def upstream_lines(self, component: str, lines: Iterable[UpstreamRecord]) -> RunBuilder:
@@ -192,6 +202,8 @@ class RunBuilder:
         events = [Event(t=T0, kind="run_start", detail=self.info)]
         for f in self.faults:
             detail = {"components": f["components"]} if f["components"] else {}
+            if f.get("takes_out") is not None:
+                detail["takes_out"] = f["takes_out"]
             events.append(Event(t=T0 + f["start"], kind="fault_start", id=f["id"],
                                 target="primary-provider", action="outage",
                                 detail=detail))  # fmt: skip

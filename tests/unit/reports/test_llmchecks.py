@@ -123,6 +123,22 @@ def test_failover_time_from_fault_start_to_first_answer_by_another_provider(
     assert report.llm.failovers[0].provider == "openai"
 
 
+@pytest.mark.parametrize(("takes_out", "state"), [(False, "not_exercised"), (True, "fail"),
+                                                  (None, "fail")])  # fmt: skip
+def test_failover_is_timed_only_after_a_fault_that_takes_the_provider_out(
+    tmp_path: Path, takes_out: bool | None, state: str
+) -> None:
+    """openai answers slowly in the window but never fails, and nobody else answers: after a
+    fault that only degrades it (a slow tail: ``takes_out`` false) no failover is due; after
+    one that takes it out, or in a run recorded before the runner said, the same answers fail
+    the check (no other provider answered)."""
+    builder = _two_providers(tmp_path, failover_s=1.6)
+    builder.fault(20, 40, components=("fake-openai",), takes_out=takes_out)
+    builder.records.extend(_answer(i, f"r{i}") for i in range(60))
+    (check,) = _checks(_report(builder), "failover_s")
+    assert check.state == state, check
+
+
 def test_failover_not_exercised_without_a_provider_fault_and_na_without_threshold(
     tmp_path: Path,
 ) -> None:
@@ -177,6 +193,21 @@ def test_breaker_opens_within_k_failures_per_replica(
     assert check.state == state, check
     assert report.llm is not None
     assert {r.replica for r in report.llm.breakers} == set(replicas)
+
+
+@pytest.mark.parametrize(("takes_out", "state"), [(False, "not_exercised"), (True, "fail"),
+                                                  (None, "fail")])  # fmt: skip
+def test_a_breaker_is_judged_only_after_a_fault_that_takes_the_provider_out(
+    tmp_path: Path, takes_out: bool | None, state: str
+) -> None:
+    """28 failures at openai in the window and a breaker that never opened: a fault that only
+    degraded openai (a slow tail's timeouts, a small share) asks nothing of the breaker; one
+    that took it out, or a run recorded before the runner said, fails the check."""
+    builder = _two_providers(tmp_path, breaker_opens_within_failures=20).requests(rate=5)
+    builder.fault(20, 40, components=("fake-openai",), takes_out=takes_out)
+    _breaker(builder, "replica-1", failures=28, opened_at=None)
+    (check,) = _checks(_report(builder), "breaker_opens_within_failures")
+    assert check.state == state, check
 
 
 # -- mixed answers ----------------------------------------------------------------------
