@@ -49,6 +49,7 @@ __all__ = [
     "EXIT_INVALID",
     "EXIT_MET",
     "SCRAPE_SHARE",
+    "STALL_REASON",
     "availability_verdict",
     "check_verdicts",
     "effective_targets",
@@ -63,6 +64,8 @@ CPU_LIMIT_PERCENT = 90.0
 """A load generator above this CPU share measures itself, not the service."""
 SCRAPE_SHARE = 0.9
 """A target scraped fewer than this share of the expected times makes the run invalid."""
+STALL_REASON = "the machine or Prometheus stalled"
+"""How the invalid reason begins when Prometheus missed its own scrapes."""
 DOWN_GRACE_S = 15.0
 """After a fault ends, parts may take this long to come back before "down" counts."""
 
@@ -316,7 +319,7 @@ def _stall_reason(
 ) -> str:
     spans = ", ".join(f"+{a - t0:.0f} to +{b - t0:.0f} s" for a, b in target.gaps)
     return (
-        f"the machine or Prometheus stalled: Prometheus missed its own scrapes "
+        f"{STALL_REASON}: Prometheus missed its own scrapes "
         f"({target.scrapes} of {expected} expected; none from {spans}), and with them every "
         f"target's of that span; nothing was measured then{_waits(machine)}: rerun on a "
         f"machine not paused or starved of CPU or disk"

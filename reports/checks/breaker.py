@@ -14,6 +14,7 @@ from reports.checks.common import (
     judge,
     not_judged,
     step_of,
+    taking_out,
 )
 from reports.model import BreakerReaction, LlmCheck
 from reports.promdata import PromData
@@ -44,13 +45,6 @@ def _highest_bucket(
     return highest
 
 
-def _taking_out(faults: Sequence[FaultWindow]) -> list[FaultWindow]:
-    """The faults that took their targets out: a breaker is due to open on those, not on a
-    provider a fault only degraded (a slow tail's few timeouts are a small share, and the
-    breaker rightly stays closed). Runs recorded before ``takes_out`` count every fault."""
-    return [f for f in faults if f.detail.takes_out is not False]
-
-
 def breaker_reactions(
     prom: PromData | None, faults: Sequence[FaultWindow], stack: Stack, *, run_end: float
 ) -> list[BreakerReaction]:
@@ -60,7 +54,7 @@ def breaker_reactions(
         return []
     step = step_of(prom)
     out: list[BreakerReaction] = []
-    for fault in _taking_out(faults):
+    for fault in taking_out(faults):
         down = faulted_providers(fault, stack)
         # counts of the window's last moments are in the next scrape
         start, end = fault.start, min(fault.end, run_end) + step
@@ -115,7 +109,7 @@ def breaker_checks(
             )
         ]
     title = f"breaker opens within {limit:g} failures"
-    hit = [f for f in _taking_out(faults) if faulted_providers(f, stack)]
+    hit = [f for f in taking_out(faults) if faulted_providers(f, stack)]
     if not hit:
         return [
             not_judged(

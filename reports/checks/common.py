@@ -3,6 +3,8 @@ providers a fault took out, and the scrape interval of the saved series."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reports.model import CheckState, LlmCheck
 from reports.promdata import PromData
 from reports.rundata import FaultWindow
@@ -15,6 +17,7 @@ __all__ = [
     "judge",
     "not_judged",
     "step_of",
+    "taking_out",
 ]
 
 
@@ -74,6 +77,13 @@ def faulted_providers(fault: FaultWindow, stack: Stack) -> set[str]:
         for part in stack.of_kind("provider")
         if part.name in hit and part.provider is not None
     }
+
+
+def taking_out(faults: Sequence[FaultWindow]) -> list[FaultWindow]:
+    """The faults that took their targets out, on which a failover and an open breaker are
+    due; not those that only degraded them (a slow tail, a share of errors: ``takes_out``
+    false). Runs recorded before ``takes_out`` count every fault."""
+    return [f for f in faults if f.detail.takes_out is not False]
 
 
 def all_providers(stack: Stack) -> set[str]:

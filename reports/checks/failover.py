@@ -11,6 +11,7 @@ from reports.checks.common import (
     in_window,
     judge,
     not_judged,
+    taking_out,
 )
 from reports.model import FailoverTime, LlmCheck
 from reports.rundata import FaultWindow
@@ -34,9 +35,7 @@ def failover_times(
     for no failover and is not timed."""
     everyone = all_providers(stack)
     out: list[FailoverTime] = []
-    for fault in faults:
-        if fault.detail.takes_out is False:
-            continue
+    for fault in taking_out(faults):
         down = faulted_providers(fault, stack)
         if not down or down >= everyone:
             continue

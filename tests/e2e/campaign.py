@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reports.verdict import STALL_REASON
 from tests.fixtures.servers import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("CHAOSLAB_E2E_ALL") == "1"
 """Whole maps and capacity searches take minutes: only with CHAOSLAB_E2E_ALL=1 (nox -s e2e)."""
-STALL = "the machine or Prometheus stalled"
+STALL = STALL_REASON
 """How a report's invalid reason begins when Prometheus missed its own scrapes."""
 
 R = TypeVar("R")
