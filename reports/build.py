@@ -70,7 +70,9 @@ def build_report(
     checks = [_check(e, run.start) for e in run.events if e.kind == "check"]
     good = [r for r in records if r.outcome == "good"]
     verdicts: list[TargetVerdict] = [
-        availability_verdict(sli, targets["availability"], overridden="availability" in changed),
+        availability_verdict(
+            sli, targets["availability"], overridden="availability" in changed, look=run.look
+        ),
         quantile_verdict(
             name="latency_p95",
             title=f"p95 latency ≤ {targets['latency_p95_s']:g} s",
@@ -156,8 +158,8 @@ def _has_mitigation(phase_config: dict[str, Any]) -> bool:
 def _check(event: Event, t0: float) -> Check:
     """A ``check`` event as a Check. The runner writes two kinds (``rundir.events.Check``):
     a fault's ``{fault, took_effect, evidence}`` (stage ``fault``) and the periodic steady
-    state ``{window, holds, requests, availability, p95_s}`` (a check over no request did
-    not run: neither passed nor failed)."""
+    state ``{window, holds, requests, availability, p95_s, cut_at_impact}`` (a check over no
+    request did not run: neither passed nor failed)."""
     seen = detail(event, CheckDetail)
     if seen.fault is not None:  # the runner confirming a fault really happened
         return Check(
@@ -172,12 +174,17 @@ def _check(event: Event, t0: float) -> Check:
         parts.append(f"availability {seen.availability * 100:.2f} %")
     if seen.p95_s is not None:
         parts.append(f"p95 {seen.p95_s:.3f} s")
+    if seen.cut_at_impact:
+        streams = "stream" if seen.cut_at_impact == 1 else "streams"
+        parts.append(f"{seen.cut_at_impact} {streams} cut at the fault's start, past their "
+                     "first token, left out (the availability counts them)")  # fmt: skip
     return Check(
         t=event.t - t0,
         stage=seen.window or "",
         name="steady state",
         passed=None if not seen.requests else seen.holds,
         value=", ".join(parts),
+        cut_at_impact=seen.cut_at_impact,
     )
 
 

@@ -197,6 +197,9 @@ class Check(msgspec.Struct, frozen=True, kw_only=True):
     passed: bool | None
     value: str | float | bool | None = None
     """What the check measured, as the runner recorded it (other shapes become text)."""
+    cut_at_impact: int = 0
+    """Requests a steady-state check left out: streams cut at a fault's start, past their
+    first token (the run's availability counts them)."""
 
 
 class Timeline(msgspec.Struct, frozen=True, kw_only=True):

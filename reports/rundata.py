@@ -5,7 +5,7 @@ docs/reports.md):
 
 - the events' typed details (``rundir.events``): ``RunStart`` (scenario, hypothesis, seed,
   command, overrides, versions, git commit...), ``RunEnd`` (status, reason), ``FaultStart``
-  (the components a fault hit), ``Check``, ``Abort``;
+  (the components a fault hit), ``Check``, ``Abort``, ``Look`` (an auto run's second look);
 - ``load/stats.json``: the load generator's own health, ``{"cpu_max_percent": 97.5}``;
 - ``upstream/<component>.jsonl``: each fake provider's requests (``rundir.UpstreamRecord``).
 """
@@ -29,7 +29,7 @@ from rundir import (
     read_stack,
     read_upstream,
 )
-from rundir.events import Abort, FaultStart, MachineWait, RunEnd, RunStart, detail
+from rundir.events import Abort, FaultStart, Look, MachineWait, RunEnd, RunStart, detail
 from rundir.layout import EVENTS_FILE, LOAD_DIR, LOAD_STATS_FILE
 
 __all__ = ["FaultWindow", "LoadStats", "RunData", "load_run"]
@@ -77,6 +77,8 @@ class RunData:
     """Provider component name -> the requests its fake logged (``RUN/upstream/``)."""
     machine: MachineWait | None = None
     """How long the machine kept processes waiting during the run (``run_end``'s record)."""
+    look: Look | None = None
+    """An auto run's first look that went on to a second (its ``look`` event), if any."""
 
     @property
     def duration(self) -> float:
@@ -121,6 +123,7 @@ def load_run(run_dir: Path) -> RunData:
     else:
         end = start
     aborts = [e for e in events if e.kind == "abort"]
+    looks = [detail(e, Look) for e in events if e.kind == "look"]
     machine = None
     if ends:
         run_end = detail(ends[-1], RunEnd)
@@ -144,6 +147,7 @@ def load_run(run_dir: Path) -> RunData:
         faults=_fault_windows(events, end),
         upstream=read_upstream(run_dir),
         machine=machine,
+        look=looks[0] if looks else None,
     )
 
 

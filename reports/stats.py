@@ -11,6 +11,11 @@
   dozen requests every few seconds, where the Wilson bound is too eager to call a breach).
 - ``requests_needed_*``: the smallest sample size at which, with the same observed rate or
   the same observed distribution, the interval would no longer straddle the target.
+- ``first_look`` / ``second_look_allows`` / ``second_look_p``: ``--duration auto``'s two
+  looks at availability. The first look is the Wilson verdict above; when it is inconclusive
+  and a pass is still in reach, the run goes on and a second look judges all its requests
+  with exact binomial sums (a two-stage design, as Simon's): a service exactly at its target
+  passes at either look with probability at most ``LOOK_ERROR``.
 
 Pure functions, no I/O. ``Z95`` is the two-sided 95 % normal quantile.
 """
@@ -23,18 +28,25 @@ from collections.abc import Callable, Sequence
 from rundir.quantile import nearest_rank
 
 __all__ = [
+    "LOOK_ERROR",
     "MAX_REQUESTS",
     "Z95",
     "conclusive_duration_s",
     "exact_upper",
+    "first_look",
     "quantile",
     "quantile_interval",
     "requests_needed_proportion",
     "requests_needed_quantile",
+    "second_look_allows",
+    "second_look_p",
     "wilson",
 ]
 
 Z95 = 1.959963984540054
+LOOK_ERROR = 0.025
+"""The chance, across both of auto's looks, that a service exactly at its target is called
+passed: one side of the 95 % interval a single look uses."""
 MAX_REQUESTS = 10**9
 """Beyond this many requests a verdict is called unreachable (``None``)."""
 
@@ -188,3 +200,70 @@ def exact_upper(good: int, total: int, *, alpha: float) -> float:
         else:
             high = middle
     return low
+
+
+def _failures_pmf(k: int, n: int, q: float) -> float:
+    """P(X = k) for X ~ Binomial(n, q)."""
+    if k < 0 or k > n:
+        return 0.0
+    if q <= 0.0 or q >= 1.0:
+        return float(k == (0 if q <= 0.0 else n))
+    log_choose = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    return math.exp(log_choose + k * math.log(q) + (n - k) * math.log1p(-q))
+
+
+def _at_most(k: int, n: int, q: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, q) (0 below 0)."""
+    return 0.0 if k < 0 else _tail_at_most(k, n, q)
+
+
+def first_look(requests: int, target: float) -> tuple[int, int]:
+    """The first look at ``requests`` valid requests, as failure counts: the most failures it
+    passes with (Wilson lower bound at or over ``target``; -1: none) and the fewest it fails
+    with (Wilson upper bound under ``target``; ``requests + 1``: none)."""
+    passes, fails = -1, requests + 1
+    for failures in range(requests + 1):
+        low, high = wilson(requests - failures, requests)
+        if low >= target:
+            passes = failures
+        if high < target:
+            fails = failures
+            break
+    return passes, fails
+
+
+def second_look_p(
+    first: int, went_on_at_most: int, total: int, failures: int, target: float
+) -> float:
+    """The chance that a service exactly at ``target`` passes at the first look or ends at
+    least this well at the second, when the run went on after a first look at ``first``
+    requests that was inconclusive with at most ``went_on_at_most`` failures, and ``total``
+    requests saw ``failures`` in all (a pass when it is within ``LOOK_ERROR``).
+
+    Stage-wise ordering: passing at the first look ranks before any second look, and at the
+    second look fewer failures rank better: P(F1 <= c1) + the sum over the first-look counts
+    k that went on (c1 < k <= ``went_on_at_most``, k <= ``failures``) of P(F1 = k) P(F2 <=
+    failures - k), with c1 from ``first_look``, F1 ~ Binomial(first, 1 - target) and F2 ~
+    Binomial(total - first, 1 - target). A service below its target passes less often (the
+    counts only grow), so this bounds its chance too."""
+    q = 1.0 - target
+    passes, _ = first_look(first, target)
+    later = max(total - first, 0)
+    chance = _at_most(passes, first, q)
+    for k in range(passes + 1, min(went_on_at_most, failures, first) + 1):
+        chance += _failures_pmf(k, first, q) * _at_most(failures - k, later, q)
+    return min(1.0, chance)
+
+
+def second_look_allows(first: int, total: int, target: float) -> int:
+    """The most failures (over all ``total`` requests) a second look passes with after an
+    inconclusive first look at ``first`` requests (-1: none): the largest count whose
+    ``second_look_p`` stays within ``LOOK_ERROR``. The run goes on only when the first look
+    saw at most this many, so a pass is still in reach."""
+    passes, _ = first_look(first, target)
+    allowed = -1
+    for failures in range(passes + 1, total + 1):
+        if second_look_p(first, failures, total, failures, target) > LOOK_ERROR:
+            break
+        allowed = failures
+    return allowed

@@ -32,13 +32,16 @@ from reports.model import (
 from reports.promdata import PromData, ScrapeSummary, ScrapeTarget
 from reports.rundata import RunData
 from reports.stats import (
+    LOOK_ERROR,
     quantile,
     quantile_interval,
     requests_needed_proportion,
     requests_needed_quantile,
+    second_look_allows,
+    second_look_p,
 )
 from rundir import Targets
-from rundir.events import MachineWait
+from rundir.events import Look, MachineWait
 
 __all__ = [
     "CPU_LIMIT_PERCENT",
@@ -92,7 +95,12 @@ def effective_targets(
     return targets, changed
 
 
-def availability_verdict(sli: Sli, target: float, *, overridden: bool = False) -> TargetVerdict:
+def availability_verdict(
+    sli: Sli, target: float, *, overridden: bool = False, look: Look | None = None
+) -> TargetVerdict:
+    """Pass when the Wilson 95 % interval clears the target, fail when it misses it, else
+    inconclusive with the requests that would settle it. An auto run that went on after an
+    inconclusive first look (``look``) is judged by both looks (``_second_look``)."""
     valid = sli.good + sli.failure
     base: dict[str, Any] = {
         "name": "availability",
@@ -110,6 +118,8 @@ def availability_verdict(sli: Sli, target: float, *, overridden: bool = False) -
     low, high = sli.availability_interval.low, sli.availability_interval.high
     assert low is not None
     assert high is not None
+    if look is not None and look.requests > 0 and high >= target:
+        return _second_look(base, sli, target, look)
     if low >= target:
         return TargetVerdict(**base, value=sli.availability, interval=sli.availability_interval,
                              verdict="pass")  # fmt: skip
@@ -180,6 +190,37 @@ def quantile_verdict(
     )
 
 
+def _second_look(base: dict[str, Any], sli: Sli, target: float, look: Look) -> TargetVerdict:
+    """Auto's second look: a pass when a service exactly at the target would pass at either
+    look with probability within ``LOOK_ERROR`` (exact, ``second_look_p``); the interval is
+    shown as for any run. (A fail is called as by one look, by the caller.)"""
+    valid, failures = sli.good + sli.failure, sli.failure
+    chance = second_look_p(look.requests, look.went_on_at_most, valid, failures, target)
+    allows = second_look_allows(look.requests, valid, target)
+    seen = (
+        f"two looks (auto): {look.failures} failure{'s' if look.failures != 1 else ''} "
+        f"among {look.requests:,} at the first, {failures} among {valid:,} in all"
+    )
+    interval = sli.availability_interval
+    if chance <= LOOK_ERROR:
+        reason = (
+            f"{seen}; a service exactly at {target * 100:g} % ends this well with probability "
+            f"{chance * 100:.2f} % (at most {LOOK_ERROR * 100:g} %)"
+        )
+        return TargetVerdict(**base, value=sli.availability, interval=interval,
+                             verdict="pass", reason=reason)  # fmt: skip
+    needed = requests_needed_proportion(sli.availability or 0.0, target, at_least=valid)
+    more = (
+        "no number of requests settles it"
+        if needed is None
+        else (f"a run of one look needs ≥ {needed:,} requests at this availability")
+    )
+    reason = f"{seen}: the second look passes with at most {allows}; {more}"
+    return TargetVerdict(**base, value=sli.availability, interval=interval,
+                         verdict="inconclusive", requests_needed=needed,
+                         reason=reason)  # fmt: skip
+
+
 def _need_text(needed: int | None, have: int) -> str:
     if needed is None:
         return "the measured value sits on the target: no number of requests settles it"
@@ -188,7 +229,8 @@ def _need_text(needed: int | None, have: int) -> str:
 
 def check_verdicts(checks: Sequence[Check]) -> list[TargetVerdict]:
     """One pass/fail line per steady-state check (stage and name), over all its runs:
-    fail when any run broke it, not exercised when none ran on data, else pass."""
+    fail when any run broke it, not exercised when none ran on data, else pass. The reason
+    says how many streams cut at a fault's start the checks left out."""
     grouped: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
         grouped.setdefault((check.stage, check.name), []).append(check)
@@ -206,6 +248,10 @@ def check_verdicts(checks: Sequence[Check]) -> list[TargetVerdict]:
             reason = f"held in {len(ran)} of {len(ran)} checks" + (f" ({last})" if last else "")
         else:
             reason = "never ran on any request"
+        cut = sum(c.cut_at_impact for c in ran)
+        if cut:
+            streams = "stream" if cut == 1 else "streams"
+            reason += f"; {cut} {streams} cut at a fault's start left out"
         out.append(
             TargetVerdict(
                 name=f"check:{stage}:{name}",

@@ -24,6 +24,7 @@ __all__ = [
     "FaultStart",
     "LoadStart",
     "LoadStop",
+    "Look",
     "MachineWait",
     "Note",
     "Overrides",
@@ -185,6 +186,7 @@ class Check(Detail, frozen=True, kw_only=True):
     """``before``, ``during`` or ``after`` the faults."""
     t_rel: float | None = None
     requests: int | None = None
+    """The requests the check judged (those it left out aside), as ``availability``."""
     availability: float | None = None
     availability_upper: float | None = None
     p95_lower: float | None = None
@@ -192,6 +194,10 @@ class Check(Detail, frozen=True, kw_only=True):
     p95_s: float | None = None
     holds: bool | None = None
     active: list[str] = msgspec.field(default_factory=list)
+    cut_at_impact: int = 0
+    """Requests the check left out: streams a fault that takes its targets out cut at its
+    start, past their first token, on the provider it hit (the fault's own cost: finishing
+    them elsewhere would mix two providers' text). The run's availability counts them."""
     # a fault's own evidence that it happened
     fault: str | None = None
     took_effect: bool | None = None
@@ -202,6 +208,23 @@ class Abort(Detail, frozen=True, kw_only=True):
     KIND: ClassVar[EventKind] = "abort"
     reason: str = ""
     budget_used: float | None = None
+
+
+class Look(Detail, frozen=True, kw_only=True):
+    """An auto run's first look at its availability went on to a second look
+    (``chaoslab.run.plan.second_look``); the report judges the run by both
+    (``reports.stats.second_look_p``)."""
+
+    KIND: ClassVar[EventKind] = "look"
+    requests: int = 0
+    """Valid requests at the first look."""
+    failures: int = 0
+    """Failed ones among them."""
+    went_on_at_most: int = 0
+    """The most failures with which the first look went on: the continuation rule, fixed
+    before the second look's data."""
+    duration_s: float | None = None
+    """The run's new planned length."""
 
 
 class Note(Detail, frozen=True, kw_only=True):

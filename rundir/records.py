@@ -51,6 +51,7 @@ EventKind = Literal[
     "fault_end",
     "check",
     "abort",
+    "look",
     "note",
 ]
 

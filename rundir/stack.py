@@ -91,6 +91,13 @@ class Component(msgspec.Struct, frozen=True, kw_only=True):
     """For providers: the name the service's chain knows it by (``openai``, ``openai-2``)."""
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    @property
+    def mark(self) -> int | None:
+        """For a lab fake provider: the output mark it puts on every token it serves
+        (``extra["mark"]``, what ``RequestRecord.marks`` holds); None: an unmarked one."""
+        mark = self.extra.get("mark")
+        return mark if isinstance(mark, int) and not isinstance(mark, bool) else None
+
 
 class ProxyRoute(msgspec.Struct, frozen=True, kw_only=True):
     """One fault-proxy proxy: a dependency as one replica reaches it."""

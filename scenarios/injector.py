@@ -34,6 +34,7 @@ __all__ = [
     "ActiveFault",
     "Injector",
     "PlannedFault",
+    "StartedFault",
     "open_faults",
     "plan",
     "revert_open_faults",
@@ -57,6 +58,20 @@ class ActiveFault:
     steps: list[dict[str, Any]]
     components: tuple[str, ...]
     started_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class StartedFault:
+    """A fault the injector inflicted, kept for the whole run (after it ended too)."""
+
+    id: str
+    at: float
+    """When it started (Unix time, its ``fault_start`` event's: the clock of the requests'
+    ``t``)."""
+    components: tuple[str, ...]
+    """The stack parts it hit (``FaultStart.components``)."""
+    takes_out: bool | None
+    """Whether it takes its targets out (``FaultStart.takes_out``)."""
 
 
 def plan(
@@ -139,6 +154,8 @@ class Injector:
             scenario, seed=seed, duration=duration, keep_fault_times=keep_fault_times
         )
         self.active: dict[str, ActiveFault] = {}
+        self.started: list[StartedFault] = []
+        """Every fault inflicted so far, in start order (active, ended or instant)."""
         self.done: list[str] = []
         self.errors: list[str] = []
         self.last_end_at = 0.0
@@ -154,9 +171,9 @@ class Injector:
         while self.pending and self.pending[0].start <= elapsed:
             self._start(self.pending.pop(0))
 
-    def _event(self, detail: Detail, planned: PlannedFault) -> None:
+    def _event(self, detail: Detail, planned: PlannedFault, *, t: float | None = None) -> None:
         fault = planned.fault
-        append_events(self.run_dir, [new_event(detail, id=planned.id, target=fault.target,
+        append_events(self.run_dir, [new_event(detail, t=t, id=planned.id, target=fault.target,
                                            action=fault.action)])  # fmt: skip
 
     def _start(self, planned: PlannedFault) -> None:
@@ -176,9 +193,10 @@ class Injector:
             attributes=dict(fault.attributes),
             takes_out=fault.takes_out,
         )
-        self._event(start, planned)  # before the harm
+        at = time.time()
+        self._event(start, planned, t=at)  # before the harm
         # active from here: an interrupt from now on (even inside inflict) is undone by close()
-        active = ActiveFault(planned, steps, tuple(start.components))
+        active = ActiveFault(planned, steps, tuple(start.components), started_at=at)
         self.active[planned.id] = active
         try:
             inflict(self.stack, fault, target, planned.id)
@@ -188,6 +206,7 @@ class Injector:
             self._event(FaultEnd(how="failed", error=str(error), undo_problems=problems), planned)
             self.errors.append(f"{planned.id}: {error}")
             return
+        self.started.append(StartedFault(planned.id, at, active.components, start.takes_out))
         if self._on_change:
             self._on_change(planned, True)
         evidence = took_effect(self.stack, fault, steps)

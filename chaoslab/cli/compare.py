@@ -348,7 +348,7 @@ def _shared_duration(
     ]
     longest = max(plan.duration_s for plan in plans)
     for plan in plans:
-        for line in plan.lines():
+        for line in plan.lines(looks=False):  # one length for all: no second look
             console.print(line, markup=False)
     total = sum(plan.wall_s - plan.duration_s + longest for plan in plans)
     console.print(

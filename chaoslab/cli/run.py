@@ -60,7 +60,8 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     default=None,
     help="Run length (e.g. 60s, 2m; the timeline scales with it), or auto: long enough for a "
     "conclusive pass of the phase's availability target (steady spans lengthen, faults keep "
-    "their times; without --rate, a rate high enough to fit it in 20 min).",
+    "their times; without --rate, a rate high enough to fit it in 20 min); if the first look "
+    "at the end is inconclusive with a pass in reach, the run goes on to 4x for a second look.",
 )
 @click.option(
     "--rate",

@@ -36,7 +36,7 @@ from chaoslab.run.loadconfig import build_load_config, load_model
 from chaoslab.run.locust import LocustRun, check_master_bind, write_stop
 from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.options import RunFailed, RunOptions, RunResult, check_out
-from chaoslab.run.plan import DEFAULT_RATE, check_key_limit, make_plan
+from chaoslab.run.plan import DEFAULT_RATE, check_key_limit, make_plan, second_look
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.signals import signals_raise
 from chaoslab.run.stackprom import scale_alerts, wait_scraped
@@ -47,7 +47,16 @@ from lab.proc import start_time
 from lab.stack.runlock import RunnerLock
 from loadtests.config import write_config
 from rundir import Stack, append_events, write_stack
-from rundir.events import Detail, LoadStart, LoadStop, Overrides, RunEnd, RunStart, event
+from rundir.events import (
+    Detail,
+    LoadStart,
+    LoadStop,
+    Look,
+    Overrides,
+    RunEnd,
+    RunStart,
+    event,
+)
 from rundir.layout import (
     ERROR_FILE,
     LAB_DIR,
@@ -69,6 +78,9 @@ EXIT_INTERRUPTED = 130
 TAIL_S = 2.0
 """The load runs this long past ``run_end`` so Prometheus scrapes its final counts."""
 HARD_STOP_S = 120.0
+LOOK_GRACE_S = 30.0
+"""An auto run that may go on for a second look keeps its load this long past the planned end
+until the first look decides (it decides within a tick, 0.25 s, unless the machine stalls)."""
 """Locust ends by itself this long past the duration if the runner never says when."""
 
 
@@ -167,6 +179,7 @@ class _Run:
             check_key_limit(self.rate, self.stack)
         self.result.plan = self.plan
         self.duration = self.plan.duration_s
+        self._looked = False
         self.workers = self.plan.workers
         self.seed = options.seed if options.seed is not None else self.stack.seed
         self.metrics = RunnerMetrics()
@@ -191,7 +204,7 @@ class _Run:
         for line in self.plan.lines():
             self.live.note(line)
         config = build_load_config(
-            self.stack, self.scenario, run_dir=self.run_dir, duration=self.duration,
+            self.stack, self.scenario, run_dir=self.run_dir, duration=self.plan.longest_s,
             users=self.users, arrival_rate=self.rate, seed=self.seed,
             workers=self._load_processes(),
             scrape_dir=self.use.stack_dir / SCRAPE_DIR,
@@ -228,7 +241,7 @@ class _Run:
 
             ui_port = free_port()
         locust = LocustRun(run_dir=self.run_dir, config_path=config_path,
-                           duration=self.duration + HARD_STOP_S, workers=self.workers,
+                           duration=self.plan.longest_s + HARD_STOP_S, workers=self.workers,
                            ui_port=ui_port, expect_workers=self.options.expect_workers,
                            master_bind_host=self.options.master_bind_host,
                            master_port=self.options.master_port,
@@ -262,7 +275,10 @@ class _Run:
             wait_scraped(self.stack, self.run_dir.name, workers=local)
             zero = time.time()
             at_start = machine.read()
-            write_stop(self.run_dir, zero + self.duration + TAIL_S)
+            # an auto run that may go on: the load keeps going until the first look says
+            # (the loop's finally stops it TAIL_S after run_end if the run ends there)
+            look_grace = LOOK_GRACE_S if self.plan.longest_s > self.duration else 0.0
+            write_stop(self.run_dir, zero + self.duration + TAIL_S + look_grace)
             self._event(msgspec.structs.replace(run_start, timeline_zero=zero), t=zero)
             stats.since = zero  # the live count is the report's: requests sent from here
             started = True
@@ -333,7 +349,7 @@ class _Run:
     ) -> None:
         steady = self.scenario.steady_state
         next_check = start + steady.check_every
-        checks = planned_checks(self.duration, steady.check_every)
+        checks = planned_checks(self.plan.longest_s, steady.check_every)
         while True:
             now = time.time()
             elapsed = now - start
@@ -356,12 +372,31 @@ class _Run:
                     self._event(abort)
                     self.result.status, self.result.reason = "aborted", abort.reason
                     return
-            if elapsed >= self.duration:
+            if elapsed >= self.duration and not self._go_on(stats, elapsed, start):
                 return
             if not locust.running():
                 self.result.errors.append(f"Locust ended early: {locust.log_tail(3)}")
                 return
             time.sleep(0.25)
+
+    def _go_on(self, stats: LiveStats, elapsed: float, start: float) -> bool:
+        """At the planned end of an auto run: its first look, and whether it goes on for a
+        second (once; ``plan.second_look``)."""
+        if self._looked:
+            return False
+        self._looked = True
+        look = second_look(self.plan, requests=stats.good + stats.failure,
+                           failures=stats.failure, elapsed_s=elapsed)  # fmt: skip
+        if look.line:
+            self.live.note(look.line)
+        if look.duration_s is None:
+            return False
+        self._event(Look(requests=look.requests, failures=look.failures,
+                         went_on_at_most=look.went_on_at_most,
+                         duration_s=round(look.duration_s, 3)))  # fmt: skip
+        self.duration = look.duration_s
+        write_stop(self.run_dir, start + self.duration + TAIL_S)
+        return True
 
     def _ui_keep_s(self) -> float:
         """With --ui on a terminal, the page stays up UI_KEEP_S after the load (someone may

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ __all__ = ["LiveStats", "Window", "budget_used"]
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Requests that ended within a time window."""
+    """Requests that ended within a time window (those it left out aside)."""
 
     requests: int
     good: int
@@ -33,6 +34,9 @@ class Window:
     seconds: float
     good_latencies: tuple[float, ...] = ()
     """The good requests' latencies, sorted (for the steady check's p95 bound)."""
+    cut_at_impact: int = 0
+    """Requests that ended in the window but were left out of it: streams a fault cut at its
+    start, past their first token (``chaoslab.run.steady.cut_at_impact``)."""
 
     @property
     def valid(self) -> int:
@@ -129,9 +133,17 @@ class LiveStats:
         while self.recent and self.recent[0].t + self.recent[0].latency_s < horizon:
             self.recent.popleft()
 
-    def window(self, start: float, end: float) -> Window:
-        """Requests that ended in ``[start, end)``."""
-        chosen = [r for r in self.recent if start <= r.t + r.latency_s < end]
+    def window(
+        self,
+        start: float,
+        end: float,
+        *,
+        leave_out: Callable[[RequestRecord], bool] | None = None,
+    ) -> Window:
+        """Requests that ended in ``[start, end)``, but those ``leave_out`` says (counted in
+        ``cut_at_impact`` only)."""
+        ended = [r for r in self.recent if start <= r.t + r.latency_s < end]
+        chosen = ended if leave_out is None else [r for r in ended if not leave_out(r)]
         valid = [r for r in chosen if r.outcome != "excluded"]
         good_latencies = tuple(sorted(r.latency_s for r in valid if r.outcome == "good"))
         return Window(
@@ -142,4 +154,5 @@ class LiveStats:
             ttft_p95_s=_p95([r.ttft_s for r in valid if r.ttft_s is not None]),
             seconds=max(end - start, 0.0),
             good_latencies=good_latencies,
+            cut_at_impact=len(ended) - len(chosen),
         )

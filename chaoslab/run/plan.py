@@ -7,6 +7,12 @@ verdict uses to say how many requests an inconclusive verdict would need; the du
 that many requests at the offered rate (a little more, for the start), never shorter than
 the scenario's own. ``--workers auto`` adds Locust processes when one cannot drive the rate.
 
+An auto run looks at its availability twice at most: at the planned end (the report's Wilson
+verdict) and, when that first look is inconclusive but a pass is still in reach, again after
+the run went on to ``SECOND_LOOK_FACTOR`` times its requests (``second_look``; the exact
+rule is ``reports.stats.second_look_p``). A fault that costs a few requests it cannot save
+(streams cut at a freeze) then still ends conclusive.
+
 When the plan is longer than ``MAX_AUTO_S`` or this machine's loader cannot reach the rate,
 ``advice`` is the one line saying the phase cannot be decided at this rate here and what
 would decide it (an auto duration is then capped at ``MAX_AUTO_S``).
@@ -16,10 +22,10 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reports.load import START_MARGIN, START_S, cli_minutes, send_seconds
-from reports.stats import requests_needed_proportion
+from reports.stats import first_look, requests_needed_proportion, second_look_allows
 from rundir import Stack
 from rundir.events import RunPlan
 
@@ -27,11 +33,14 @@ __all__ = [
     "DEFAULT_RATE",
     "LOADER_RATE_PER_PROCESS",
     "MAX_AUTO_S",
+    "SECOND_LOOK_FACTOR",
     "LoadPlan",
+    "SecondLook",
     "check_key_limit",
     "key_rate_limit",
     "make_plan",
     "requests_needed",
+    "second_look",
 ]
 
 DEFAULT_RATE = 15.0
@@ -46,6 +55,11 @@ at 40/s against V3 (docs/load.md, "Calibration"), so about 40 % at 120/s, far fr
 that makes a run invalid; ``--workers auto`` adds processes above it."""
 MAX_AUTO_S = 20 * 60.0
 """An auto duration longer than this is not run: the plan says what would decide it."""
+SECOND_LOOK_FACTOR = 4.0
+"""An auto run whose first look is inconclusive, with a pass still in reach, goes on to this
+many times the requests it had: at 99.9 % about 4,100 requests become 16,400, and up to 7
+failures among them still pass (``reports.stats.second_look_allows``); twice as many would
+allow only 2, which a provider freeze's cut streams (1 to 4) often pass."""
 OVERHEAD_S = 35.0
 """Wall time beyond the load: Locust's start, the first answer and scrape, the tail, saving
 Prometheus's data and the report (measured on a 2-core machine; docs/load.md)."""
@@ -124,6 +138,15 @@ class LoadPlan:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def longest_s(self) -> float:
+        """The longest this run may last: an auto run may go on for a second look."""
+        if self.auto and self.open_model and self.requests_needed is not None:
+            longer = self.duration_s * SECOND_LOOK_FACTOR
+            if longer <= MAX_AUTO_S:
+                return longer
+        return self.duration_s
+
+    @property
     def processes(self) -> int:
         return max(1, self.workers)
 
@@ -150,8 +173,9 @@ class LoadPlan:
             advice=self.advice,
         )
 
-    def lines(self) -> list[str]:
-        """The plan as printed before the run."""
+    def lines(self, *, looks: bool = True) -> list[str]:
+        """The plan as printed before the run (``looks``: with the second-look line, when the
+        run may go on; ``compare`` runs every phase for one length and never does)."""
         load = (
             f"open model, {self.rate:g} requests/s offered"
             if self.open_model
@@ -182,6 +206,14 @@ class LoadPlan:
             f"{_duration_text(self.wall_s)}"
         ]
         lines += self.notes
+        if looks and self.longest_s > self.duration_s:
+            first = self.requests_expected
+            allowed = second_look_allows(first, round(first * SECOND_LOOK_FACTOR), self.target)
+            lines.append(
+                f"auto: if the first look at the end is inconclusive with at most {allowed} "
+                f"failures, the run goes on to {_duration_text(self.longest_s)} "
+                f"({SECOND_LOOK_FACTOR:g}x) for a second look"
+            )
         if self.advice:
             lines.append(self.advice)
         return lines
@@ -327,3 +359,44 @@ def _advice(
         f"{phase.upper()} cannot be decided at {rate:g} requests/s here: {why}; "
         f"{fix} would decide it"
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondLook:
+    """What an auto run does at its first look (``second_look``)."""
+
+    requests: int
+    """Valid requests at the first look."""
+    failures: int
+    went_on_at_most: int
+    """The most failures with which the first look goes on (a pass still in reach)."""
+    duration_s: float | None
+    """The run's new length; None: it ends now."""
+    line: str
+    """What the live display says (empty: nothing to say, the first look passed)."""
+
+
+def second_look(plan: LoadPlan, *, requests: int, failures: int, elapsed_s: float) -> SecondLook:
+    """The first look of an auto run at its planned end: go on to ``SECOND_LOOK_FACTOR``
+    times the requests when the look is inconclusive (more failures than a pass allows) and
+    a second look can still pass (at most ``second_look_allows`` failures), within
+    ``MAX_AUTO_S``; else end now."""
+    target = plan.target
+    longer = min(elapsed_s * SECOND_LOOK_FACTOR, plan.longest_s)
+    allowed = second_look_allows(requests, round(requests * SECOND_LOOK_FACTOR), target)
+    stay = SecondLook(requests=requests, failures=failures, went_on_at_most=allowed,
+                      duration_s=None, line="")  # fmt: skip
+    if plan.longest_s <= plan.duration_s or requests <= 0:
+        return stay
+    passes, fails = first_look(requests, target)
+    seen = f"first look: {failures} failure{'s' if failures != 1 else ''} among {requests:,}"
+    if failures <= passes:
+        return stay
+    if failures >= fails or failures > allowed:
+        line = f"{seen}: a second look could not pass (it allows at most {allowed}); ending"
+        return replace(stay, line=line)
+    line = (
+        f"{seen}: inconclusive; going on to {_duration_text(longer)} for a second look "
+        f"(passes with at most {allowed} failures in all)"
+    )
+    return replace(stay, duration_s=longer, line=line)

@@ -7,14 +7,15 @@ import math
 
 from chaoslab.run.live import LiveStats, budget_used
 from reports.stats import exact_quantile_lower, exact_upper
-from rundir import Stack
+from rundir import RequestRecord, Stack
 from rundir.events import Abort, Check
-from scenarios.injector import Injector
+from scenarios.injector import Injector, StartedFault
 from scenarios.model import Scenario
 
 __all__ = [
     "FAMILY_ERROR",
     "abort_of",
+    "cut_at_impact",
     "planned_checks",
     "steady_check",
     "window_p95_lower_bound",
@@ -63,6 +64,28 @@ def window_p95_lower_bound(sorted_latencies: tuple[float, ...], *, checks: int =
     return None if bound is None else round(bound, 6)
 
 
+def cut_at_impact(record: RequestRecord, fault: StartedFault, stack: Stack) -> bool:
+    """Whether ``record`` is a stream ``fault`` cut at its start, past its first token: the
+    fault's own cost, which no handling can save (finishing the answer on another provider
+    would mix two providers' text in it), so the steady-state check leaves it out.
+
+    All of: the fault takes its targets out (None, a run that did not say: it does); the
+    request is a failed stream whose first token came before the fault started and which
+    ended at or after it; its answer carries exactly one provider mark, that of a component
+    the fault hit. A record without marks cannot be attributed and is never left out; nor is
+    a request in flight without a first token (the service can fail it over)."""
+    if fault.takes_out is False:
+        return False
+    if record.outcome != "failure" or not record.stream or record.ttft_s is None:
+        return False
+    if not record.t + record.ttft_s < fault.at <= record.t + record.latency_s:
+        return False
+    if record.marks is None or len(record.marks) != 1:
+        return False
+    hit = set(fault.components)
+    return any(part.mark == record.marks[0] for part in stack.components if part.name in hit)
+
+
 def steady_check(
     scenario: Scenario,
     stack: Stack,
@@ -76,7 +99,9 @@ def steady_check(
 ) -> Check | None:
     """The steady state over the last ``check_every`` seconds, in the window (before,
     during, after the faults) it falls in; None when the scenario does not check there.
-    ``checks``: how many checks the run makes in all (``planned_checks``)."""
+    ``checks``: how many checks the run makes in all (``planned_checks``). Streams a fault
+    cut at its start (``cut_at_impact``, any fault of the run so far) are left out of the
+    window; the check counts them in ``cut_at_impact``."""
     steady = scenario.steady_state
     if injector.active or injector.last_end_at > now - steady.check_every:
         window = "during"  # a window that saw a fault is not "after" it
@@ -86,7 +111,12 @@ def steady_check(
         window = "before"
     if window not in steady.windows:
         return None
-    seen = stats.window(now - steady.check_every, now)
+    started = list(injector.started)
+
+    def cut(record: RequestRecord) -> bool:
+        return any(cut_at_impact(record, fault, stack) for fault in started)
+
+    seen = stats.window(now - steady.check_every, now, leave_out=cut if started else None)
     latency_target = steady.latency_p95_s or stack.targets.latency_p95_s
     upper = window_upper_bound(seen.availability, seen.requests, checks=checks)
     p95_low = window_p95_lower_bound(seen.good_latencies, checks=checks)
@@ -95,6 +125,7 @@ def steady_check(
         window=window, t_rel=round(now - start, 3), requests=seen.requests,
         availability=seen.availability, availability_upper=upper,
         p95_s=seen.p95_s, p95_lower=p95_low, holds=holds, active=list(injector.active),
+        cut_at_impact=seen.cut_at_impact,
     )  # fmt: skip
 
 

@@ -159,11 +159,13 @@ class RunBuilder:
         requests: int,
         availability: float | None = None,
         p95_s: float | None = None,
+        cut_at_impact: int = 0,
     ) -> RunBuilder:
         """The runner's periodic steady-state check, as ``chaoslab run`` writes it (the
         runner's own Struct, so a shape it never writes cannot sneak in)."""
         check = CheckDetail(window=window, t_rel=1.0, requests=requests,
-                            availability=availability, p95_s=p95_s, holds=holds)  # fmt: skip
+                            availability=availability, p95_s=p95_s, holds=holds,
+                            cut_at_impact=cut_at_impact)  # fmt: skip
         self.checks.append(msgspec.to_builtins(check))
         return self
 

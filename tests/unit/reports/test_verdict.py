@@ -84,6 +84,23 @@ def test_failed_check_breaches(tmp_path: Path) -> None:
     assert report.exit_code == 1
 
 
+def test_a_check_that_left_cut_streams_out_says_so(tmp_path: Path) -> None:
+    """A check that left out streams cut at a fault's start says how many, in its value and
+    in its verdict's reason; the report's checks keep the count."""
+    builder = RunBuilder(tmp_path, duration=300).requests(rate=20)
+    builder.steady_check("during", holds=True, requests=66, availability=1.0, cut_at_impact=3)
+    builder.steady_check("during", holds=True, requests=70, availability=1.0)
+    report = _report(builder)
+    during = next(v for v in report.verdicts if v.name == "check:during:steady state")
+    assert during.verdict == "pass"
+    assert during.reason.endswith("; 3 streams cut at a fault's start left out")
+    check = next(c for c in report.checks if c.cut_at_impact)
+    assert check.cut_at_impact == 3
+    assert "3 streams cut at the fault's start, past their first token, left out" in str(
+        check.value
+    )
+
+
 def test_check_over_no_request_is_not_exercised(tmp_path: Path) -> None:
     """A check window with no request: the runner writes holds true (nothing broke), and the
     report counts it as not exercised, never as a pass."""

@@ -12,9 +12,12 @@ from chaoslab.run.plan import (
     DEFAULT_RATE,
     LOADER_RATE_PER_PROCESS,
     MAX_AUTO_S,
+    SECOND_LOOK_FACTOR,
+    LoadPlan,
     key_rate_limit,
     make_plan,
     requests_needed,
+    second_look,
 )
 from reports.model import Interval, Sli
 from reports.stats import wilson
@@ -194,3 +197,47 @@ def test_a_fixed_duration_at_an_unreachable_rate_says_the_run_will_be_invalid() 
     assert "will likely be invalid" in far.advice
     assert f"{2 * LOADER_RATE_PER_PROCESS:g} requests/s is the most" in far.advice
     assert "--rate" not in far.advice
+
+
+def _v3_auto() -> LoadPlan:
+    return make_plan(phase="v3", target=V3, scenario_duration=90.0, duration=None, auto=True,
+                     rate=DEFAULT_RATE, users=None, rate_is_default=True)  # fmt: skip
+
+
+def test_an_auto_plan_says_when_it_would_go_on_for_a_second_look() -> None:
+    plan = _v3_auto()
+    assert plan.longest_s == pytest.approx(plan.duration_s * SECOND_LOOK_FACTOR)
+    assert plan.longest_s <= MAX_AUTO_S
+    line = next(line for line in plan.lines() if line.startswith("auto: if the first look"))
+    assert "inconclusive with at most 7 failures" in line  # about 4,100 requests at first
+    fixed = make_plan(phase="v3", target=V3, scenario_duration=90.0, duration=300.0,
+                      auto=False, rate=DEFAULT_RATE, users=None)  # fmt: skip
+    assert fixed.longest_s == fixed.duration_s
+    v4 = make_plan(phase="v4", target=V4, scenario_duration=60.0, duration=None, auto=True,
+                   rate=DEFAULT_RATE, users=None, rate_is_default=True)  # fmt: skip
+    assert v4.longest_s == v4.duration_s  # 4x would pass the 20 min limit: no second look
+
+
+def test_a_clean_first_look_ends_the_run() -> None:
+    plan = _v3_auto()
+    look = second_look(plan, requests=4_100, failures=0, elapsed_s=plan.duration_s)
+    assert look.duration_s is None
+    assert look.line == ""
+
+
+def test_an_inconclusive_first_look_with_a_pass_in_reach_goes_on_four_times_as_long() -> None:
+    plan = _v3_auto()
+    look = second_look(plan, requests=4_100, failures=3, elapsed_s=plan.duration_s)
+    assert look.duration_s == pytest.approx(plan.duration_s * SECOND_LOOK_FACTOR)
+    assert look.went_on_at_most == 7
+    assert look.line.startswith("first look: 3 failures among 4,100: inconclusive; going on")
+
+
+def test_a_first_look_past_what_a_second_could_pass_ends_the_run() -> None:
+    plan = _v3_auto()
+    look = second_look(plan, requests=4_100, failures=8, elapsed_s=plan.duration_s)
+    assert look.duration_s is None
+    assert "a second look could not pass (it allows at most 7); ending" in look.line
+    fixed = make_plan(phase="v3", target=V3, scenario_duration=90.0, duration=300.0,
+                      auto=False, rate=DEFAULT_RATE, users=None)  # fmt: skip
+    assert second_look(fixed, requests=4_100, failures=3, elapsed_s=300.0).duration_s is None
