@@ -34,6 +34,8 @@ def render_text(report: Report) -> str:
                 mark += f" · need ≥ {v.requests_needed:,} requests"
             elif v.verdict in {"fail", "not_exercised"} and v.reason:
                 mark += f" · {v.reason}"
+            elif v.reason and (v.name == "availability" or "left out" in v.reason):
+                mark += f" · {v.reason}"  # a pass by two looks; a check that left streams out
             name = v.title + (" (override)" if v.overridden else "")
             rows.append((name, measured(v), interval(v), mark))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]

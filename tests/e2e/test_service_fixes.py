@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rundir import read_events, read_requests
+from rundir import read_events, read_requests, read_stack
 from tests.e2e.campaign import LONG, Done, chaoslab
 from tests.e2e.realistic import (
     check_values,
@@ -107,38 +107,44 @@ def test_fix4_a_frozen_provider_is_failed_over_at_its_missed_probe(tmp_path: Pat
     assert _balancer_503s(on) == 0, on.output[-2000:]
 
 
-def test_fix4_v3_provider_freeze_at_duration_auto_passes_everything_it_can(
-    tmp_path: Path,
-) -> None:
-    """V3 provider-freeze with ``--duration auto`` (seed 7): every LLM-aware check passes, the
-    failover within its 1.6 s, no load-balancer 503, latency and TTFT targets pass, and
-    availability is never a fail. The only failures are streams the freeze cut after their
-    first token (in flight on the frozen provider at the freeze, which no failover can finish
-    without mixing two providers' text): 1 to 4 per run. With 1 or 2 the run exits 0
-    (availability inconclusive: a failure needs 6,705 requests at 99.9 %); with 3 or more in
-    the 5 s window of the freeze instant, that steady-state window breaks (a real fall of
-    those seconds: 4 of 69 measured) and the run exits 1 for that window alone."""
+@pytest.mark.timeout(2700)  # up to 18 min 15 s with a second look
+def test_fix4_v3_provider_freeze_at_duration_auto_is_met(tmp_path: Path) -> None:
+    """V3 provider-freeze with ``--duration auto`` (seed 7) is met: exit 0, every target and
+    check passes, the failover within its 1.6 s, no load-balancer 503. The only failures are
+    the streams the freeze cut after their first token on the frozen provider (1 to 4 a run:
+    no failover can finish them without mixing two providers' text). The steady-state check
+    leaves exactly those out of its window (the availability counts them); when there are any,
+    the first look is inconclusive and the run goes on for a second look, which passes."""
     done = run(tmp_path, "v3", "provider-freeze", "--duration", "auto", name="auto")
-    assert done.code in (0, 1), done.output[-3000:]
+    assert done.code == 0, done.output[-3000:]
     data = report(done)
     checks = {c["name"]: c["state"] for c in data["llm"]["checks"]}
     assert set(checks.values()) <= {"pass", "not_exercised"}, checks
     assert checks["failover_s"] == "pass"
-    judged = {v["name"]: v["verdict"] for v in data["verdicts"]}
-    assert judged["availability"] in ("pass", "inconclusive"), judged
-    assert judged["latency_p95"] == judged["ttft_p95"] == "pass", judged
+    judged = {v["name"]: v for v in data["verdicts"]}
+    assert {name: v["verdict"] for name, v in judged.items()
+            if v["verdict"] != "not_exercised"} == dict.fromkeys(
+        ("availability", "latency_p95", "ttft_p95", "check:before:steady state",
+         "check:during:steady state", "check:after:steady state"), "pass")  # fmt: skip
     assert _balancer_503s(done) == 0, done.output[-2000:]
-    freeze = next(e.t for e in read_events(done.out) if e.kind == "fault_start")
+    events = read_events(done.out)
+    start = next(e for e in events if e.kind == "fault_start")
+    freeze, hit = start.t, set(start.detail["components"])
+    frozen = {part.mark for part in read_stack(done.out).components if part.name in hit}
     failed = [r for r in read_requests(done.out) if r.outcome == "failure"]
-    cut = [r for r in failed if r.stream and r.reason == "stream_error" and (r.tokens or 0) > 0]
+    cut = [r for r in failed if r.stream and r.reason == "stream_error" and r.ttft_s is not None
+           and r.t + r.ttft_s < freeze <= r.t + r.latency_s and r.marks is not None
+           and len(r.marks) == 1 and r.marks[0] in frozen]  # fmt: skip
     assert cut == failed, failed
-    assert all(r.t < freeze < r.t + r.latency_s for r in cut), [(r.t - freeze) for r in cut]
-    broken = [v for v in judged.items() if v[1] == "fail"]
-    if done.code == 1:  # only the steady-state window where the freeze cut its streams
-        assert len(failed) >= 3, failed
-        assert [name for name, _ in broken] == ["check:during:steady state"], broken
+    left_out = sum(int(e.detail.get("cut_at_impact", 0)) for e in events if e.kind == "check")
+    assert left_out == len(cut)
+    looks = [e for e in events if e.kind == "look"]
+    if cut:  # an inconclusive first look went on, and the second passed
+        assert len(looks) == 1, looks
+        assert judged["availability"]["reason"].startswith("two looks (auto)"), judged
+        assert "cut at" in done.out.joinpath("report.md").read_text()
     else:
-        assert broken == [], broken
+        assert looks == []
 
 
 def test_hedging_cuts_the_ttft_tail_for_few_more_attempts(tmp_path: Path) -> None:

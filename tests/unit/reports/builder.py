@@ -31,6 +31,7 @@ from rundir import (
     write_stack,
 )
 from rundir.events import Check as CheckDetail
+from rundir.events import Look
 from rundir.layout import PROM_DIR, PROM_INDEX_FILE, PROM_SCRAPES_FILE
 
 __all__ = ["T0", "RunBuilder", "fault"]
@@ -71,6 +72,7 @@ class RunBuilder:
         self.records: list[RequestRecord] = []
         self.faults: list[dict[str, Any]] = []
         self.checks: list[dict[str, Any]] = []
+        self.looks: list[dict[str, Any]] = []
         self.info: dict[str, Any] = {
             "scenario": "provider-outage",
             "hypothesis": "with the primary provider down, the service keeps its SLA",
@@ -169,6 +171,13 @@ class RunBuilder:
         self.checks.append(msgspec.to_builtins(check))
         return self
 
+    def look(self, *, requests: int, failures: int, went_on_at_most: int) -> RunBuilder:
+        """An auto run's first look that went on to a second (``chaoslab run`` writes it)."""
+        look = Look(requests=requests, failures=failures, went_on_at_most=went_on_at_most,
+                    duration_s=self.duration)  # fmt: skip
+        self.looks.append(msgspec.to_builtins(look))
+        return self
+
     def fault_check(self, fault_id: str, *, took_effect: bool, evidence: str) -> RunBuilder:
         """The runner's evidence that a fault happened (or did not)."""
         check = CheckDetail(fault=fault_id, took_effect=took_effect, evidence=evidence)
@@ -213,6 +222,8 @@ class RunBuilder:
                 events.append(Event(t=T0 + f["end"], kind="fault_end", id=f["id"]))
         for c in self.checks:
             events.append(Event(t=T0 + 1, kind="check", detail=c))
+        for look in self.looks:
+            events.append(Event(t=T0 + self.duration / 4, kind="look", detail=look))
         if self.finished:
             events.append(Event(t=T0 + self.duration, kind="run_end", detail=self.end_detail))
         append_events(run, sorted(events, key=lambda e: e.t))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from reports.build import build_report
 from reports.model import Report
+from reports.render.text import render_text
 from reports.rundata import load_run
 from tests.unit.reports.builder import RunBuilder
 
@@ -289,3 +291,32 @@ def test_an_exporter_down_before_the_run_starts_is_not_invalid(tmp_path: Path) -
     builder.scrape(60, **{"load-1": (60, [-1.0]), "replica-1": (60, [1.0])})
     reasons = _report(builder).invalid_reasons
     assert reasons == ["replica-1 (replica) was down at +1 s, outside every fault window"]
+
+
+def _failing_at(*offsets: float) -> Callable[[float], bool]:
+    marked = {round(o * 20) for o in offsets}
+    return lambda t: round(t * 20) in marked
+
+
+def test_an_auto_run_that_went_on_is_judged_by_both_looks(tmp_path: Path) -> None:
+    """A run directory with a ``look`` event: the report judges availability by the exact
+    two-look rule and the terminal says so on the pass line; 8 failures among 16,400, which
+    one look's Wilson interval would pass, are inconclusive after two looks (at most 7)."""
+    builder = RunBuilder(tmp_path, duration=820).requests(rate=20, fails=_failing_at(100, 101, 102))
+    builder.look(requests=4_100, failures=3, went_on_at_most=7)
+    report = _report(builder)
+    availability = next(v for v in report.verdicts if v.name == "availability")
+    assert availability.verdict == "pass"
+    assert availability.reason.startswith(
+        "two looks (auto): 3 failures among 4,100 at the first, 3 among 16,400 in all"
+    )
+    assert "two looks (auto)" in render_text(report)
+
+    eight = _failing_at(*range(100, 108))
+    plain = RunBuilder(tmp_path / "plain", duration=820).requests(rate=20, fails=eight)
+    assert _verdict(_report(plain), "availability") == "pass"  # one look: Wilson clears it
+    looked = RunBuilder(tmp_path / "looked", duration=820).requests(rate=20, fails=eight)
+    looked.look(requests=4_100, failures=3, went_on_at_most=7)
+    judged = next(v for v in _report(looked).verdicts if v.name == "availability")
+    assert judged.verdict == "inconclusive"
+    assert "the second look passes with at most 7" in judged.reason
