@@ -36,7 +36,14 @@ from chaoslab.run.loadconfig import build_load_config, load_model
 from chaoslab.run.locust import LocustRun, check_master_bind, write_stop
 from chaoslab.run.metrics import RunnerMetrics
 from chaoslab.run.options import RunFailed, RunOptions, RunResult, check_out
-from chaoslab.run.plan import DEFAULT_RATE, check_key_limit, make_plan, second_look
+from chaoslab.run.plan import (
+    DEFAULT_RATE,
+    LoadPlan,
+    SecondLook,
+    check_key_limit,
+    make_plan,
+    second_look,
+)
 from chaoslab.run.provenance import git_commit, versions
 from chaoslab.run.signals import signals_raise
 from chaoslab.run.stackprom import scale_alerts, wait_scraped
@@ -72,7 +79,7 @@ from scenarios.injector import Injector, PlannedFault
 from scenarios.loader import ScenarioFile, load_scenario
 from scenarios.targets import check_scenario, refuse_loosening
 
-__all__ = ["RunFailed", "RunOptions", "RunResult", "run_experiment"]
+__all__ = ["RunFailed", "RunOptions", "RunResult", "look_at_end", "run_experiment"]
 
 EXIT_INTERRUPTED = 130
 TAIL_S = 2.0
@@ -86,6 +93,27 @@ until the first look decides (it decides within a tick, 0.25 s, unless the machi
 
 UI_KEEP_S = 30.0
 """``--ui`` on a terminal: Locust's page stays up this long after the load ends."""
+
+
+def look_at_end(
+    plan: LoadPlan,
+    run_dir: Path,
+    *,
+    requests: int,
+    failures: int,
+    elapsed_s: float,
+    start: float,
+) -> SecondLook:
+    """An auto run's first look at its planned end (``plan.second_look``): when it goes on,
+    the ``look`` event is written and the load's stop (``RUN/load/stop-at``) moves to the
+    new end."""
+    look = second_look(plan, requests=requests, failures=failures, elapsed_s=elapsed_s)
+    if look.duration_s is not None:
+        append_events(run_dir, [event(Look(requests=look.requests, failures=look.failures,
+                                           went_on_at_most=look.went_on_at_most,
+                                           duration_s=round(look.duration_s, 3)))])  # fmt: skip
+        write_stop(run_dir, start + look.duration_s + TAIL_S)
+    return look
 
 
 def run_experiment(
@@ -381,21 +409,17 @@ class _Run:
 
     def _go_on(self, stats: LiveStats, elapsed: float, start: float) -> bool:
         """At the planned end of an auto run: its first look, and whether it goes on for a
-        second (once; ``plan.second_look``)."""
+        second (once; ``look_at_end``)."""
         if self._looked:
             return False
         self._looked = True
-        look = second_look(self.plan, requests=stats.good + stats.failure,
-                           failures=stats.failure, elapsed_s=elapsed)  # fmt: skip
+        look = look_at_end(self.plan, self.run_dir, requests=stats.good + stats.failure,
+                           failures=stats.failure, elapsed_s=elapsed, start=start)  # fmt: skip
         if look.line:
             self.live.note(look.line)
         if look.duration_s is None:
             return False
-        self._event(Look(requests=look.requests, failures=look.failures,
-                         went_on_at_most=look.went_on_at_most,
-                         duration_s=round(look.duration_s, 3)))  # fmt: skip
         self.duration = look.duration_s
-        write_stop(self.run_dir, start + self.duration + TAIL_S)
         return True
 
     def _ui_keep_s(self) -> float:
