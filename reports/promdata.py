@@ -163,16 +163,19 @@ class PromData:
 
     def increase(self, metric: str, where: Filter = None) -> float:
         """Sum over matching series of the counter's increase in the saved window."""
-        born = self._born_after(metric)
-        return sum(_increase(s.points, born_after=born) for s in self.series(metric, where))
+        return sum(
+            _increase(s.points, born_after=self._born(metric, s))
+            for s in self.series(metric, where)
+        )
 
     def increase_by(self, metric: str, label: str, where: Filter = None) -> dict[str, float]:
         """``increase`` grouped by one label's value."""
-        born = self._born_after(metric)
         totals: dict[str, float] = {}
         for s in self.series(metric, where):
             key = s.labels.get(label, "")
-            totals[key] = totals.get(key, 0.0) + _increase(s.points, born_after=born)
+            totals[key] = totals.get(key, 0.0) + _increase(
+                s.points, born_after=self._born(metric, s)
+            )
         return totals
 
     def increase_between(
@@ -193,6 +196,35 @@ class PromData:
         result = self.results.get(metric)
         return None if result is None else result.start + 2 * result.step
 
+    def _born(self, metric: str, series: Series) -> float | None:
+        """A first sample of ``series`` later than this marks it as created inside the window
+        (its first value then counts): two steps into the window, or sooner half a step after
+        its target's first scrape in the window (``up``), since a scrape exposes every series
+        its target has: a labelled counter missing from it did not exist yet (a route's first
+        request at +0.98 s on a replica scraped from -0.02 s)."""
+        born = self._born_after(metric)
+        result = self.results.get(metric)
+        first = self._first_scrape(series.labels)
+        if result is None or first is None:
+            return born
+        seen = first + result.step / 2
+        return seen if born is None else min(born, seen)
+
+    def _first_scrape(self, labels: Mapping[str, str]) -> float | None:
+        """The first sample of the ``up`` series of the target these labels came from (same
+        ``instance`` and ``job``); None when ``up`` was not saved or names no such target."""
+        instance = labels.get("instance")
+        if instance is None or "up" not in self.results:
+            return None
+        firsts = [
+            s.points[0][0]
+            for s in self.results["up"].series
+            if s.points
+            and s.labels.get("instance") == instance
+            and s.labels.get("job") == labels.get("job")
+        ]
+        return min(firsts) if firsts else None
+
     def counted_span(self, metric: str, where: Filter = None) -> tuple[float, float] | None:
         """The span a counter's ``increase`` covers: from the earliest baseline sample of a
         series that existed before the window (else the window's start) to the latest
@@ -201,16 +233,19 @@ class PromData:
         matching = [s for s in self.series(metric, where) if s.points]
         if result is None or not matching:
             return None
-        born = self._born_after(metric)
-        baselines = [s.points[0][0] for s in matching if born is None or s.points[0][0] <= born]
+        baselines = [
+            s.points[0][0]
+            for s in matching
+            if (born := self._born(metric, s)) is None or s.points[0][0] <= born
+        ]
         low = min(baselines) if baselines else result.start
         return low, max(s.points[-1][0] for s in matching)
 
     def first_increase(self, metric: str, *, after: float, where: Filter = None) -> float | None:
         """The earliest sample time > ``after`` at which a matching counter went up."""
         first: float | None = None
-        born = self._born_after(metric)
         for s in self.series(metric, where):
+            born = self._born(metric, s)
             if s.points and born is not None and s.points[0][0] > max(born, after):
                 first = s.points[0][0] if first is None else min(first, s.points[0][0])
                 continue

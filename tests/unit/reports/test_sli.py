@@ -275,3 +275,25 @@ def test_requests_outside_the_run_window_do_not_count(tmp_path: Path) -> None:
     report = build_report(load_run(builder.write()))
     assert report.sli.requests == 100
     assert report.sli.failure == 0
+
+
+def test_a_counter_series_first_seen_after_its_targets_first_scrape_counts_from_zero(
+    tmp_path: Path,
+) -> None:
+    """A route's counter on a replica scraped from -0.5 s first appears at +0.5 s with 3 (its
+    first requests came in between): those 3 count, so the service's figure matches the
+    client's. (Counted from its first sample, CI once read 146 against the client's 149.)"""
+    builder = RunBuilder(tmp_path, duration=10).requests(rate=10, latency=lambda t: 0.05)
+    replica = {"instance": "replica-1", "job": "replica"}
+    scrapes = [(t - 0.5, 1.0) for t in range(11)]  # -0.5 .. 9.5
+    builder.series("up", replica, scrapes)
+    chat = {**replica, "route": "/v1/chat", "method": "POST", "status": "200"}
+    builder.series("chat_http_requests_total", chat, [(t, 0.0) for t, _ in scrapes[:1]]
+                   + [(t, 5.0 * (t + 0.5) - 3.0) for t, _ in scrapes[1:]])  # fmt: skip
+    born = {**replica, "route": "/v1/chat/completions", "method": "POST", "status": "200"}
+    builder.series("chat_http_requests_total", born,
+                   [(t, 5.0 * (t + 0.5) - 2.0) for t, _ in scrapes[1:]])  # fmt: skip
+    report = build_report(load_run(builder.write()))
+    assert report.server is not None
+    # /v1/chat: 0 -> 47 over the span; the new series: 3 at +0.5 s -> 48 at +9.5 s, all 48
+    assert report.server.requests == 47 + 48
