@@ -59,7 +59,7 @@ SECOND_LOOK_FACTOR = 4.0
 """An auto run whose first look is inconclusive, with a pass still in reach, goes on to this
 many times the requests it had: at 99.9 % about 4,100 requests become 16,400, and up to 7
 failures among them still pass (``reports.stats.second_look_allows``); twice as many would
-allow only 2, which a provider freeze's cut streams (1 to 4) often pass."""
+allow only 2, fewer than a provider freeze often cuts (1 to 5 streams in flight)."""
 OVERHEAD_S = 35.0
 """Wall time beyond the load: Locust's start, the first answer and scrape, the tail, saving
 Prometheus's data and the report (measured on a 2-core machine; docs/load.md)."""
