@@ -154,15 +154,9 @@ def _tail_at_most(good: int, total: int, p: float) -> float:
         return 1.0
     if p >= 1.0:
         return 1.0 if good >= total else 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-
-    def term(j: int) -> float:
-        log_choose = math.lgamma(total + 1) - math.lgamma(j + 1) - math.lgamma(total - j + 1)
-        return math.exp(log_choose + j * log_p + (total - j) * log_q)
-
     if good < total - good:
-        return min(1.0, sum(term(j) for j in range(good + 1)))
-    return max(0.0, 1.0 - sum(term(j) for j in range(good + 1, total + 1)))
+        return min(1.0, sum(_binomial_pmf(j, total, p) for j in range(good + 1)))
+    return max(0.0, 1.0 - sum(_binomial_pmf(j, total, p) for j in range(good + 1, total + 1)))
 
 
 def exact_quantile_lower(sorted_values: Sequence[float], q: float, *, alpha: float) -> float | None:
@@ -202,7 +196,7 @@ def exact_upper(good: int, total: int, *, alpha: float) -> float:
     return low
 
 
-def _failures_pmf(k: int, n: int, q: float) -> float:
+def _binomial_pmf(k: int, n: int, q: float) -> float:
     """P(X = k) for X ~ Binomial(n, q)."""
     if k < 0 or k > n:
         return 0.0
@@ -251,7 +245,7 @@ def second_look_p(
     later = max(total - first, 0)
     chance = _at_most(passes, first, q)
     for k in range(passes + 1, min(went_on_at_most, failures, first) + 1):
-        chance += _failures_pmf(k, first, q) * _at_most(failures - k, later, q)
+        chance += _binomial_pmf(k, first, q) * _at_most(failures - k, later, q)
     return min(1.0, chance)
 
 

@@ -85,10 +85,10 @@ EXIT_INTERRUPTED = 130
 TAIL_S = 2.0
 """The load runs this long past ``run_end`` so Prometheus scrapes its final counts."""
 HARD_STOP_S = 120.0
+"""Locust ends by itself this long past the duration if the runner never says when."""
 LOOK_GRACE_S = 30.0
 """An auto run that may go on for a second look keeps its load this long past the planned end
 until the first look decides (it decides within a tick, 0.25 s, unless the machine stalls)."""
-"""Locust ends by itself this long past the duration if the runner never says when."""
 
 
 UI_KEEP_S = 30.0
